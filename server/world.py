@@ -1,0 +1,137 @@
+"""The world layout: zones, walls, stage, services and desks, from a TOML file.
+
+``server/data/world.toml`` is shipped with the project; ``SERVICEPOINT_WORLD_PATH``
+points at another. `World.to_wire` is what ``welcome`` carries to clients.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+QUANT_LIMIT_M = 327.0
+
+
+class WorldError(ValueError):
+    """The world file is inconsistent; the message says where."""
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    kind: str
+    rect: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Desk:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    position: tuple[float, float]
+    yaw: float
+
+
+@dataclass(frozen=True)
+class World:
+    name: str
+    bounds: tuple[float, float, float, float]
+    spawn: tuple[float, float]
+    spawn_radius: float
+    zones: tuple[Zone, ...]
+    walls: NDArray[np.float64]
+    stage: dict[str, Any]
+    services: tuple[dict[str, Any], ...]
+    desks: tuple[Desk, ...]
+
+    def zone_index(self, xz: NDArray[np.float32]) -> NDArray[np.int16]:
+        """Index into `zones` for each (x, z) row; -1 where no zone holds it."""
+        out = np.full(xz.shape[0], -1, dtype=np.int16)
+        for i, zone in enumerate(self.zones):
+            x0, z0, x1, z1 = zone.rect
+            inside = (xz[:, 0] >= x0) & (xz[:, 0] < x1) & (xz[:, 1] >= z0) & (xz[:, 1] < z1)
+            out[inside & (out < 0)] = i
+        return out
+
+    def zone_at(self, x: float, z: float) -> str:
+        idx = int(self.zone_index(np.array([[x, z]], dtype=np.float32))[0])
+        return self.zones[idx].id if idx >= 0 else ""
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "bounds": list(self.bounds),
+            "spawn": list(self.spawn),
+            "zones": [{"id": z.id, "kind": z.kind, "rect": list(z.rect)} for z in self.zones],
+            "walls": self.walls.tolist(),
+            "stage": self.stage,
+            "services": list(self.services),
+            "desks": [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "services": list(d.services),
+                    "position": list(d.position),
+                    "yaw": d.yaw,
+                }
+                for d in self.desks
+            ],
+        }
+
+
+def _rect(value: Any, where: str) -> tuple[float, float, float, float]:
+    if not isinstance(value, list) or len(value) != 4:
+        raise WorldError(f"{where} must be [x0, z0, x1, z1]")
+    x0, z0, x1, z1 = (float(v) for v in value)
+    if x1 <= x0 or z1 <= z0:
+        raise WorldError(f"{where} must have x0 < x1 and z0 < z1")
+    if max(abs(x0), abs(z0), abs(x1), abs(z1)) > QUANT_LIMIT_M:
+        raise WorldError(f"{where} lies outside +-{QUANT_LIMIT_M} m")
+    return x0, z0, x1, z1
+
+
+def load_world(path: Path) -> World:
+    """Parse and check a world file. Raises `WorldError` with the offending key."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    bounds = _rect(data.get("bounds"), "bounds")
+    zones = tuple(
+        Zone(str(z["id"]), str(z.get("kind", "")), _rect(z["rect"], f"zones.{z['id']}.rect"))
+        for z in data.get("zones", [])
+    )
+    if not zones:
+        raise WorldError("the world needs at least one zone")
+    walls = np.asarray(data.get("walls", []), dtype=np.float64).reshape(-1, 4)
+    services = tuple(dict(s) for s in data.get("services", []))
+    known = {s["id"] for s in services}
+    desks = []
+    for d in data.get("desks", []):
+        missing = set(d["services"]) - known
+        if missing:
+            raise WorldError(f"desk {d['id']} offers unknown services {sorted(missing)}")
+        desks.append(
+            Desk(
+                str(d["id"]),
+                str(d["name"]),
+                tuple(d["services"]),
+                (float(d["position"][0]), float(d["position"][1])),
+                float(d.get("yaw", 0.0)),
+            )
+        )
+    stage = dict(data.get("stage", {}))
+    spawn = data.get("spawn", [0.0, 0.0])
+    return World(
+        name=str(data.get("name", "Servicepoint")),
+        bounds=bounds,
+        spawn=(float(spawn[0]), float(spawn[1])),
+        spawn_radius=float(data.get("spawn_radius", 2.0)),
+        zones=zones,
+        walls=walls,
+        stage=stage,
+        services=services,
+        desks=tuple(desks),
+    )
