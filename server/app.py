@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from types import TracebackType
 from typing import Any
 
@@ -164,6 +165,10 @@ class ServicePoint:
         if self.stopping:
             await ws.close(int(CloseCode.GOING_AWAY), "server shutting down")
             return
+        if self.config.tcp_send_buffer and ws.transport is not None:
+            sock = ws.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.config.tcp_send_buffer)
         conn = ClientConnection(self, ws)
         self.connections.add(conn)
         try:

@@ -45,6 +45,8 @@ class Config:
     max_entities: int = 20000
     send_buffer_limit: int = 256 * 1024
     slow_consumer_s: float = 2.0
+    tcp_send_buffer: int = 0
+    """SO_SNDBUF for client sockets; 0 keeps the kernel's autotuning."""
     shutdown_timeout_s: float = 5.0
 
     def ensure_secret(self) -> str:

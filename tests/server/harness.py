@@ -1,0 +1,32 @@
+"""One way to start a real server for a test: `running_server`.
+
+A real `ServicePoint` on a free port, with a real embedded Redis under a
+temporary directory (or the given one, to test restarts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from server.app import ServicePoint
+from server.config import Config
+
+SECRET = "test-secret-not-for-production"
+
+
+@contextlib.asynccontextmanager
+async def running_server(data_dir: Path, **settings: Any) -> AsyncIterator[ServicePoint]:
+    config = Config(host="127.0.0.1", port=0, data_dir=data_dir, secret=SECRET, **settings)
+    async with ServicePoint(config) as sp:
+        yield sp
+
+
+def ws_url(sp: ServicePoint) -> str:
+    return f"ws://127.0.0.1:{sp.port}/ws"
+
+
+def http_url(sp: ServicePoint, path: str) -> str:
+    return f"http://127.0.0.1:{sp.port}{path}"
