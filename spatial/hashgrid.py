@@ -1,0 +1,208 @@
+"""A uniform grid over a 2-D point set, for "all points within r of each query" in numpy.
+
+Build a :class:`HashGrid` once per point set (one ``argsort``), then ask it for
+candidate or filtered pairs for many query points at once. No Python loop runs
+over points, cells or queries: every query's covering cells are turned into one
+contiguous run of sorted points per grid row, and the runs are expanded with
+``repeat``/``cumsum`` arithmetic.
+
+Cells are stored densely (a start offset per cell) when the occupied bounding
+box is small enough, otherwise the grid falls back to binary search over the
+sorted cell keys, so one far-away outlier cannot blow up memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["HashGrid", "expand_runs", "pair_distances"]
+
+_DENSE_CELLS_PER_POINT = 16
+_DENSE_MIN_CELLS = 1 << 16
+
+
+def expand_runs(
+    starts: NDArray[np.int64], lengths: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Expand runs ``[starts[i], starts[i] + lengths[i])`` into flat indices.
+
+    Returns ``(run_of_index, index)``: for every produced index, the run it came
+    from and the index itself, runs in order. Lengths must be >= 0.
+    """
+    total = int(lengths.sum())
+    run = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
+    if total == 0:
+        return run, np.empty(0, dtype=np.int64)
+    # offset of each run's first element in the flat output, subtracted per element
+    ends = np.cumsum(lengths)
+    shift = np.repeat(starts - (ends - lengths), lengths)
+    index = np.arange(total, dtype=np.int64) + shift
+    return run, index
+
+
+def pair_distances(
+    positions: NDArray[np.float32], a: NDArray[np.integer], b: NDArray[np.integer]
+) -> NDArray[np.float32]:
+    """Euclidean float32 distances between ``positions[a]`` and ``positions[b]``.
+
+    This is the single definition of "distance" used by the interest manager
+    (``sqrt(dx*dx + dz*dz)`` in float32), so oracles can reproduce it exactly.
+    """
+    pa = positions[a]
+    pb = positions[b]
+    dx = pb[:, 0] - pa[:, 0]
+    dz = pb[:, 1] - pa[:, 1]
+    d2 = dx * dx
+    d2 += dz * dz
+    d: NDArray[np.float32] = np.sqrt(d2, out=d2)
+    return d
+
+
+class HashGrid:
+    """Points bucketed into square cells of side ``cell``.
+
+    ``HashGrid(xz, ids, cell)``: ``xz`` is ``(m, 2)`` float32 (finite), ``ids``
+    are ``m`` int32 labels returned by queries (e.g. entity slots). The grid
+    keeps its own sorted copies; later changes to the inputs do not affect it.
+    """
+
+    __slots__ = (
+        "_cell",
+        "_cell_start",
+        "_dense",
+        "_height",
+        "_ids",
+        "_keys",
+        "_origin",
+        "_width",
+        "_xz",
+    )
+
+    def __init__(self, xz: NDArray[np.float32], ids: NDArray[np.int32], cell: float) -> None:
+        if not cell > 0.0:
+            raise ValueError("cell size must be positive")
+        xz = np.asarray(xz, dtype=np.float32)
+        ids = np.asarray(ids, dtype=np.int32)
+        if xz.ndim != 2 or xz.shape[1] != 2 or ids.shape != (xz.shape[0],):
+            raise ValueError("HashGrid needs xz of shape (m, 2) and ids of shape (m,)")
+        self._cell = float(cell)
+        m = xz.shape[0]
+        if m == 0:
+            self._origin = (0.0, 0.0)
+            self._width = 1
+            self._height = 1
+            self._dense = True
+            self._cell_start = np.zeros(2, dtype=np.int64)
+            self._keys = np.empty(0, dtype=np.int64)
+            self._ids = ids
+            self._xz = xz
+            return
+        lo = xz.min(axis=0)
+        hi = xz.max(axis=0)
+        if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+            raise ValueError("HashGrid positions must be finite")
+        self._origin = (float(lo[0]), float(lo[1]))
+        inv = 1.0 / self._cell
+        cx = ((xz[:, 0] - lo[0]) * inv).astype(np.int64)
+        cz = ((xz[:, 1] - lo[1]) * inv).astype(np.int64)
+        self._width = int(cx.max()) + 1
+        self._height = int(cz.max()) + 1
+        keys = cz * self._width + cx
+        order = np.argsort(keys)
+        keys = keys[order]
+        self._ids = ids[order]
+        self._xz = xz[order]
+        ncells = self._width * self._height
+        self._dense = ncells <= max(_DENSE_CELLS_PER_POINT * m, _DENSE_MIN_CELLS)
+        if self._dense:
+            counts = np.bincount(keys, minlength=ncells)
+            start = np.zeros(ncells + 1, dtype=np.int64)
+            np.cumsum(counts, out=start[1:])
+            self._cell_start = start
+            self._keys = np.empty(0, dtype=np.int64)
+        else:
+            self._cell_start = np.empty(0, dtype=np.int64)
+            self._keys = keys
+
+    @property
+    def cell(self) -> float:
+        """Side length of a cell in metres."""
+        return self._cell
+
+    @property
+    def size(self) -> int:
+        """Number of points in the grid."""
+        return int(self._ids.size)
+
+    def candidates(
+        self, qxz: NDArray[np.float32], radius: float | np.floating[Any] | NDArray[np.float32]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """All grid points in cells overlapping each query's square of half-side ``radius``.
+
+        ``qxz`` is ``(q, 2)``; ``radius`` a scalar or ``(q,)`` array (>= 0).
+        Returns ``(query_index, sorted_point_index)`` grouped by query in query
+        order; use :meth:`ids_of` / :meth:`xz_of` to read the points. Every point
+        within ``radius`` of a query is included (a superset).
+        """
+        qxz = np.asarray(qxz, dtype=np.float32)
+        nq = qxz.shape[0]
+        r = np.broadcast_to(np.asarray(radius, dtype=np.float64), (nq,))
+        if nq == 0 or self._ids.size == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty
+        inv = 1.0 / self._cell
+        ox, oz = self._origin
+        qx = qxz[:, 0].astype(np.float64)
+        qz = qxz[:, 1].astype(np.float64)
+        x_lo = np.clip(np.floor((qx - r - ox) * inv), 0, self._width - 1).astype(np.int64)
+        x_hi = np.clip(np.floor((qx + r - ox) * inv), -1, self._width - 1).astype(np.int64)
+        z_lo = np.clip(np.floor((qz - r - oz) * inv), 0, self._height - 1).astype(np.int64)
+        z_hi = np.clip(np.floor((qz + r - oz) * inv), -1, self._height - 1).astype(np.int64)
+        # a query entirely left/below the grid has hi < 0 and entirely right/above has
+        # lo > size-1 clipped to size-1 while hi is also size-1: detect it before clipping
+        outside = (qx + r < ox) | (qz + r < oz)
+        outside |= (qx - r - ox) * inv >= self._width
+        outside |= (qz - r - oz) * inv >= self._height
+        nrows = np.where(outside | (x_hi < x_lo), 0, z_hi - z_lo + 1).astype(np.int64)
+        qrow, cz = expand_runs(z_lo, nrows)
+        key_lo = cz * self._width + x_lo[qrow]
+        key_hi = cz * self._width + x_hi[qrow]
+        if self._dense:
+            start = self._cell_start[key_lo]
+            end = self._cell_start[key_hi + 1]
+        else:
+            start = np.searchsorted(self._keys, key_lo, side="left")
+            end = np.searchsorted(self._keys, key_hi, side="right")
+        seg, point = expand_runs(start, end - start)
+        return qrow[seg], point
+
+    def pairs_within(
+        self, qxz: NDArray[np.float32], radius: float | np.floating[Any] | NDArray[np.float32]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float32]]:
+        """Pairs (query, point) with float32 distance <= radius.
+
+        Returns ``(query_index, point_id, distance)`` grouped by query in query
+        order. ``radius`` is a scalar or a ``(q,)`` array.
+        """
+        qxz = np.asarray(qxz, dtype=np.float32)
+        q, p = self.candidates(qxz, radius)
+        pxz = self._xz[p]
+        dx = pxz[:, 0] - qxz[q, 0]
+        dz = pxz[:, 1] - qxz[q, 1]
+        d = dx * dx
+        d += dz * dz
+        np.sqrt(d, out=d)
+        r = np.asarray(radius, dtype=np.float32)
+        keep = d <= (r[q] if r.ndim else r)
+        return q[keep], self._ids[p[keep]], d[keep]
+
+    def ids_of(self, sorted_index: NDArray[np.int64]) -> NDArray[np.int32]:
+        """Labels of points by their sorted index (as returned by :meth:`candidates`)."""
+        return self._ids[sorted_index]
+
+    def xz_of(self, sorted_index: NDArray[np.int64]) -> NDArray[np.float32]:
+        """Positions of points by their sorted index (as returned by :meth:`candidates`)."""
+        return self._xz[sorted_index]

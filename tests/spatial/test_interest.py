@@ -1,0 +1,252 @@
+"""InterestManager: unit tests and property tests against the brute-force oracle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spatial.interest import InterestDiff, InterestManager
+from tests.spatial.oracle import OracleInterest, distances_from
+
+
+def _rows(diff: InterestDiff) -> dict[int, tuple[set[int], set[int], set[int]]]:
+    out = {}
+    for i, o in enumerate(diff.observers.tolist()):
+        v, e, gone = diff.row(i)
+        assert len(set(v.tolist())) == v.size and len(set(e.tolist())) == e.size
+        assert len(set(gone.tolist())) == gone.size
+        out[o] = (set(v.tolist()), set(e.tolist()), set(gone.tolist()))
+    return out
+
+
+def _check_shapes(diff: InterestDiff, observers: np.ndarray) -> None:
+    n = observers.size
+    np.testing.assert_array_equal(diff.observers, observers)
+    for ptr, arr in (
+        (diff.visible_ptr, diff.visible),
+        (diff.entered_ptr, diff.entered),
+        (diff.left_ptr, diff.left),
+    ):
+        assert ptr.dtype == np.int64 and arr.dtype == np.int32
+        assert ptr.shape == (n + 1,) and ptr[0] == 0 and ptr[-1] == arr.size
+        assert (np.diff(ptr) >= 0).all()
+
+
+def _check_invariants(
+    diff: InterestDiff,
+    prev: dict[int, set[int]],
+    positions: np.ndarray,
+    active: np.ndarray,
+    radius: float,
+    k: int,
+    margin: float,
+) -> dict[int, set[int]]:
+    """The documented guarantees, checked directly (independent of the oracle)."""
+    now = {}
+    for o, (v, e, gone) in _rows(diff).items():
+        old = prev.get(o, set())
+        assert len(v) <= k
+        assert o not in v
+        assert e == v - old and gone == old - v
+        if not active[o]:
+            assert not v
+            now[o] = v
+            continue
+        d = distances_from(positions, o)
+        for x in v:
+            assert active[x] and d[x] <= np.float32(radius + margin)
+        if len(v) < k:
+            cand = sorted(
+                (float(d[x]), x) for x in np.flatnonzero(active) if x != o and d[x] <= radius
+            )
+            assert {x for _, x in cand[:k]} <= v
+        now[o] = v
+    return now
+
+
+def test_first_update_everything_enters() -> None:
+    pos = np.array([[0, 0], [1, 0], [0, 3], [50, 50]], np.float32)
+    act = np.ones(4, bool)
+    m = InterestManager(4, radius=10, k=8)
+    diff = m.update(pos, act, np.array([0, 3], np.int32))
+    _check_shapes(diff, np.array([0, 3]))
+    rows = _rows(diff)
+    assert rows[0] == ({1, 2}, {1, 2}, set())
+    assert rows[3] == (set(), set(), set())
+
+
+def test_deactivated_slot_is_left_once() -> None:
+    pos = np.array([[0, 0], [1, 0], [2, 0]], np.float32)
+    act = np.ones(3, bool)
+    m = InterestManager(3, radius=10, k=8)
+    m.update(pos, act, np.array([0], np.int32))
+    act[2] = False
+    assert _rows(m.update(pos, act, np.array([0], np.int32)))[0] == ({1}, set(), {2})
+    assert _rows(m.update(pos, act, np.array([0], np.int32)))[0] == ({1}, set(), set())
+
+
+def test_hysteresis_keeps_until_outer_radius() -> None:
+    pos = np.array([[0, 0], [9.5, 0]], np.float32)
+    act = np.ones(2, bool)
+    m = InterestManager(2, radius=10, k=8, margin=2)
+    obs = np.array([0], np.int32)
+    assert _rows(m.update(pos, act, obs))[0][0] == {1}
+    pos[1, 0] = 11.9
+    assert _rows(m.update(pos, act, obs))[0] == ({1}, set(), set())
+    pos[1, 0] = 12.1
+    assert _rows(m.update(pos, act, obs))[0] == (set(), set(), {1})
+    pos[1, 0] = 11.0  # outside the entry radius: stays out
+    assert _rows(m.update(pos, act, obs))[0] == (set(), set(), set())
+    pos[1, 0] = 10.0
+    assert _rows(m.update(pos, act, obs))[0] == ({1}, {1}, set())
+
+
+def test_absent_observer_starts_empty_again() -> None:
+    pos = np.array([[0, 0], [1, 0]], np.float32)
+    act = np.ones(2, bool)
+    m = InterestManager(2, radius=10, k=8)
+    m.update(pos, act, np.array([0], np.int32))
+    m.update(pos, act, np.array([1], np.int32))
+    assert _rows(m.update(pos, act, np.array([0, 1], np.int32)))[0] == ({1}, {1}, set())
+
+
+def test_cap_keeps_nearest_and_one_tick_newcomers_do_not_flicker() -> None:
+    pos = np.array([[0, 0], [1, 0], [2, 0], [3, 0], [5, 0]], np.float32)
+    act = np.ones(5, bool)
+    obs = np.array([0], np.int32)
+    m = InterestManager(5, radius=10, k=3)
+    assert _rows(m.update(pos, act, obs))[0][0] == {1, 2, 3}
+    pos[4, 0] = 0.5  # jumps in front for one tick: held back while the set is full
+    assert _rows(m.update(pos, act, obs))[0] == ({1, 2, 3}, set(), set())
+    pos[4, 0] = 5.0
+    assert _rows(m.update(pos, act, obs))[0] == ({1, 2, 3}, set(), set())
+    pos[4, 0] = 0.5  # stays in range two ticks: enters on the second
+    m.update(pos, act, obs)
+    assert _rows(m.update(pos, act, obs))[0] == ({1, 2, 4}, {4}, {3})
+
+
+def test_inactive_observer_sees_nothing() -> None:
+    pos = np.zeros((3, 2), np.float32)
+    act = np.array([False, True, True])
+    m = InterestManager(3)
+    assert _rows(m.update(pos, act, np.array([0, 1], np.int32))) == {
+        0: (set(), set(), set()),
+        1: ({2}, {2}, set()),
+    }
+
+
+def test_grow_keeps_state() -> None:
+    pos = np.array([[0, 0], [1, 0]], np.float32)
+    m = InterestManager(2, radius=10, k=8)
+    m.update(pos, np.ones(2, bool), np.array([0], np.int32))
+    m.grow(4)
+    pos4 = np.array([[0, 0], [1, 0], [2, 0], [90, 0]], np.float32)
+    assert _rows(m.update(pos4, np.ones(4, bool), np.array([0], np.int32)))[0] == (
+        {1, 2},
+        {2},
+        set(),
+    )
+    with pytest.raises(ValueError):
+        m.grow(3)
+
+
+@pytest.mark.parametrize(
+    ("positions", "active", "observers"),
+    [
+        (np.zeros((3, 2), np.float32), np.ones(2, bool), np.array([0], np.int32)),
+        (np.zeros((2, 2), np.float32), np.ones(2, bool), np.array([0], np.int32)),
+        (np.zeros((3, 2), np.float32), np.ones(3, bool), np.array([3], np.int32)),
+        (np.zeros((3, 2), np.float32), np.ones(3, bool), np.array([-1], np.int32)),
+        (np.zeros((3, 2), np.float32), np.ones(3, bool), np.array([1, 1], np.int32)),
+    ],
+)
+def test_rejects_bad_input(positions: Any, active: Any, observers: Any) -> None:
+    with pytest.raises(ValueError):
+        InterestManager(3).update(positions, active, observers)
+
+
+def test_rejects_bad_parameters() -> None:
+    for kwargs in ({"radius": 0}, {"k": 0}, {"margin": -1}):
+        with pytest.raises(ValueError):
+            InterestManager(3, **kwargs)
+    with pytest.raises(TypeError):
+        InterestManager(3, no_such_option=1)
+
+
+def test_empty_world() -> None:
+    m = InterestManager(0)
+    diff = m.update(np.zeros((0, 2), np.float32), np.zeros(0, bool), np.zeros(0, np.int32))
+    _check_shapes(diff, np.zeros(0, np.int32))
+
+
+# ---------------------------------------------------------------- property tests
+
+
+def _scenario(data: st.DataObject) -> tuple[int, float, int, float, dict[str, Any]]:
+    cap = data.draw(st.integers(1, 36), label="capacity")
+    radius = data.draw(st.sampled_from([1.5, 4.0, 9.0]), label="radius")
+    k = data.draw(st.integers(1, 7), label="k")
+    margin = data.draw(st.sampled_from([0.0, 0.5, 2.0]), label="margin")
+    return cap, radius, k, margin, {}
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_matches_oracle_through_moves_joins_leaves_and_teleports(data: st.DataObject) -> None:
+    cap, radius, k, margin, tuning = _scenario(data)
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    span = data.draw(st.sampled_from([3.0, 12.0, 40.0]), label="span")
+    grid_pos = data.draw(st.booleans(), label="lattice")  # many exact ties
+    pos = (rng.random((cap, 2)) * span).astype(np.float32)
+    if grid_pos:
+        pos = np.round(pos)
+    act = rng.random(cap) < 0.8
+    m = InterestManager(cap, radius=radius, k=k, margin=margin, **tuning)
+    oracle = OracleInterest(radius, k, margin)
+    prev: dict[int, set[int]] = {}
+    steps = data.draw(st.integers(1, 10), label="steps")
+    for _ in range(steps):
+        pos += rng.normal(0, radius * 0.2, pos.shape).astype(np.float32)
+        tele = rng.random(cap) < 0.1
+        pos[tele] = (rng.random((int(tele.sum()), 2)) * span * 2 - span / 2).astype(np.float32)
+        if grid_pos:
+            pos = np.round(pos)
+        pos[~act] = np.float32(np.nan)  # garbage rows of inactive slots must not matter
+        flips = rng.random(cap) < 0.1
+        act ^= flips
+        pos[act & flips] = (rng.random((int((act & flips).sum()), 2)) * span).astype(np.float32)
+        n_obs = int(rng.integers(0, cap + 1))
+        obs = rng.choice(cap, n_obs, replace=False).astype(np.int32)
+        diff = m.update(pos, act, obs)
+        _check_shapes(diff, obs)
+        prev_now = {o: prev.get(o, set()) for o in obs.tolist() if o in prev}
+        prev = _check_invariants(diff, prev_now, pos, act, radius, k, margin)
+        ref = oracle.update(pos, act, obs.tolist())
+        rows = _rows(diff)
+        for o in obs.tolist():
+            assert rows[o] == (ref.visible[o], ref.entered[o], ref.left[o])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_radius_across_many_cells_crowded(data: st.DataObject) -> None:
+    """Large radius over a dense crowd: the query spans many cells and the cap binds."""
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    cap = 150
+    pos = (rng.normal(0, 6, (cap, 2))).astype(np.float32)
+    act = np.ones(cap, bool)
+    m = InterestManager(cap, radius=25.0, k=12, margin=1.0)
+    oracle = OracleInterest(25.0, 12, 1.0)
+    obs = np.arange(0, cap, 2, dtype=np.int32)
+    for _ in range(6):
+        pos += rng.normal(0, 0.4, pos.shape).astype(np.float32)
+        rows = _rows(m.update(pos, act, obs))
+        ref = oracle.update(pos, act, obs.tolist())
+        for o in obs.tolist():
+            assert rows[o] == (ref.visible[o], ref.entered[o], ref.left[o])
