@@ -23,11 +23,11 @@ from types import TracebackType
 from typing import Any
 
 import websockets
-from protocol.frames import decode_state_frame
 from websockets.asyncio.client import ClientConnection, connect
 
 from protocol.catalogue import PROTOCOL_VERSION
 from protocol.codec import Message, decode_server, encode
+from protocol.frames import decode_state_frame
 
 
 @dataclass
@@ -82,6 +82,8 @@ class AgentClient:
         self.stats = AgentStats()
         self.on_frame: FrameHook | None = None
         self.seq = 0
+        self.last_pong = 0
+        self._pings = 0
         self.x = 0.0
         self.z = 0.0
         self.yaw = 0.0
@@ -179,6 +181,20 @@ class AgentClient:
             self.yaw = yaw
         await self.send({"t": "move", "seq": self.seq, "x": self.x, "z": self.z, "yaw": self.yaw})
 
+    async def sync(self, timeout: float = 10.0) -> None:
+        """Round-trip a ping: everything sent before has been handled by the server."""
+        self._pings += 1
+        n = self._pings
+        await self.send({"t": "ping", "n": n})
+        found = False
+
+        def pong() -> bool:
+            nonlocal found
+            found = found or self.last_pong >= n
+            return found
+
+        await self.wait_for(pong, timeout)
+
     async def chat(self, text: str, scope: str = "near") -> None:
         await self.send({"t": "chat", "scope": scope, "text": text})
 
@@ -229,6 +245,8 @@ class AgentClient:
                     self.zone = msg["zone"]
             elif t == "zone":
                 self.zone = msg["zone"]
+            elif t == "pong":
+                self.last_pong = max(self.last_pong, msg["n"])
             elif t == "error":
                 self.stats.errors.append(msg)
             if self.keep_messages:

@@ -66,11 +66,69 @@ def render() -> str:
     )
 
 
+DOC = Path(__file__).resolve().parent.parent / "docs" / "PROTOCOL.md"
+BEGIN = "<!-- BEGIN GENERATED: python -m protocol.export --docs -->"
+END = "<!-- END GENERATED -->"
+
+
+def _describe(f: Field) -> str:
+    parts: list[str] = [f.kind]
+    if f.values:
+        parts = ["one of " + ", ".join(f"`{v}`" for v in f.values)]
+    if f.min is not None or f.max is not None:
+        parts.append(f"{f.min:.12g} … {f.max:.12g}")
+    if f.min_len is not None or f.max_len is not None:
+        parts.append(f"length {f.min_len or 0} … {f.max_len if f.max_len is not None else '∞'}")
+    if f.items is not None:
+        parts.append("of " + (_describe(f.items) if f.items.fields is None else "maps (below)"))
+    text = ", ".join(parts)
+    if f.fields:
+        text += "; fields " + ", ".join(f"`{k}`" for k in f.fields)
+    return text + (f" — {f.doc}" if f.doc else "")
+
+
+def render_markdown() -> str:
+    """The message reference section of docs/PROTOCOL.md."""
+    out = [BEGIN, ""]
+    for title, catalogue in (
+        ("Client → server", CLIENT_MESSAGES),
+        ("Server → client", SERVER_MESSAGES),
+    ):
+        out += [f"### {title}", ""]
+        for spec in catalogue.values():
+            out.append(f"#### `{spec.type}`")
+            out.append("")
+            out.append(spec.doc)
+            if spec.direction == "c2s" and spec.roles != ROLES:
+                out.append(f"Only for roles: {', '.join(spec.roles)}.")
+            out.append("")
+            out.append("| field | required | type and limits |")
+            out.append("|---|---|---|")
+            for name, f in spec.fields.items():
+                out.append(f"| `{name}` | {'yes' if f.required else 'no'} | {_describe(f)} |")
+            out.append("")
+    out += ["### Error codes", "", ", ".join(f"`{c}`" for c in ALL_ERROR_CODES), ""]
+    out += ["### Close codes", "", "| code | name |", "|---|---|"]
+    out += [f"| {c.value} | {c.name} |" for c in CloseCode]
+    out += ["", END]
+    return "\n".join(out)
+
+
+def splice_docs(text: str) -> str:
+    """``text`` with its generated section replaced by the current one."""
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return head + render_markdown() + tail
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     text = render()
     if args and args[0] == "-":
         sys.stdout.write(text)
+        return 0
+    if args and args[0] == "--docs":
+        DOC.write_text(splice_docs(DOC.read_text(encoding="utf-8")), encoding="utf-8")
         return 0
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     TARGET.write_text(text, encoding="utf-8")

@@ -21,7 +21,6 @@ import socket
 from types import TracebackType
 from typing import Any
 
-from spatial.interest import InterestManager
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from protocol.catalogue import MAX_MESSAGE_BYTES
@@ -35,6 +34,7 @@ from server.space import Space
 from server.store import RedisStore, open_store
 from server.tick import TickLoop
 from server.world import load_world
+from spatial.interest import InterestManager
 from spatial.movement import MovementRules
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from protocol.frames import StateFrameEncoder
-from spatial.interest import InterestManager
 
+from protocol.frames import StateFrameEncoder
 from server.metrics import Metrics
 from server.space import Avatar, Space
+from spatial.interest import InterestManager
 
 log = logging.getLogger(__name__)
 

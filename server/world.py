@@ -99,6 +99,10 @@ def load_world(path: Path) -> World:
     """Parse and check a world file. Raises `WorldError` with the offending key."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     bounds = _rect(data.get("bounds"), "bounds")
+    for z in data.get("zones", []):
+        extra = set(z) - {"id", "kind", "rect"}
+        if extra:
+            raise WorldError(f"zone {z.get('id')} has unknown keys {sorted(extra)}")
     zones = tuple(
         Zone(str(z["id"]), str(z.get("kind", "")), _rect(z["rect"], f"zones.{z['id']}.rect"))
         for z in data.get("zones", [])

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
-import pytest
 
 from protocol import export
 from protocol.codec import decode_client, decode_server
@@ -54,11 +53,48 @@ CASES: list[tuple[str, Any]] = [
     ("client", {"x": 1}),
     ("server", {"t": "leave", "ids": [1, 2, 3]}),
     ("server", {"t": "leave", "ids": [0]}),
-    ("server", {"t": "f", "k": 1, "i": b"\x01\x00\x00\x00", "p": b"\x00\x00\x00\x00", "r": b"\x00\x00"}),
+    (
+        "server",
+        {"t": "f", "k": 1, "i": b"\x01\x00\x00\x00", "p": b"\x00\x00\x00\x00", "r": b"\x00\x00"},
+    ),
     ("server", {"t": "f", "k": 1, "i": "text", "p": b"", "r": b""}),
     ("server", {"t": "error", "code": "x", "msg": "y"}),
-    ("server", {"t": "enter", "e": [{"id": 1, "name": "A", "role": "staff", "color": 1, "avatar": "tall", "x": 0, "z": 0, "yaw": 0}]}),
-    ("server", {"t": "enter", "e": [{"id": 1, "name": "A", "role": "king", "color": 1, "avatar": "tall", "x": 0, "z": 0, "yaw": 0}]}),
+    (
+        "server",
+        {
+            "t": "enter",
+            "e": [
+                {
+                    "id": 1,
+                    "name": "A",
+                    "role": "staff",
+                    "color": 1,
+                    "avatar": "tall",
+                    "x": 0,
+                    "z": 0,
+                    "yaw": 0,
+                }
+            ],
+        },
+    ),
+    (
+        "server",
+        {
+            "t": "enter",
+            "e": [
+                {
+                    "id": 1,
+                    "name": "A",
+                    "role": "king",
+                    "color": 1,
+                    "avatar": "tall",
+                    "x": 0,
+                    "z": 0,
+                    "yaw": 0,
+                }
+            ],
+        },
+    ),
 ]
 
 
@@ -83,9 +119,18 @@ def test_js_validator_agrees_with_python() -> None:
     lines.append("client c1ff")
     expected.append(python_verdict("client", bytes.fromhex("c1ff")))
     out = subprocess.run(
-        [node, str(tool)], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True,
+        [node, str(tool)],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=ROOT / "clients/web",
     )
     got = out.stdout.split()
     assert got == expected, list(zip(lines, expected, got, strict=False))
     assert "ok" in expected and len(set(expected)) > 5
+
+
+def test_protocol_doc_is_current() -> None:
+    text = export.DOC.read_text(encoding="utf-8")
+    assert export.splice_docs(text) == text, "run `python -m protocol.export --docs`"

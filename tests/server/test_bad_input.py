@@ -29,7 +29,11 @@ BAD_MESSAGES: list[tuple[str, bytes | str, str]] = [
     ("bool for int", msgpack.packb({"t": "ping", "n": True}), "bad_field"),
     ("bad enum", msgpack.packb({"t": "chat", "scope": "all", "text": "x"}), "bad_field"),
     ("huge string", msgpack.packb({"t": "chat", "scope": "zone", "text": "x" * 5000}), "too_long"),
-    ("huge array", msgpack.packb({"t": "chat", "scope": list(range(3000)), "text": "x"}), "bad_field"),
+    (
+        "huge array",
+        msgpack.packb({"t": "chat", "scope": list(range(3000)), "text": "x"}),
+        "bad_field",
+    ),
     (
         "NaN",
         msgpack.packb({"t": "move", "seq": 1, "x": math.nan, "z": 0.0, "yaw": 0.0}),

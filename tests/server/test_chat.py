@@ -18,8 +18,8 @@ async def test_near_chat_reaches_only_those_nearby(tmp_path: Path) -> None:
         await ada.move(-50.0, -30.0)
         await bo.move(-50.0, -25.0)
         await cy.move(-50.0, 30.0)  # same zone, 60 m away
-        await bo.wait_for(lambda: abs(bo.z + 25.0) < 0.01)
-        await cy.wait_for(lambda: cy.z > 29.0)
+        for c in (ada, bo, cy):
+            await c.sync()
         await ada.chat("Hello, is this the queue?", scope="near")
         line = await bo.expect("chat")
         assert line["text"] == "Hello, is this the queue?"

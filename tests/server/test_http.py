@@ -37,8 +37,15 @@ async def test_health_and_metrics(tmp_path: Path) -> None:
         assert "servicepoint_connections 1" in text
         assert 'servicepoint_errors_total{code="bad_msgpack"} 1' in text
         assert "servicepoint_tick_seconds_count" in text
-        for name in ("messages_in_total", "messages_out_total", "bytes_in_total", "bytes_out_total"):
-            value = next(line for line in text.splitlines() if line.startswith(f"servicepoint_{name} "))
+        for name in (
+            "messages_in_total",
+            "messages_out_total",
+            "bytes_in_total",
+            "bytes_out_total",
+        ):
+            value = next(
+                line for line in text.splitlines() if line.startswith(f"servicepoint_{name} ")
+            )
             assert int(value.split()[1]) > 0
 
 
@@ -50,7 +57,12 @@ async def test_serves_the_web_client_and_nothing_outside_it(tmp_path: Path) -> N
         status, headers, _ = await fetch(http_url(sp, "/src/protocol/catalogue.js"))
         assert status == 200 and headers["Content-Type"].startswith("text/javascript")
         assert headers["X-Content-Type-Options"] == "nosniff"
-        for path in ("/../pyproject.toml", "/%2e%2e/pyproject.toml", "/nope.js", "/src/../../server/app.py"):
+        for path in (
+            "/../pyproject.toml",
+            "/%2e%2e/pyproject.toml",
+            "/nope.js",
+            "/src/../../server/app.py",
+        ):
             status, _, _ = await fetch(http_url(sp, path))
             assert status == 404, path
 

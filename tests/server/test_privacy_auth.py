@@ -36,7 +36,7 @@ def test_tokens_round_trip_and_refuse_tampering() -> None:
     token = auth.mint("s3cret", "staff", "Sara")
     grant = auth.verify("s3cret", token)
     assert (grant.role, grant.name) == ("staff", "Sara")
-    head, sig = token.split(".")
+    _head, sig = token.split(".")
     forged = auth.mint("s3cret", "admin", "Sara").split(".")[0] + "." + sig
     with pytest.raises(auth.TokenError):
         auth.verify("s3cret", forged)

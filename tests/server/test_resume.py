@@ -18,7 +18,9 @@ async def test_resume_after_connection_loss(tmp_path: Path) -> None:
         await ada.connect()
         first_id = ada.id
         await ada.move(ada.x + 1.0, ada.z)
-        await bo.wait_for(lambda: first_id in bo.others and abs(bo.others[first_id].x - ada.x) < 0.02)
+        await bo.wait_for(
+            lambda: first_id in bo.others and abs(bo.others[first_id].x - ada.x) < 0.02
+        )
         spot = (ada.x, ada.z)
         await ada.abort()  # the network drops; no bye
         await bo.wait_for(lambda: first_id not in bo.others)

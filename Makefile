@@ -1,0 +1,58 @@
+# Two commands: `make run` and `make test`. Everything they need is set up here.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+WEB_INSTALLED := clients/web/node_modules/.installed
+ARGS ?=
+
+.PHONY: run test lint typecheck unit bench swarm setup chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(WEB_INSTALLED): clients/web/package.json clients/web/package-lock.json
+	cd clients/web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(INSTALLED) $(WEB_INSTALLED)
+
+## Start the server on http://127.0.0.1:8000 (HOST, PORT, REDIS_URL; ARGS="--port 9000").
+run: setup
+	$(PY) -m server run $(ARGS)
+
+## Lint, type-check and run every test (installs Debian's chromium when root).
+test: setup chromium lint typecheck unit
+
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; \
+	fi
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(VENV)/bin/pytest
+
+## Benchmarks: print JSON lines, compare against a baseline from the same run.
+bench: setup
+	$(PY) -m bench.spatial --json
+	$(PY) -m bench.swarm --json
+
+clean:
+	rm -rf $(VENV) clients/web/node_modules .mypy_cache .ruff_cache .pytest_cache
