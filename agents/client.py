@@ -81,6 +81,8 @@ class AgentClient:
         self.messages: list[Message] = []
         self.stats = AgentStats()
         self.on_frame: FrameHook | None = None
+        self.track_positions = True
+        """Update `others` from every frame; a swarm turns it off and uses `on_frame`."""
         self.seq = 0
         self.last_pong = 0
         self._pings = 0
@@ -221,13 +223,13 @@ class AgentClient:
         if t == "f":
             self.stats.frames += 1
             frame = decode_state_frame(msg)
-            ids = frame.ids.tolist()
-            xz = frame.positions.tolist()
-            for i, entity in enumerate(ids):
-                seen = self.others.get(entity)
-                if seen is not None:
-                    seen.x, seen.z = xz[i]
-                    seen.frames += 1
+            if self.track_positions:
+                xz = frame.positions.tolist()
+                for i, entity in enumerate(frame.ids.tolist()):
+                    seen = self.others.get(entity)
+                    if seen is not None:
+                        seen.x, seen.z = xz[i]
+                        seen.frames += 1
             if self.on_frame is not None:
                 self.on_frame(self, frame, time.monotonic())
         else:

@@ -100,7 +100,7 @@ async def run_agent(
     rng: random.Random,
     report: dict[str, Any],
 ) -> None:
-    client = AgentClient(url, name=f"Agent {i}", keep_messages=False, avatar="round")
+    client = AgentClient(url, name=f"Agent {i}", avatar="round")
     try:
         await client.connect()
     except Exception as exc:  # counted, not raised: a swarm reports, it does not crash
@@ -108,6 +108,9 @@ async def run_agent(
         report["last_error"] = repr(exc)
         return
     report["connected"] += 1
+    client.keep_messages = False  # a swarm only counts; it keeps no message log
+    client.track_positions = False
+    client.messages.clear()
     book.register(i, client.id)
 
     def on_frame(c: AgentClient, frame: Any, now: float) -> None:

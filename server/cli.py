@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         level=getattr(args, "log_level", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("websockets").setLevel(logging.WARNING)
     cfg = from_env(**overrides)
     from server.app import ServicePoint
 
