@@ -35,7 +35,7 @@ def value_for(f: Field) -> st.SearchStrategy[Any]:
         return st.lists(value_for(f.items), max_size=3)
     assert f.kind == "map"
     if f.fields is None:
-        return st.dictionaries(st.text(max_size=8), st.integers(), max_size=3)
+        return st.dictionaries(st.text(max_size=8), st.integers(-(2**63), 2**64 - 1), max_size=3)
     return message_body(f.fields)
 
 
@@ -76,7 +76,7 @@ def test_decoder_raises_only_its_own_error_on_arbitrary_bytes(data: bytes) -> No
     st.recursive(
         st.none()
         | st.booleans()
-        | st.integers()
+        | st.integers(-(2**63), 2**64 - 1)
         | st.floats()
         | st.text(max_size=20)
         | st.binary(max_size=20),
