@@ -1,0 +1,280 @@
+// The page: wires the connection, the view, movement, chat and panels together.
+// Each piece lives in its own module; this one only routes messages and events.
+//
+// Test hook: window.servicepoint.state() returns what the page currently knows
+// ({connected, state, selfId, role, zone, self, others, chatLog, view}).
+
+import { getLanguage, initialLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
+import { Net } from './net.js';
+import { Others } from './others.js';
+import { KeyboardInput, onFloorClick } from './input.js';
+import { LocalAvatar, MoveSender } from './movement.js';
+import { ChatPanel } from './chat.js';
+import { JoinForm, PlacesList, StatusLine, closeReason, setupLanguageSelects } from './ui.js';
+import { decodeFrame } from './protocol/frames.js';
+import { createView3d, webglAvailable } from './scene3d.js';
+import { createView2d } from './view2d.js';
+import { setupXR } from './xr.js';
+import { findPath } from './path.js';
+
+const $ = (id) => document.getElementById(id);
+
+setLanguage(initialLanguage());
+setupLanguageSelects();
+
+// --- the view: 3D when WebGL works, else a top-down map ---------------------
+const canvas = $('view');
+let view;
+if (webglAvailable()) {
+  view = createView3d(canvas);
+} else {
+  canvas.dataset.i18nAttr = 'aria-label:view.label2d';
+  canvas.setAttribute('aria-label', t('view.label2d'));
+  $('view-fallback').hidden = false;
+  view = createView2d(canvas);
+}
+
+// --- state -------------------------------------------------------------------
+const net = new Net({ lang: getLanguage });
+const others = new Others();
+const keys = new KeyboardInput(window);
+let world = null;
+let local = null;
+let moves = null;
+let self = null; // {id, name, role, color, avatar}
+let role = null;
+let zone = null;
+let joinParams = null;
+let focusOnJoin = false;
+let lastError = { code: null, at: 0 };
+
+const status = new StatusLine();
+const announcer = $('announcer');
+const announce = (text) => { announcer.textContent = ''; setTimeout(() => { announcer.textContent = text; }, 50); };
+
+const chat = new ChatPanel(
+  {
+    form: $('chat-form'), input: $('chat-input'), log: $('chat-log'), lines: $('chat-lines'),
+    history: $('chat-history'), empty: $('chat-empty'),
+    scopeInputs: [...document.querySelectorAll('#chat-form input[name=scope]')],
+  },
+  { send: (scope, text) => net.send({ t: 'chat', scope, text }) },
+);
+
+const placesList = new PlacesList((place) => {
+  if (!walkAround(place.x, place.z)) return;
+  announce(t('places.walking', { place: place.label }));
+});
+
+const joinForm = new JoinForm(({ name, color, avatar, token }) => {
+  joinParams = { name, color, avatar };
+  focusOnJoin = true;
+  joinForm.setBusy(true);
+  net.forget();
+  net.start({ token, join: joinParams });
+});
+
+// A staff token may come in the link (?token=...); keep it out of the address bar.
+{
+  const params = new URLSearchParams(location.search);
+  const token = params.get('token');
+  if (token) {
+    joinForm.setToken(token);
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+  }
+}
+
+// --- panels ------------------------------------------------------------------
+function showInWorld(inWorld) {
+  $('join-panel').hidden = inWorld;
+  $('chat-panel').hidden = !inWorld;
+  $('places-panel').hidden = !inWorld;
+  $('leave-button').hidden = !inWorld;
+  $('skip-chat').hidden = !inWorld;
+}
+
+function leaveWorld() {
+  moves?.stop();
+  others.reset();
+  view.clearAvatars();
+  self = null;
+  zone = null;
+  others.selfId = null;
+  status.setLatency(null);
+}
+
+$('leave-button').addEventListener('click', () => {
+  net.leave();
+  leaveWorld();
+  chat.clear();
+  showInWorld(false);
+  joinForm.setBusy(false);
+  $('join-name').focus();
+});
+
+// --- connection --------------------------------------------------------------
+net.addEventListener('state', (e) => {
+  const d = e.detail;
+  status.set(d);
+  if (d.state === 'closed') {
+    leaveWorld();
+    chat.clear();
+    showInWorld(false);
+    joinForm.setBusy(false);
+    joinForm.showText(closeReason(d));
+  } else if (d.state === 'reconnecting') {
+    moves?.stop();
+  }
+});
+
+function errorText(code) {
+  const key = `error.${code}`;
+  const s = t(key);
+  return s === key ? t('error.generic', { code }) : s;
+}
+
+const handlers = {
+  welcome(msg) {
+    role = msg.role;
+    world = msg.world;
+    view.setWorld(world);
+    placesList.setWorld(world);
+    local = new LocalAvatar(world, Number(msg.limits?.max_speed) || 4);
+    moves?.stop();
+    moves = new MoveSender((m) => net.send(m), msg.tick_hz);
+    others.reset(msg.tick_hz);
+    view.clearAvatars();
+  },
+  joined(msg) {
+    const params = joinParams ?? net.joinParams ?? {};
+    self = { id: msg.id, name: msg.name, role, color: params.color, avatar: params.avatar };
+    others.selfId = msg.id;
+    local.place(msg.x, msg.z, msg.yaw);
+    view.addAvatar({ ...self, x: msg.x, z: msg.z, yaw: msg.yaw }, true);
+    zone = msg.zone;
+    status.setZone(zone);
+    moves.start(local, () => advanceLocal(performance.now() / 1000));
+    showInWorld(true);
+    joinForm.setBusy(false);
+    joinForm.showError(null);
+    chat.notice(t('chat.joined', { name: msg.name }));
+    if (focusOnJoin) {
+      focusOnJoin = false;
+      canvas.focus();
+    }
+  },
+  enter(msg) { others.enter(msg.e, performance.now() / 1000); },
+  leave(msg) { others.leave(msg.ids); },
+  f(msg) {
+    const frame = decodeFrame(msg);
+    if (frame) others.frame(frame, performance.now() / 1000);
+  },
+  chat(msg) { chat.line(msg); },
+  history(msg) { chat.history(msg.items); },
+  announce(msg) { chat.announce(msg); },
+  correct(msg) {
+    if (!local) return;
+    local.snap(msg.x, msg.z, msg.yaw);
+    moves?.corrected(local.x, local.z, local.yaw);
+  },
+  zone(msg) {
+    zone = msg.zone;
+    status.setZone(zone);
+  },
+  pong() { status.setLatency(net.rttMs); },
+  error(msg) {
+    if (net.state !== 'joined') {
+      joinForm.showText(errorText(msg.code));
+      return;
+    }
+    const now = performance.now();
+    if (msg.code === lastError.code && now - lastError.at < 5000) return;
+    lastError = { code: msg.code, at: now };
+    chat.notice(errorText(msg.code));
+  },
+};
+
+net.addEventListener('message', (e) => handlers[e.detail.t]?.(e.detail));
+
+others.addEventListener('enter', (e) => { for (const o of e.detail) view.addAvatar({ ...o, ...o.buffer.last }); });
+others.addEventListener('leave', (e) => { for (const id of e.detail) view.removeAvatar(id); });
+
+// --- movement ----------------------------------------------------------------
+/** Walk to (x, z) around walls (for "walk to" places and VR teleports). */
+function walkAround(x, z) {
+  if (!local || !world || net.state !== 'joined') return false;
+  const route = findPath(world, { x: local.x, z: local.z }, { x, z });
+  if (route) local.walkRoute(route);
+  else local.walkTo(x, z);
+  return true;
+}
+
+function advanceLocal(nowS) {
+  if (!local || !self || net.state !== 'joined') {
+    if (local) local.lastS = nowS;
+    return;
+  }
+  local.advance(nowS, keys.axes());
+}
+
+onFloorClick(canvas, (x, y) => {
+  const hit = view.pick(x, y);
+  if (hit && local && net.state === 'joined') local.walkTo(hit.x, hit.z);
+});
+
+let xr = null;
+setupXR({
+  view,
+  button: $('vr-button'),
+  onTeleport: (x, z) => walkAround(x, z),
+  onPresenting: (on) => {
+    $('vr-help').hidden = !on;
+    if (self) view.setSelfVisible(!on, self.id);
+  },
+}).then((x) => { xr = x; });
+
+view.start((nowS) => {
+  advanceLocal(nowS);
+  if (self && local) {
+    view.setPose(self.id, local.x, local.z, local.yaw);
+    view.follow(local.x, local.z, local.yaw);
+  }
+  const rt = others.renderTime(nowS);
+  for (const [id, o] of others.all) {
+    const p = o.buffer.sample(rt);
+    view.setPose(id, p.x, p.z, p.yaw);
+  }
+  xr?.update();
+});
+
+onLanguageChange(() => {
+  view.relabel();
+  xr?.relabel();
+});
+
+// --- start: resume this tab's session after a reload -------------------------
+showInWorld(false);
+const stored = Net.stored();
+if (stored?.resume && stored.join?.name) {
+  joinParams = stored.join;
+  joinForm.setBusy(true);
+  net.start({ token: stored.token, join: stored.join, resume: stored.resume });
+}
+
+// --- test hook -----------------------------------------------------------------
+window.servicepoint = {
+  state: () => ({
+    connected: net.state === 'joined',
+    state: net.state,
+    selfId: self?.id ?? null,
+    role,
+    zone,
+    self: local && self ? { x: local.x, z: local.z, yaw: local.yaw } : null,
+    others: others.snapshot(),
+    chatLog: chat.entries.map((e) => ({ ...e })),
+    view: view.kind,
+    lang: getLanguage(),
+  }),
+};

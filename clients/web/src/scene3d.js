@@ -1,0 +1,249 @@
+// The 3D view (three.js): the hall built from the world map, avatars, and a
+// third-person camera following the local avatar. Same interface as view2d.js:
+//
+//   const view = createView3d(canvas);
+//   view.setWorld(world); view.addAvatar(entity, isSelf); view.setPose(id, x, z, yaw);
+//   view.follow(x, z, yaw); view.pick(clientX, clientY) -> {x, z} | null
+//   view.start((nowS, dt) => { ...update poses... });  view.relabel();
+
+import * as THREE from 'three';
+import { Avatar } from './avatars.js';
+import { makeLabel } from './labels.js';
+import {
+  DESK_COLOR, FLOOR_COLOR, STAGE_COLOR, WALL_COLOR, deskSign, floorHeight, zoneColor, zoneName,
+} from './world.js';
+
+const WALL_HEIGHT = 3;
+const EDGE_HEIGHT = 1.2;
+const CAMERA_BACK = 6.5;
+const CAMERA_UP = 3.6;
+
+/** Can this browser give us a WebGL context? Probed on a throwaway canvas, quietly. */
+export function webglAvailable() {
+  try {
+    const probe = document.createElement('canvas');
+    const gl = probe.getContext('webgl2') || probe.getContext('webgl');
+    if (!gl) return false;
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function box(w, h, d, color, opts = {}) {
+  const mesh = new THREE.Mesh(
+    new THREE.BoxGeometry(w, h, d),
+    new THREE.MeshStandardMaterial({ color, roughness: 0.85, ...opts }),
+  );
+  return mesh;
+}
+
+function segmentWall(x0, z0, x1, z1, height, color, opts) {
+  const len = Math.hypot(x1 - x0, z1 - z0);
+  const wall = box(len, height, 0.25, color, opts);
+  wall.position.set((x0 + x1) / 2, height / 2, (z0 + z1) / 2);
+  wall.rotation.y = -Math.atan2(z1 - z0, x1 - x0);
+  return wall;
+}
+
+export function createView3d(canvas) {
+  const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, powerPreference: 'low-power' });
+  renderer.setPixelRatio(Math.min(globalThis.devicePixelRatio || 1, 2));
+  renderer.xr.enabled = true;
+
+  const scene = new THREE.Scene();
+  scene.background = new THREE.Color(0xdfe7ef);
+  scene.add(new THREE.HemisphereLight(0xffffff, 0x8d8d80, 2.2));
+  const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+  sun.position.set(-20, 40, 25);
+  scene.add(sun);
+
+  const camera = new THREE.PerspectiveCamera(60, 1, 0.1, 400);
+  // The rig carries the camera; in VR the headset pose is relative to it.
+  const rig = new THREE.Group();
+  rig.add(camera);
+  scene.add(rig);
+  camera.position.set(0, 60, 70);
+  camera.lookAt(0, 0, 0);
+
+  const worldGroup = new THREE.Group();
+  scene.add(worldGroup);
+  const avatars = new Map();
+  const labels = []; // {label, lines: () => string[]}
+  let world = null;
+  let followed = null; // {x, z, yaw}
+  const camYaw = { value: null };
+  const floorPlane = new THREE.Plane(new THREE.Vector3(0, 1, 0), 0);
+  const raycaster = new THREE.Raycaster();
+
+  function resize() {
+    const w = canvas.clientWidth || 300;
+    const h = canvas.clientHeight || 150;
+    if (renderer.xr.isPresenting) return;
+    renderer.setSize(w, h, false);
+    camera.aspect = w / h;
+    camera.updateProjectionMatrix();
+  }
+  new ResizeObserver(resize).observe(canvas);
+  resize();
+
+  function addLabel(lines, pos, style) {
+    const label = makeLabel(lines(), style);
+    label.sprite.position.copy(pos);
+    worldGroup.add(label.sprite);
+    labels.push({ label, lines });
+  }
+
+  function setWorld(w) {
+    world = w;
+    for (const { label } of labels.splice(0)) label.dispose();
+    worldGroup.traverse((o) => { o.geometry?.dispose(); o.material?.dispose?.(); });
+    worldGroup.clear();
+    const [minX, minZ, maxX, maxZ] = w.bounds;
+    const floor = new THREE.Mesh(
+      new THREE.PlaneGeometry(maxX - minX + 20, maxZ - minZ + 20).rotateX(-Math.PI / 2),
+      new THREE.MeshStandardMaterial({ color: FLOOR_COLOR, roughness: 1 }),
+    );
+    floor.position.set((minX + maxX) / 2, -0.01, (minZ + maxZ) / 2);
+    worldGroup.add(floor);
+    for (const zone of w.zones || []) {
+      const [x0, z0, x1, z1] = zone.rect;
+      const tile = new THREE.Mesh(
+        new THREE.PlaneGeometry(x1 - x0, z1 - z0).rotateX(-Math.PI / 2),
+        new THREE.MeshStandardMaterial({ color: zoneColor(zone), roughness: 1 }),
+      );
+      tile.position.set((x0 + x1) / 2, 0, (z0 + z1) / 2);
+      worldGroup.add(tile);
+      addLabel(() => [zoneName(zone.id)], new THREE.Vector3((x0 + x1) / 2, 6, (z0 + z1) / 2 + (z1 - z0) * 0.35),
+        { background: 'rgba(255, 255, 255, 0.9)', color: '#111827' });
+    }
+    // The outer edge is low so the camera behind an avatar can see over it.
+    const edges = [[minX, minZ, maxX, minZ], [maxX, minZ, maxX, maxZ], [maxX, maxZ, minX, maxZ], [minX, maxZ, minX, minZ]];
+    for (const [x0, z0, x1, z1] of edges) worldGroup.add(segmentWall(x0, z0, x1, z1, EDGE_HEIGHT, WALL_COLOR));
+    for (const [x0, z0, x1, z1] of w.walls || []) {
+      worldGroup.add(segmentWall(x0, z0, x1, z1, WALL_HEIGHT, WALL_COLOR, { transparent: true, opacity: 0.8 }));
+    }
+    if (w.stage) {
+      const [x0, z0, x1, z1] = w.stage.rect;
+      const h = w.stage.height || 0.5;
+      const stage = box(x1 - x0, h, z1 - z0, STAGE_COLOR);
+      stage.position.set((x0 + x1) / 2, h / 2, (z0 + z1) / 2);
+      worldGroup.add(stage);
+    }
+    for (const desk of w.desks || []) {
+      const [x, z] = desk.position;
+      const counter = box(2.4, 1.05, 0.8, DESK_COLOR);
+      counter.position.set(x, 0.525, z);
+      counter.rotation.y = desk.yaw || 0;
+      // The counter stands between the staff spot and the citizen, 1 m ahead.
+      counter.position.x -= Math.sin(desk.yaw || 0) * 1;
+      counter.position.z -= Math.cos(desk.yaw || 0) * 1;
+      worldGroup.add(counter);
+      addLabel(() => deskSign(w, desk), new THREE.Vector3(counter.position.x, 2.3, counter.position.z),
+        { background: 'rgba(12, 74, 110, 0.92)', color: '#ffffff' });
+    }
+  }
+
+  function addAvatar(entity, isSelf = false) {
+    removeAvatar(entity.id);
+    const a = new Avatar(entity, isSelf);
+    avatars.set(entity.id, a);
+    scene.add(a.group);
+    setPose(entity.id, entity.x, entity.z, entity.yaw);
+    return a;
+  }
+
+  function removeAvatar(id) {
+    const a = avatars.get(id);
+    if (!a) return;
+    scene.remove(a.group);
+    a.dispose();
+    avatars.delete(id);
+  }
+
+  function clearAvatars() {
+    for (const id of [...avatars.keys()]) removeAvatar(id);
+  }
+
+  function setPose(id, x, z, yaw) {
+    avatars.get(id)?.setPose(x, floorHeight(world, x, z), z, yaw);
+  }
+
+  function follow(x, z, yaw) {
+    followed = { x, z, yaw };
+  }
+
+  function updateCamera(dt) {
+    if (!followed) return;
+    const y = floorHeight(world, followed.x, followed.z);
+    if (renderer.xr.isPresenting) {
+      rig.position.set(followed.x, y, followed.z);
+      return;
+    }
+    rig.position.set(0, 0, 0);
+    rig.rotation.set(0, 0, 0);
+    if (camYaw.value === null) camYaw.value = followed.yaw;
+    const k = 1 - Math.exp(-dt * 4);
+    let d = (followed.yaw - camYaw.value) % (Math.PI * 2);
+    if (d > Math.PI) d -= Math.PI * 2;
+    if (d < -Math.PI) d += Math.PI * 2;
+    camYaw.value += d * k;
+    // Behind the avatar is opposite its facing: +(sin, cos) * distance.
+    const want = new THREE.Vector3(
+      followed.x + Math.sin(camYaw.value) * CAMERA_BACK,
+      y + CAMERA_UP,
+      followed.z + Math.cos(camYaw.value) * CAMERA_BACK,
+    );
+    camera.position.lerp(want, Math.min(1, k * 2));
+    camera.lookAt(followed.x, y + 1.3, followed.z);
+  }
+
+  /** The floor point under the screen position, or null (outside the world). */
+  function pick(clientX, clientY) {
+    if (!world) return null;
+    const r = canvas.getBoundingClientRect();
+    const ndc = new THREE.Vector2(((clientX - r.left) / r.width) * 2 - 1, -((clientY - r.top) / r.height) * 2 + 1);
+    raycaster.setFromCamera(ndc, camera);
+    const hit = new THREE.Vector3();
+    if (!raycaster.ray.intersectPlane(floorPlane, hit)) return null;
+    const [x0, z0, x1, z1] = world.bounds;
+    if (hit.x < x0 || hit.x > x1 || hit.z < z0 || hit.z > z1) return null;
+    return { x: hit.x, z: hit.z };
+  }
+
+  /** The floor point a ray hits (VR controllers), or null. */
+  function pickRay(origin, direction) {
+    if (!world) return null;
+    const ray = new THREE.Ray(origin, direction);
+    const hit = new THREE.Vector3();
+    if (!ray.intersectPlane(floorPlane, hit)) return null;
+    const [x0, z0, x1, z1] = world.bounds;
+    if (hit.x < x0 || hit.x > x1 || hit.z < z0 || hit.z > z1) return null;
+    return { x: hit.x, z: hit.z };
+  }
+
+  function relabel() {
+    for (const { label, lines } of labels) label.update(lines());
+    for (const a of avatars.values()) a.relabel();
+  }
+
+  let last = null;
+  function start(onFrame) {
+    renderer.setAnimationLoop((ms) => {
+      const nowS = performance.now() / 1000;
+      const dt = last === null ? 0 : Math.min(0.1, nowS - last);
+      last = nowS;
+      onFrame(nowS, dt);
+      for (const a of avatars.values()) a.spin(dt);
+      updateCamera(dt);
+      renderer.render(scene, camera);
+    });
+  }
+
+  return {
+    kind: '3d', canvas, renderer, scene, camera, rig,
+    setWorld, addAvatar, removeAvatar, clearAvatars, setPose, follow, pick, pickRay, relabel, start,
+    setSelfVisible(visible, id) { const a = avatars.get(id); if (a) a.group.visible = visible; },
+  };
+}

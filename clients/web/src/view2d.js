@@ -1,0 +1,151 @@
+// The fallback view when WebGL is missing: a top-down map on a 2D canvas.
+// Same interface as scene3d.js (setWorld, addAvatar, setPose, follow, pick, ...).
+// North (-z) is up, east (+x) is right.
+
+import { t } from './i18n.js';
+import {
+  DESK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, zoneColor, zoneName,
+} from './world.js';
+
+const hex = (n) => `#${(n >>> 0).toString(16).padStart(6, '0').slice(-6)}`;
+const ROLE_RING = { staff: '#0b6e4f', host: '#7b2cbf', admin: '#9d174d' };
+const FONT = 'system-ui, "Noto Sans", "Noto Sans CJK JP", sans-serif';
+
+export function createView2d(canvas) {
+  const ctx = canvas.getContext('2d');
+  let world = null;
+  const avatars = new Map(); // id -> {entity, isSelf, x, z, yaw}
+  let scale = 1, ox = 0, oy = 0;
+
+  function layout() {
+    const dpr = globalThis.devicePixelRatio || 1;
+    const w = canvas.clientWidth || 300, h = canvas.clientHeight || 150;
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (!world) return;
+    const [x0, z0, x1, z1] = world.bounds;
+    const pad = 16;
+    scale = Math.min((w - pad * 2) / (x1 - x0), (h - pad * 2) / (z1 - z0));
+    ox = (w - (x1 - x0) * scale) / 2 - x0 * scale;
+    oy = (h - (z1 - z0) * scale) / 2 - z0 * scale;
+  }
+  new ResizeObserver(layout).observe(canvas);
+
+  const sx = (x) => ox + x * scale;
+  const sy = (z) => oy + z * scale;
+
+  function drawWorld() {
+    const w = canvas.clientWidth, h = canvas.clientHeight;
+    ctx.fillStyle = '#f3f4f6';
+    ctx.fillRect(0, 0, w, h);
+    if (!world) return;
+    for (const zone of world.zones || []) {
+      const [x0, z0, x1, z1] = zone.rect;
+      ctx.fillStyle = hex(zoneColor(zone));
+      ctx.fillRect(sx(x0), sy(z0), (x1 - x0) * scale, (z1 - z0) * scale);
+      ctx.fillStyle = '#1f2937';
+      ctx.font = `600 ${Math.max(11, scale * 2.2)}px ${FONT}`;
+      ctx.textAlign = 'center';
+      ctx.fillText(zoneName(zone.id), sx((x0 + x1) / 2), sy(z1) - scale * 3);
+    }
+    if (world.stage) {
+      const [x0, z0, x1, z1] = world.stage.rect;
+      ctx.fillStyle = hex(STAGE_COLOR);
+      ctx.fillRect(sx(x0), sy(z0), (x1 - x0) * scale, (z1 - z0) * scale);
+    }
+    ctx.strokeStyle = hex(WALL_COLOR);
+    ctx.lineWidth = Math.max(2, scale * 0.3);
+    const [bx0, bz0, bx1, bz1] = world.bounds;
+    ctx.strokeRect(sx(bx0), sy(bz0), (bx1 - bx0) * scale, (bz1 - bz0) * scale);
+    for (const [x0, z0, x1, z1] of world.walls || []) {
+      ctx.beginPath();
+      ctx.moveTo(sx(x0), sy(z0));
+      ctx.lineTo(sx(x1), sy(z1));
+      ctx.stroke();
+    }
+    for (const desk of world.desks || []) {
+      const [x, z] = desk.position;
+      ctx.fillStyle = hex(DESK_COLOR);
+      ctx.fillRect(sx(x) - scale * 1.2, sy(z) + scale * 0.6, scale * 2.4, scale * 0.8);
+      ctx.fillStyle = '#111827';
+      ctx.font = `${Math.max(10, scale * 1.4)}px ${FONT}`;
+      ctx.textAlign = 'center';
+      ctx.fillText(`${desk.name} ${deskLetters(world, desk)}`, sx(x), sy(z) - scale * 0.4);
+    }
+  }
+
+  function drawAvatar(a) {
+    const r = Math.max(4, scale * 0.5);
+    const x = sx(a.x), y = sy(a.z);
+    ctx.fillStyle = hex(a.entity.color ?? 0x3366cc);
+    ctx.beginPath();
+    if (a.entity.avatar === 'box') ctx.rect(x - r, y - r, r * 2, r * 2);
+    else if (a.entity.avatar === 'tall') ctx.ellipse(x, y, r * 0.7, r * 1.2, 0, 0, Math.PI * 2);
+    else ctx.arc(x, y, r, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.lineWidth = a.isSelf ? 3 : 2;
+    ctx.strokeStyle = ROLE_RING[a.entity.role] ?? (a.isSelf ? '#111827' : '#ffffff');
+    ctx.stroke();
+    // Facing: forward is (-sin yaw, -cos yaw) in world axes.
+    ctx.beginPath();
+    ctx.moveTo(x, y);
+    ctx.lineTo(x - Math.sin(a.yaw) * r * 2, y - Math.cos(a.yaw) * r * 2);
+    ctx.strokeStyle = '#111827';
+    ctx.lineWidth = 2;
+    ctx.stroke();
+    const role = a.entity.role && a.entity.role !== 'citizen' ? ` · ${t(`role.${a.entity.role}`)}` : '';
+    const label = `${a.isSelf ? `${a.entity.name} (${t('view.you')})` : a.entity.name}${role}`;
+    ctx.font = `600 12px ${FONT}`;
+    ctx.textAlign = 'center';
+    const w = ctx.measureText(label).width + 8;
+    ctx.fillStyle = 'rgba(17, 24, 39, 0.85)';
+    ctx.fillRect(x - w / 2, y - r - 20, w, 16);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(label, x, y - r - 8);
+  }
+
+  function draw() {
+    drawWorld();
+    for (const a of avatars.values()) if (!a.isSelf) drawAvatar(a);
+    for (const a of avatars.values()) if (a.isSelf) drawAvatar(a);
+  }
+
+  let last = null;
+  return {
+    kind: '2d',
+    canvas,
+    setWorld(w) { world = w; layout(); },
+    addAvatar(entity, isSelf = false) {
+      avatars.set(entity.id, { entity, isSelf, x: entity.x, z: entity.z, yaw: entity.yaw });
+    },
+    removeAvatar(id) { avatars.delete(id); },
+    clearAvatars() { avatars.clear(); },
+    setPose(id, x, z, yaw) {
+      const a = avatars.get(id);
+      if (a) { a.x = x; a.z = z; a.yaw = yaw; }
+    },
+    follow() {},
+    pick(clientX, clientY) {
+      if (!world) return null;
+      const r = canvas.getBoundingClientRect();
+      const x = (clientX - r.left - ox) / scale, z = (clientY - r.top - oy) / scale;
+      const [x0, z0, x1, z1] = world.bounds;
+      return x < x0 || x > x1 || z < z0 || z > z1 ? null : { x, z };
+    },
+    relabel() {},
+    setSelfVisible() {},
+    start(onFrame) {
+      const loop = () => {
+        const nowS = performance.now() / 1000;
+        const dt = last === null ? 0 : Math.min(0.1, nowS - last);
+        last = nowS;
+        onFrame(nowS, dt);
+        draw();
+        requestAnimationFrame(loop);
+      };
+      layout();
+      requestAnimationFrame(loop);
+    },
+  };
+}
