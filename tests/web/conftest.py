@@ -81,40 +81,61 @@ class Server:
         return out.stdout.strip().splitlines()[-1]
 
 
+class ServerProcess:
+    """``python -m server run`` as a child process; start() waits for /healthz."""
+
+    def __init__(self, data: Path, port: int | None = None) -> None:
+        self.data = data
+        self.port = port or _free_port()
+        self.env = {**os.environ, "SERVICEPOINT_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Server:
+        log = (self.data / "server.log").open("a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "run", "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(self.data)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while not _healthy(self.url):
+            if self.proc.poll() is not None:
+                pytest.fail(f"server exited ({self.proc.returncode}):\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"server not healthy in 30 s:\n{self.log()}")
+            time.sleep(0.1)
+        return Server(self.url, self.env)
+
+    def stop(self) -> None:
+        """SIGTERM (graceful shutdown), then SIGKILL if it does not exit in 10 s."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def log(self) -> str:
+        path = self.data / "server.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp("servicepoint-data")
-    port = _free_port()
-    env = {**os.environ, "SERVICEPOINT_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
-    log = (data / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "run", "--host", "127.0.0.1", "--port", str(port),
-         "--data-dir", str(data)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc = ServerProcess(tmp_path_factory.mktemp("servicepoint-data"))
     try:
-        deadline = time.monotonic() + 30
-        while not _healthy(url):
-            if proc.poll() is not None:
-                log.flush()
-                pytest.fail(f"server exited ({proc.returncode}):\n{(data / 'server.log').read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not healthy in 30 s:\n{(data / 'server.log').read_text()}")
-            time.sleep(0.1)
-        yield Server(url, env)
+        yield proc.start()
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        log.close()
+        proc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -161,18 +182,25 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
     contexts: list[Any] = []
     logs: list[tuple[str, PageLog]] = []
 
-    def _open(path: str = "/", *, lang: str = "en-US", on: Any = None) -> Any:
+    def _open(
+        path: str = "/", *, lang: str = "en-US", on: Any = None, base: str | None = None,
+        allow: tuple[str, ...] = (),
+    ) -> Any:
+        """Open ``path`` (on ``base``, default the session server). Console errors
+        containing any of ``allow`` are expected (e.g. while a server is down)."""
         ctx = (on or browser).new_context(locale=lang, viewport={"width": 1280, "height": 800})
         contexts.append(ctx)
         page = ctx.new_page()
         log = PageLog()
         logs.append((path, log))
-        page.on(
-            "console",
-            lambda m: log.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None,
-        )
+
+        def on_console(m: Any) -> None:
+            if m.type == "error" and not any(a in m.text for a in allow):
+                log.errors.append(f"console.{m.type}: {m.text}")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda e: log.errors.append(f"pageerror: {e}"))
-        page.goto(server.url + path)
+        page.goto((base or server.url) + path)
         page.wait_for_function("window.servicepoint !== undefined", timeout=15_000)
         page.page_log = log
         return page

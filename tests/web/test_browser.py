@@ -150,3 +150,34 @@ def test_resume_after_reload_keeps_the_avatar(open_page: Any) -> None:
     a.wait_for_function("window.servicepoint && window.servicepoint.state().connected", timeout=WAIT_MS)
     assert state(a)["selfId"] == first
     assert a.is_hidden("#join-panel")
+
+
+def test_reconnects_after_a_server_restart(open_page: Any, tmp_path: Any) -> None:
+    """Graceful shutdown closes with 'going away'; the page retries with backoff,
+    and once a server is back on the same address and data it is in the hall again."""
+    from tests.web.conftest import ServerProcess
+
+    proc = ServerProcess(tmp_path)
+    srv = proc.start()
+    try:
+        # While the server is down Chromium itself logs the refused connections.
+        page = open_page(base=srv.url, allow=("WebSocket connection to", "ERR_CONNECTION_REFUSED"))
+        join(page, "Frida")
+        proc.stop()
+        page.wait_for_function(
+            "window.servicepoint.state().state === 'reconnecting'", timeout=WAIT_MS
+        )
+        assert page.get_attribute("#status", "data-state") == "reconnecting"
+        proc.start()
+        page.wait_for_function("window.servicepoint.state().connected", timeout=30_000)
+        assert page.is_hidden("#join-panel")
+        # The avatar is back under the same name, and others can see it again.
+        other = open_page(base=srv.url)
+        join(other, "Gustav")
+        me = state(page)["selfId"]
+        assert wait_sees(other, me)["name"] == "Frida"
+        # Close the pages before the server goes, or they would retry (and log) again.
+        page.context.close()
+        other.context.close()
+    finally:
+        proc.stop()

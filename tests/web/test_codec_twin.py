@@ -148,7 +148,7 @@ def broken_map(r: random.Random, fields: dict[str, Field]) -> dict[str, Any]:
         key = r.choice([rand_text(r, 0, 5), "__proto__", "constructor", "toString", "0", "T"])
         if key not in fields and key != "t":
             obj[key] = 1
-    else:
+    elif fields:
         name = r.choice(list(fields))
         obj[name] = bad_value(r, fields[name])
     return obj

@@ -12,7 +12,7 @@ import { LocalAvatar, MoveSender } from './movement.js';
 import { ChatPanel } from './chat.js';
 import { JoinForm, PlacesList, StatusLine, closeReason, setupLanguageSelects } from './ui.js';
 import { decodeFrame } from './protocol/frames.js';
-import { createView3d, webglAvailable } from './scene3d.js';
+import { createView3d, probeWebGL } from './scene3d.js';
 import { createView2d } from './view2d.js';
 import { setupXR } from './xr.js';
 import { findPath } from './path.js';
@@ -25,8 +25,9 @@ setupLanguageSelects();
 // --- the view: 3D when WebGL works, else a top-down map ---------------------
 const canvas = $('view');
 let view;
-if (webglAvailable()) {
-  view = createView3d(canvas);
+const webgl = probeWebGL();
+if (webgl) {
+  view = createView3d(canvas, webgl);
 } else {
   canvas.dataset.i18nAttr = 'aria-label:view.label2d';
   canvas.setAttribute('aria-label', t('view.label2d'));

@@ -7,8 +7,9 @@
 
 const CLEARANCE = 0.5; // metres kept from walls (the server's body radius is 0.3)
 const CORNER = 0.8;
-// Legs that start or end at the caller's points may pass as close as the avatar already is.
-const END_CLEARANCE = 0.25; // how far beyond a wall end the corner points sit
+// Legs from the start or to the goal may pass as close as those points are
+// themselves (an avatar standing by a desk), but never closer than the server allows.
+const MIN_CLEARANCE = 0.3; // how far beyond a wall end the corner points sit
 
 function segDistance(ax, az, bx, bz, px, pz, qx, qz) {
   const cross = (ox, oz, ux, uz, vx, vz) => (ux - ox) * (vz - oz) - (uz - oz) * (vx - ox);
@@ -48,9 +49,16 @@ function cornerPoints(world) {
   return out.filter(inside);
 }
 
+/** Distance from a point to the nearest wall. */
+function pointClearance(walls, p) {
+  return Math.min(Infinity, ...walls.map(([px, pz, qx, qz]) => segDistance(p.x, p.z, p.x, p.z, px, pz, qx, qz)));
+}
+
 export function findPath(world, from, to) {
   const walls = world.walls || [];
-  if (clearLine(walls, from, to, END_CLEARANCE)) return [to];
+  const near = (p) => Math.max(MIN_CLEARANCE, Math.min(CLEARANCE, pointClearance(walls, p) - 1e-6));
+  const fromClear = near(from), toClear = near(to);
+  if (clearLine(walls, from, to, Math.min(fromClear, toClear))) return [to];
   const nodes = [from, ...cornerPoints(world).filter((p) => clearLine(walls, p, p, CLEARANCE)), to];
   const n = nodes.length;
   const dist = new Array(n).fill(Infinity);
@@ -66,7 +74,7 @@ export function findPath(world, from, to) {
     for (let v = 0; v < n; v++) {
       if (done[v] || v === u) continue;
       // The last leg may end near a wall (a desk, a corner); only the walk in between needs room.
-      const clearance = u === 0 || v === n - 1 ? END_CLEARANCE : CLEARANCE;
+      const clearance = Math.min(u === 0 ? fromClear : CLEARANCE, v === n - 1 ? toClear : CLEARANCE);
       if (!clearLine(walls, nodes[u], nodes[v], clearance)) continue;
       const d = dist[u] + Math.hypot(nodes[v].x - nodes[u].x, nodes[v].z - nodes[u].z);
       if (d < dist[v]) { dist[v] = d; prev[v] = u; }

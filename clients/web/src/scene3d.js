@@ -15,19 +15,27 @@ import {
 
 const WALL_HEIGHT = 3;
 const EDGE_HEIGHT = 1.2;
-const CAMERA_BACK = 6.5;
-const CAMERA_UP = 3.6;
+const CAMERA_BACK = 6;
+const CAMERA_UP = 3.4;
+const LOOK_AHEAD = 4; // look past the avatar so more of the hall is in view
+const SOFTWARE_FPS = 15;
 
-/** Can this browser give us a WebGL context? Probed on a throwaway canvas, quietly. */
-export function webglAvailable() {
+/**
+ * Can this browser give us a WebGL context? Probed on a throwaway canvas,
+ * quietly. Returns null, or {software} where software is true for CPU
+ * renderers (SwiftShader, llvmpipe), which get a cheaper picture.
+ */
+export function probeWebGL() {
   try {
     const probe = document.createElement('canvas');
     const gl = probe.getContext('webgl2') || probe.getContext('webgl');
-    if (!gl) return false;
+    if (!gl) return null;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) || '');
     gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return true;
+    return { software: /swiftshader|llvmpipe|softpipe|software/i.test(renderer) };
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -47,9 +55,15 @@ function segmentWall(x0, z0, x1, z1, height, color, opts) {
   return wall;
 }
 
-export function createView3d(canvas) {
-  const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, powerPreference: 'low-power' });
-  renderer.setPixelRatio(Math.min(globalThis.devicePixelRatio || 1, 2));
+/**
+ * options.software: a CPU renderer; draw at lower resolution, without
+ * antialiasing and at most SOFTWARE_FPS frames a second, so the page (and
+ * typing in it) stays responsive.
+ */
+export function createView3d(canvas, { software = false } = {}) {
+  const renderer = new THREE.WebGLRenderer({ canvas, antialias: !software, powerPreference: 'low-power' });
+  renderer.setPixelRatio(software ? 0.5 : Math.min(globalThis.devicePixelRatio || 1, 2));
+  const minFrameS = software ? 1 / SOFTWARE_FPS : 0;
   renderer.xr.enabled = true;
 
   const scene = new THREE.Scene();
@@ -196,7 +210,11 @@ export function createView3d(canvas) {
       followed.z + Math.cos(camYaw.value) * CAMERA_BACK,
     );
     camera.position.lerp(want, Math.min(1, k * 2));
-    camera.lookAt(followed.x, y + 1.3, followed.z);
+    camera.lookAt(
+      followed.x - Math.sin(camYaw.value) * LOOK_AHEAD,
+      y + 1.2,
+      followed.z - Math.cos(camYaw.value) * LOOK_AHEAD,
+    );
   }
 
   /** The floor point under the screen position, or null (outside the world). */
@@ -230,8 +248,9 @@ export function createView3d(canvas) {
 
   let last = null;
   function start(onFrame) {
-    renderer.setAnimationLoop((ms) => {
+    renderer.setAnimationLoop(() => {
       const nowS = performance.now() / 1000;
+      if (last !== null && nowS - last < minFrameS && !renderer.xr.isPresenting) return;
       const dt = last === null ? 0 : Math.min(0.1, nowS - last);
       last = nowS;
       onFrame(nowS, dt);
