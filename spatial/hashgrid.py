@@ -78,7 +78,8 @@ class HashGrid:
         "_keys",
         "_origin",
         "_width",
-        "_xz",
+        "_x",
+        "_z",
     )
 
     def __init__(self, xz: NDArray[np.float32], ids: NDArray[np.int32], cell: float) -> None:
@@ -98,23 +99,30 @@ class HashGrid:
             self._cell_start = np.zeros(2, dtype=np.int64)
             self._keys = np.empty(0, dtype=np.int64)
             self._ids = ids
-            self._xz = xz
+            self._x = np.zeros(0, dtype=np.float32)
+            self._z = np.zeros(0, dtype=np.float32)
             return
-        lo = xz.min(axis=0)
-        hi = xz.max(axis=0)
+        # per-column contiguous copies: strided (m, 2) reductions and row gathers are slow
+        x = np.ascontiguousarray(xz[:, 0])
+        z = np.ascontiguousarray(xz[:, 1])
+        lo = (x.min(), z.min())
+        hi = (x.max(), z.max())
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             raise ValueError("HashGrid positions must be finite")
         self._origin = (float(lo[0]), float(lo[1]))
         inv = 1.0 / self._cell
-        cx = ((xz[:, 0] - lo[0]) * inv).astype(np.int64)
-        cz = ((xz[:, 1] - lo[1]) * inv).astype(np.int64)
+        cx = ((x - lo[0]) * inv).astype(np.int64)
+        cz = ((z - lo[1]) * inv).astype(np.int64)
         self._width = int(cx.max()) + 1
         self._height = int(cz.max()) + 1
         keys = cz * self._width + cx
-        order = np.argsort(keys)
-        keys = keys[order]
-        self._ids = ids[order]
-        self._xz = xz[order]
+        # int32 keys sort faster; a huge sparse box needs int64
+        small_keys = self._width * self._height < 2**31
+        order = np.argsort(keys.astype(np.int32) if small_keys else keys)
+        keys = keys.take(order)
+        self._ids = ids.take(order)
+        self._x = x.take(order)
+        self._z = z.take(order)
         ncells = self._width * self._height
         self._dense = ncells <= max(_DENSE_CELLS_PER_POINT * m, _DENSE_MIN_CELLS)
         if self._dense:
@@ -189,15 +197,18 @@ class HashGrid:
         """
         qxz = np.asarray(qxz, dtype=np.float32)
         q, p = self.candidates(qxz, radius)
-        pxz = self._xz[p]
-        dx = pxz[:, 0] - qxz[q, 0]
-        dz = pxz[:, 1] - qxz[q, 1]
+        qx = np.ascontiguousarray(qxz[:, 0])
+        qz = np.ascontiguousarray(qxz[:, 1])
+        dx = self._x.take(p)
+        dx -= qx.take(q)
+        dz = self._z.take(p)
+        dz -= qz.take(q)
         d = dx * dx
         d += dz * dz
         np.sqrt(d, out=d)
         r = np.asarray(radius, dtype=np.float32)
-        keep = d <= (r[q] if r.ndim else r)
-        return q[keep], self._ids[p[keep]], d[keep]
+        keep = np.flatnonzero(d <= (r.take(q) if r.ndim else r))
+        return q.take(keep), self._ids.take(p.take(keep)), d.take(keep)
 
     def ids_of(self, sorted_index: NDArray[np.int64]) -> NDArray[np.int32]:
         """Labels of points by their sorted index (as returned by :meth:`candidates`)."""
@@ -205,4 +216,4 @@ class HashGrid:
 
     def xz_of(self, sorted_index: NDArray[np.int64]) -> NDArray[np.float32]:
         """Positions of points by their sorted index (as returned by :meth:`candidates`)."""
-        return self._xz[sorted_index]
+        return np.column_stack((self._x.take(sorted_index), self._z.take(sorted_index)))

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatial.interest import InterestDiff, InterestManager
+from spatial.reference import ReferenceInterestManager
 from tests.spatial.oracle import OracleInterest, distances_from
 
 
@@ -191,7 +192,15 @@ def _scenario(data: st.DataObject) -> tuple[int, float, int, float, dict[str, An
     radius = data.draw(st.sampled_from([1.5, 4.0, 9.0]), label="radius")
     k = data.draw(st.integers(1, 7), label="k")
     margin = data.draw(st.sampled_from([0.0, 0.5, 2.0]), label="margin")
-    return cap, radius, k, margin, {}
+    # tuning changes only the work done, never the result: exercise tiny skins
+    # (everything loose), one-tick lists, and histogram windows that miss
+    tuning = {
+        "rebuild_ticks": data.draw(st.integers(1, 5), label="rebuild_ticks"),
+        "skin": data.draw(st.sampled_from([0.01, 0.3, 1.0, 4.0]), label="skin"),
+        "slack": data.draw(st.sampled_from([0.0, 0.25, 2.0]), label="slack"),
+        "window": data.draw(st.sampled_from([0.0, 0.001, 0.2, 3.0]), label="window"),
+    }
+    return cap, radius, k, margin, tuning
 
 
 @settings(max_examples=120, deadline=None)
@@ -241,7 +250,7 @@ def test_radius_across_many_cells_crowded(data: st.DataObject) -> None:
     cap = 150
     pos = (rng.normal(0, 6, (cap, 2))).astype(np.float32)
     act = np.ones(cap, bool)
-    m = InterestManager(cap, radius=25.0, k=12, margin=1.0)
+    m = InterestManager(cap, radius=25.0, k=12, margin=1.0, skin=0.5, rebuild_ticks=3)
     oracle = OracleInterest(25.0, 12, 1.0)
     obs = np.arange(0, cap, 2, dtype=np.int32)
     for _ in range(6):
@@ -250,3 +259,54 @@ def test_radius_across_many_cells_crowded(data: st.DataObject) -> None:
         ref = oracle.update(pos, act, obs.tolist())
         for o in obs.tolist():
             assert rows[o] == (ref.visible[o], ref.entered[o], ref.left[o])
+
+
+def _walk(rng: np.random.Generator, pos: np.ndarray, heading: np.ndarray, half: float) -> None:
+    heading += rng.normal(0, 0.3, heading.shape)
+    speed = np.where(rng.random(heading.shape) < 0.3, 0.0, rng.uniform(0.5, 1.5, heading.shape))
+    pos[:, 0] += (speed * 0.05 * np.cos(heading)).astype(np.float32)
+    pos[:, 1] += (speed * 0.05 * np.sin(heading)).astype(np.float32)
+    np.clip(pos, -half, half, out=pos)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_matches_reference_on_a_walking_crowd_with_churn(seed: int) -> None:
+    """Bench-like world (1500 slots, k=16): walking, joins, leaves, teleports, observer churn."""
+    rng = np.random.default_rng(seed)
+    cap, half = 1500, 40.0
+    pos = rng.uniform(-half, half, (cap, 2)).astype(np.float32)
+    pos[: cap // 3] = rng.normal(0, 4, (cap // 3, 2)).astype(np.float32)  # a dense knot
+    heading = rng.uniform(-np.pi, np.pi, cap)
+    act = rng.random(cap) < 0.9
+    fast = InterestManager(cap, radius=12.0, k=16, margin=1.5)
+    ref = ReferenceInterestManager(cap, radius=12.0, k=16, margin=1.5)
+    obs = rng.choice(cap, 400, replace=False).astype(np.int32)
+    for tick in range(40):
+        _walk(rng, pos, heading, half)
+        tele = rng.random(cap) < 0.003
+        pos[tele] = rng.uniform(-half, half, (int(tele.sum()), 2)).astype(np.float32)
+        flips = rng.random(cap) < 0.004
+        act ^= flips
+        if tick % 9 == 0:
+            obs = np.concatenate((obs[20:], rng.choice(cap, 20, replace=False).astype(np.int32)))
+            obs = np.unique(obs)
+        a, b = fast.update(pos, act, obs), ref.update(pos, act, obs)
+        assert _rows(a) == _rows(b), tick
+
+
+def test_sparse_world_and_many_cells_match_reference() -> None:
+    """Fewer than k in range everywhere (lists must cover R) and a far outlier."""
+    rng = np.random.default_rng(5)
+    cap = 600
+    pos = rng.uniform(-300, 300, (cap, 2)).astype(np.float32)
+    pos[0] = (1e5, -1e5)
+    heading = rng.uniform(-np.pi, np.pi, cap)
+    act = np.ones(cap, bool)
+    fast = InterestManager(cap, radius=30.0, k=8, margin=3.0, skin=0.2, rebuild_ticks=2)
+    ref = ReferenceInterestManager(cap, radius=30.0, k=8, margin=3.0)
+    obs = np.arange(0, cap, 2, dtype=np.int32)
+    for tick in range(25):
+        _walk(rng, pos, heading, 300.0)
+        pos[0] = (1e5, -1e5)  # far outlier: the grid must not span it densely
+        a, b = fast.update(pos, act, obs), ref.update(pos, act, obs)
+        assert _rows(a) == _rows(b), tick
