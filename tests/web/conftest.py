@@ -43,7 +43,6 @@ BASE_ARGS = [
 WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,8 +93,18 @@ class ServerProcess:
     def start(self) -> Server:
         log = (self.data / "server.log").open("a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "run", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data)],
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -183,7 +192,11 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
     logs: list[tuple[str, PageLog]] = []
 
     def _open(
-        path: str = "/", *, lang: str = "en-US", on: Any = None, base: str | None = None,
+        path: str = "/",
+        *,
+        lang: str = "en-US",
+        on: Any = None,
+        base: str | None = None,
         allow: tuple[str, ...] = (),
     ) -> Any:
         """Open ``path`` (on ``base``, default the session server). Console errors

@@ -44,7 +44,9 @@ def test_no_axe_violations_before_and_after_joining(open_page: Any, lang: str) -
     assert axe_violations(page) == []
 
 
-def test_no_axe_violations_with_the_map_fallback(open_page: Any, browser_without_webgl: Any) -> None:
+def test_no_axe_violations_with_the_map_fallback(
+    open_page: Any, browser_without_webgl: Any
+) -> None:
     page = open_page(on=browser_without_webgl)
     join(page, "Ada")
     assert axe_violations(page) == []
@@ -59,12 +61,21 @@ def test_keyboard_alone_reaches_every_control(open_page: Any) -> None:
         info = page.evaluate(
             """() => { const el = document.activeElement;
                        const s = getComputedStyle(el);
-                       return { id: el.id || el.name || el.tagName,
-                                outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 }; }"""
+                       const ring = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+                       return { id: el.id || el.name || el.tagName, outline: ring }; }"""
         )
         assert info["outline"], f"{info['id']} has no visible focus outline"
         seen.append(info["id"])
         if info["id"] == "join-submit":
             break
-    for wanted in ["view", "lang-select", "join-name", "avatar", "join-color", "join-lang", "join-token", "join-submit"]:
+    for wanted in [
+        "view",
+        "lang-select",
+        "join-name",
+        "avatar",
+        "join-color",
+        "join-lang",
+        "join-token",
+        "join-submit",
+    ]:
         assert wanted in seen, f"{wanted} not reached by Tab: {seen}"

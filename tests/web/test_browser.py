@@ -106,6 +106,20 @@ def test_zone_chat_typed_with_the_keyboard(open_page: Any, server: Server) -> No
     assert entry["scope"] == "zone" and entry["role"] == "staff"
     assert a.input_value("#chat-input") == ""
 
+    # Staff may also announce; citizens are not offered the choice.
+    assert b.is_hidden("#scope-announce")
+    a.focus("#chat-form input[name=scope][value=zone]")
+    a.keyboard.press("ArrowRight")
+    assert a.is_checked("#chat-form input[name=scope][value=announce]")
+    a.keyboard.press("Tab")
+    a.keyboard.type("The hall closes at 16:00")
+    a.keyboard.press("Enter")
+    b.wait_for_function(
+        "() => document.querySelector('#chat-lines .chat-announce')?.textContent.includes('16:00')",
+        timeout=WAIT_MS,
+    )
+    assert any(e["kind"] == "announce" for e in state(b)["chatLog"])
+
 
 def test_click_to_move_and_places(open_page: Any) -> None:
     a = open_page()
@@ -147,7 +161,9 @@ def test_resume_after_reload_keeps_the_avatar(open_page: Any) -> None:
     a = open_page()
     first = join(a, "Erik")["selfId"]
     a.reload()
-    a.wait_for_function("window.servicepoint && window.servicepoint.state().connected", timeout=WAIT_MS)
+    a.wait_for_function(
+        "window.servicepoint && window.servicepoint.state().connected", timeout=WAIT_MS
+    )
     assert state(a)["selfId"] == first
     assert a.is_hidden("#join-panel")
 

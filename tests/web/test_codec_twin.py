@@ -86,7 +86,9 @@ def valid_value(r: random.Random, f: Field) -> Any:
     if k == "float":
         lo = f.min if f.min is not None else -1e300
         hi = f.max if f.max is not None else 1e300
-        return r.choice([lo, hi, r.uniform(lo, hi), 0.0, -0.0, r.randint(math.ceil(lo), math.floor(hi)), 1.5])
+        return r.choice(
+            [lo, hi, r.uniform(lo, hi), 0.0, -0.0, r.randint(math.ceil(lo), math.floor(hi)), 1.5]
+        )
     if k == "bool":
         return r.random() < 0.5
     if k == "bin":
@@ -97,7 +99,9 @@ def valid_value(r: random.Random, f: Field) -> Any:
     if k == "map":
         if f.fields:
             return valid_map(r, f.fields)
-        return {rand_text(r, 0, 4): r.choice([1, "x", 2.5, None, [1]]) for _ in range(r.randint(0, 3))}
+        return {
+            rand_text(r, 0, 4): r.choice([1, "x", 2.5, None, [1]]) for _ in range(r.randint(0, 3))
+        }
     raise AssertionError(k)
 
 
@@ -108,8 +112,29 @@ def valid_map(r: random.Random, fields: dict[str, Field]) -> dict[str, Any]:
 def wrong_value(r: random.Random) -> Any:
     return r.choice(
         [
-            None, True, False, 0, -1, 2**64 - 1, -(2**63), 1.0, -0.0, 0.5, 1e20, 2.0**64,
-            float("nan"), float("inf"), -float("inf"), "", "x", b"", b"\x01", [], [1], {}, {"a": 1},
+            None,
+            True,
+            False,
+            0,
+            -1,
+            2**64 - 1,
+            -(2**63),
+            1.0,
+            -0.0,
+            0.5,
+            1e20,
+            2.0**64,
+            float("nan"),
+            float("inf"),
+            -float("inf"),
+            "",
+            "x",
+            b"",
+            b"\x01",
+            [],
+            [1],
+            {},
+            {"a": 1},
             msgpack.ExtType(3, b"x"),
         ]
     )

@@ -11,7 +11,14 @@ from tests.web.conftest import join, node_json
 
 LANGS = ["sv", "da", "de", "ja", "en"]
 # Words that are the same in several languages (product name, loan words).
-SAME_AS_ENGLISH_OK = {"app.title", "chat.heading", "chat.send", "zone.auditorium", "role.admin", "chat.tag.zone"}
+SAME_AS_ENGLISH_OK = {
+    "app.title",
+    "chat.heading",
+    "chat.send",
+    "zone.auditorium",
+    "role.admin",
+    "chat.tag.zone",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +33,15 @@ def test_every_key_in_every_language(strings: dict[str, dict[str, str]]) -> None
     assert sorted(strings) == sorted(LANGS)
     keys = set(strings["en"])
     for lang in LANGS:
-        assert set(strings[lang]) == keys, f"{lang}: missing {keys - set(strings[lang])}, extra {set(strings[lang]) - keys}"
+        assert set(strings[lang]) == keys, (
+            f"{lang}: missing {keys - set(strings[lang])}, extra {set(strings[lang]) - keys}"
+        )
         for key, text in strings[lang].items():
             assert text.strip(), f"{lang}.{key} is empty"
             placeholders = set(re.findall(r"\{(\w+)\}", text))
-            assert placeholders == set(re.findall(r"\{(\w+)\}", strings["en"][key])), f"{lang}.{key}"
+            assert placeholders == set(re.findall(r"\{(\w+)\}", strings["en"][key])), (
+                f"{lang}.{key}"
+            )
 
 
 def test_translations_are_not_english_copies(strings: dict[str, dict[str, str]]) -> None:
@@ -44,7 +55,8 @@ def test_translations_are_not_english_copies(strings: dict[str, dict[str, str]])
 
 def test_every_close_code_and_zone_has_a_sentence(strings: dict[str, dict[str, str]]) -> None:
     catalogue: dict[str, Any] = node_json(
-        "import { CATALOGUE } from './src/protocol/catalogue.js'; console.log(JSON.stringify(CATALOGUE));"
+        "import { CATALOGUE } from './src/protocol/catalogue.js';"
+        "console.log(JSON.stringify(CATALOGUE));"
     )
     for name in catalogue["close"]:
         assert f"close.{name}" in strings["en"], name

@@ -106,7 +106,8 @@ def test_wall_rule_matches_the_server() -> None:
         READ_STDIN
         + """
 import { crossesWall } from './src/movement.js';
-console.log(JSON.stringify(input.cases.map(([ax, az, bx, bz]) => crossesWall(input.walls, ax, az, bx, bz))));
+const hit = ([ax, az, bx, bz]) => crossesWall(input.walls, ax, az, bx, bz);
+console.log(JSON.stringify(input.cases.map(hit)));
 """,
         {"walls": WORLD["walls"], "cases": cases},
     )
@@ -151,7 +152,9 @@ console.log(JSON.stringify(input.pairs.map(([a, b]) =>
                 sz = pz + (p["z"] - pz) * k / n
                 ex = px + (p["x"] - px) * (k + 1) / n
                 ez = pz + (p["z"] - pz) * (k + 1) / n
-                assert not rules.crosses_wall(sx, sz, ex, ez), f"route {a}->{b} hits a wall at {ex},{ez}"
+                assert not rules.crosses_wall(sx, sz, ex, ez), (
+                    f"route {a}->{b} hits a wall at {ex},{ez}"
+                )
             px, pz = p["x"], p["z"]
 
 

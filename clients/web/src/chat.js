@@ -35,7 +35,16 @@ export class ChatPanel {
   }
 
   scope() {
-    return this.els.scopeInputs.find((r) => r.checked)?.value || 'near';
+    return this.els.scopeInputs.find((r) => r.checked && !r.disabled)?.value || 'near';
+  }
+
+  /** Offer the 'announce' scope only to roles that may send announcements. */
+  allowAnnounce(allowed) {
+    const radio = this.els.scopeInputs.find((r) => r.value === 'announce');
+    if (!radio) return;
+    radio.disabled = !allowed;
+    radio.closest('label').hidden = !allowed;
+    if (!allowed && radio.checked) this.els.scopeInputs[0].checked = true;
   }
 
   key(item) {

@@ -6,6 +6,7 @@
 
 import { getLanguage, initialLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
 import { Net } from './net.js';
+import { CATALOGUE } from './protocol/catalogue.js';
 import { Others } from './others.js';
 import { KeyboardInput, onFloorClick } from './input.js';
 import { LocalAvatar, MoveSender } from './movement.js';
@@ -59,7 +60,9 @@ const chat = new ChatPanel(
     history: $('chat-history'), empty: $('chat-empty'),
     scopeInputs: [...document.querySelectorAll('#chat-form input[name=scope]')],
   },
-  { send: (scope, text) => net.send({ t: 'chat', scope, text }) },
+  {
+    send: (scope, text) => (scope === 'announce' ? net.send({ t: 'announce', text }) : net.send({ t: 'chat', scope, text })),
+  },
 );
 
 const placesList = new PlacesList((place) => {
@@ -152,6 +155,7 @@ const handlers = {
     const params = joinParams ?? net.joinParams ?? {};
     self = { id: msg.id, name: msg.name, role, color: params.color, avatar: params.avatar };
     others.selfId = msg.id;
+    chat.allowAnnounce(CATALOGUE.client.announce?.roles.includes(role) ?? false);
     local.place(msg.x, msg.z, msg.yaw);
     view.addAvatar({ ...self, x: msg.x, z: msg.z, yaw: msg.yaw }, true);
     zone = msg.zone;
