@@ -6,8 +6,8 @@
 ``browser`` launches Debian's Chromium through Playwright (WebGL through
             SwiftShader, so the 3D view is exercised).
 ``open_page`` opens a page in a fresh context (its own storage), collecting
-            console errors and uncaught exceptions; every test using it fails
-            if any page logged one.
+            console errors, uncaught exceptions and the page's own protocol
+            warnings; every test using it fails if any page logged one.
 """
 
 from __future__ import annotations
@@ -208,7 +208,10 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
         logs.append((path, log))
 
         def on_console(m: Any) -> None:
-            if m.type == "error" and not any(a in m.text for a in allow):
+            # The page warns with a "servicepoint:" prefix when the server sends
+            # something the protocol does not allow: that is a failure too.
+            ours = m.type == "warning" and m.text.startswith("servicepoint:")
+            if (m.type == "error" or ours) and not any(a in m.text for a in allow):
                 log.errors.append(f"console.{m.type}: {m.text}")
 
         page.on("console", on_console)

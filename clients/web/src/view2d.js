@@ -69,14 +69,17 @@ export function createView2d(canvas) {
       ctx.fillStyle = hex(DESK_COLOR);
       ctx.fillRect(sx(x) - scale * 1.2, sy(z) + scale * 0.6, scale * 2.4, scale * 0.8);
       ctx.fillStyle = '#111827';
-      ctx.font = `${Math.max(10, scale * 1.4)}px ${FONT}`;
+      ctx.font = `600 ${Math.max(11, scale * 1.4)}px ${FONT}`;
       ctx.textAlign = 'center';
-      ctx.fillText(`${desk.name} ${deskLetters(world, desk)}`, sx(x), sy(z) - scale * 0.4);
+      // Desks stand 8 m apart: show the name only when it fits, else the queue letters.
+      const full = `${desk.name} ${deskLetters(world, desk)}`;
+      const text = ctx.measureText(full).width < scale * 7.5 ? full : deskLetters(world, desk);
+      ctx.fillText(text, sx(x), sy(z) - scale * 0.4);
     }
   }
 
   function drawAvatar(a) {
-    const r = Math.max(4, scale * 0.5);
+    const r = Math.max(6, scale * 0.5);
     const x = sx(a.x), y = sy(a.z);
     ctx.fillStyle = hex(a.entity.color ?? 0x3366cc);
     ctx.beginPath();
