@@ -88,6 +88,16 @@ AVATAR = Field("enum", values=("round", "tall", "box"), doc="avatar shape")
 ROLE = Field("enum", values=ROLES)
 SCOPE = Field("enum", values=("near", "zone"), doc="near: within the chat radius; zone: whole zone")
 TIMESTAMP = Field("float", min=0, max=1e11, doc="seconds since the Unix epoch")
+SERVICE_ID = Field("str", min_len=1, max_len=32, doc="a service id from the world")
+LANG = Field("str", min_len=2, max_len=16, doc="BCP 47 language tag, e.g. sv, da, de, ja, en")
+TICKET_ID = Field("str", min_len=1, max_len=16, doc="e.g. A-014")
+DESK_ID = Field("str", min_len=1, max_len=32)
+TICKET_STATUS = Field("enum", values=("waiting", "called", "serving", "done", "left", "no_show"))
+DUTY_STATUS = Field("enum", values=("available", "break", "off"))
+OUTCOME = Field("enum", values=("resolved", "referred", "no_show"))
+SDP = Field("str", min_len=1, max_len=12000, doc="session description")
+STAFF_ROLES = ("staff", "admin")
+PERSON = Field("map", fields={"id": ENTITY_ID, "name": NAME, "role": ROLE})
 ANY_MAP = Field("map")
 
 ENTITY = Field(
@@ -156,6 +166,65 @@ _C2S: list[MessageSpec] = [
         "Remove an avatar from the space (moderation).",
         roles=("host", "admin"),
     ),
+    MessageSpec(
+        "duty",
+        "c2s",
+        {"status": DUTY_STATUS, "desk": _opt(DESK_ID)},
+        "Staff: go on duty at a desk (available), take a break, or go off duty.",
+        roles=STAFF_ROLES,
+    ),
+    MessageSpec(
+        "take_ticket",
+        "c2s",
+        {"service": SERVICE_ID, "lang": LANG},
+        "Join the queue for a service, to be served in a language. Answered by ticket.",
+    ),
+    MessageSpec("leave_queue", "c2s", {}, "Give up one's ticket."),
+    MessageSpec("respond", "c2s", {}, "Answer a call: the citizen is at (or coming to) the desk."),
+    MessageSpec(
+        "call_next",
+        "c2s",
+        {},
+        "Staff: call the longest-waiting ticket that matches one's skills and languages.",
+        roles=STAFF_ROLES,
+    ),
+    MessageSpec(
+        "auto_call",
+        "c2s",
+        {"on": Field("bool")},
+        "Staff: call next automatically.",
+        roles=STAFF_ROLES,
+    ),
+    MessageSpec(
+        "transfer",
+        "c2s",
+        {"service": SERVICE_ID, "lang": _opt(LANG)},
+        "Staff: send the current case to another service's queue, keeping its arrival time.",
+        roles=STAFF_ROLES,
+    ),
+    MessageSpec(
+        "close_case",
+        "c2s",
+        {"outcome": OUTCOME, "notes": _opt(Field("str", max_len=2000, doc="staff-only"))},
+        "Staff: end the current case with an outcome and optional notes.",
+        roles=STAFF_ROLES,
+    ),
+    MessageSpec(
+        "invite",
+        "c2s",
+        {"id": ENTITY_ID},
+        "Staff: add a third participant (an interpreter or colleague) to the desk call.",
+        roles=STAFF_ROLES,
+    ),
+    MessageSpec("desk_say", "c2s", {"text": CHAT_TEXT}, "Text to the people in one's desk call."),
+    MessageSpec(
+        "rtc_offer",
+        "c2s",
+        {"sdp": SDP},
+        "WebRTC offer for one's desk call; answered by rtc_answer.",
+    ),
+    MessageSpec("mute", "c2s", {"muted": Field("bool")}, "Mute or unmute one's microphone."),
+    MessageSpec("hangup", "c2s", {}, "Leave the voice part of one's desk call."),
     MessageSpec("ping", "c2s", {"n": U32}, "Round-trip probe; answered by pong."),
     MessageSpec(
         "bye", "c2s", {"reason": _opt(Field("str", max_len=200))}, "Leave for good (no resume)."
@@ -243,6 +312,101 @@ _S2C: list[MessageSpec] = [
             "ref": _opt(Field("str", doc="type of the message that caused it")),
         },
         "Something the client sent was refused; the connection stays open.",
+    ),
+    MessageSpec(
+        "ticket",
+        "s2c",
+        {
+            "ticket": TICKET_ID,
+            "service": SERVICE_ID,
+            "lang": LANG,
+            "status": TICKET_STATUS,
+            "position": Field("int", min=0, max=100000, doc="1 = next; 0 = not waiting"),
+            "wait_s": Field("int", min=0, max=10**7, doc="estimated seconds until called"),
+            "desk": _opt(DESK_ID),
+            "outcome": _opt(OUTCOME),
+        },
+        "The citizen's ticket, sent on taking it and whenever it changes.",
+    ),
+    MessageSpec(
+        "called",
+        "s2c",
+        {
+            "ticket": TICKET_ID,
+            "desk": DESK_ID,
+            "x": COORD,
+            "z": COORD,
+            "timeout_s": Field("int", min=0, max=3600),
+        },
+        "It is your turn: go to the desk at (x, z) and respond within timeout_s.",
+    ),
+    MessageSpec(
+        "duty",
+        "s2c",
+        {"status": DUTY_STATUS, "desk": _opt(DESK_ID), "auto": Field("bool")},
+        "Staff: one's duty status as the server holds it.",
+    ),
+    MessageSpec(
+        "case",
+        "s2c",
+        {
+            "ticket": TICKET_ID,
+            "service": SERVICE_ID,
+            "lang": LANG,
+            "status": TICKET_STATUS,
+            "citizen": ENTITY_ID,
+            "name": NAME,
+            "waited_s": Field("int", min=0, max=10**7),
+            "notes": _opt(Field("list", items=Field("str", max_len=2000), max_len=50)),
+        },
+        "Staff: the case one has called or is serving (status done/no_show when it ends).",
+    ),
+    MessageSpec(
+        "queue",
+        "s2c",
+        {
+            "tickets": Field(
+                "list",
+                max_len=500,
+                items=Field(
+                    "map",
+                    fields={
+                        "ticket": TICKET_ID,
+                        "service": SERVICE_ID,
+                        "lang": LANG,
+                        "status": TICKET_STATUS,
+                        "waiting_s": Field("int", min=0, max=10**7),
+                    },
+                ),
+            ),
+            "staff": Field(
+                "list",
+                max_len=500,
+                items=Field(
+                    "map",
+                    fields={"name": NAME, "desk": Field("str", max_len=32), "status": Field("str")},
+                ),
+            ),
+        },
+        "Staff: the queue and who is on duty, sent whenever either changes.",
+    ),
+    MessageSpec(
+        "call",
+        "s2c",
+        {
+            "room": Field("str", max_len=64),
+            "desk": DESK_ID,
+            "members": Field("list", items=PERSON, max_len=8),
+            "active": Field("bool"),
+        },
+        "One's desk call: who is in it; active false when it ends. Start WebRTC with rtc_offer.",
+    ),
+    MessageSpec("rtc_answer", "s2c", {"sdp": SDP}, "The server's WebRTC answer."),
+    MessageSpec(
+        "desk_say",
+        "s2c",
+        {"id": ENTITY_ID, "name": NAME, "role": ROLE, "text": CHAT_TEXT, "ts": TIMESTAMP},
+        "Text within a desk call.",
     ),
     MessageSpec("pong", "s2c", {"n": U32}, "Answer to ping."),
     MessageSpec("bye", "s2c", {"reason": Field("str")}, "The server is closing the session."),

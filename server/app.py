@@ -30,6 +30,7 @@ from server.config import Config
 from server.connection import ClientConnection
 from server.http import HttpRoutes
 from server.metrics import Metrics
+from server.service.desks import DeskService, Voice
 from server.space import Space
 from server.store import RedisStore, open_store
 from server.tick import TickLoop
@@ -75,6 +76,25 @@ class ServicePoint:
         self._tick_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.stopping = False
+        self.desks: DeskService = None  # type: ignore[assignment]  # set in start()
+        self.voice: Voice | None = None
+
+    def notify(self, entity: int, msg: dict[str, Any]) -> None:
+        """Send ``msg`` to the client of avatar ``entity``, if it is connected."""
+        conn = self.by_avatar.get(entity)
+        if conn is not None:
+            conn.link.send(msg)
+
+    def place(self, entity: int, x: float, z: float, yaw: float) -> None:
+        """Move an avatar server-side (e.g. staff behind a desk) and tell its client."""
+        conn = self.by_avatar.get(entity)
+        if conn is None or conn.avatar is None:
+            return
+        slot = conn.avatar.slot
+        self.space.positions[slot] = self.rules.clamp_bounds(x, z)
+        self.space.yaw[slot] = yaw
+        px, pz = self.space.positions[slot].tolist()
+        conn.link.send({"t": "correct", "seq": conn.avatar.last_seq, "x": px, "z": pz, "yaw": yaw})
 
     @property
     def store(self) -> RedisStore:
@@ -92,6 +112,20 @@ class ServicePoint:
 
     async def start(self) -> None:
         self._store = await open_store(self.config.redis_url, self.config.data_dir)
+        self.desks = DeskService(
+            self.world,
+            self._store,
+            self.notify,
+            self.place,
+            self.voice,
+            call_timeout_s=self.config.call_timeout_s,
+        )
+        orphans = await self._store.expire_orphans(self.config.resume_s)
+        if orphans:
+            log.info("%d avatars from an earlier run may resume", orphans)
+        replayed = await self.desks.rebuild()
+        self.desks.resume_timers()
+        log.info("queue rebuilt from %d logged events", replayed)
         routes = HttpRoutes(self.config.web_root, self.metrics, self.store.ping)
         self._server = await serve(
             self._handle,
@@ -132,6 +166,8 @@ class ServicePoint:
                 await self._tick_task
         for task in list(self._background):
             task.cancel()
+        if self.desks is not None:
+            self.desks.close()
         if self._store is not None:
             await self._store.close()
 
@@ -197,6 +233,7 @@ class ServicePoint:
             self.by_avatar.pop(avatar.id, None)
             old.keep_for_resume = False
             record = old.detach(avatar)
+            await self.store.drop_resume(token)
             self._spawn(old.close(CloseCode.REPLACED, "resumed elsewhere"))
             return record
         return await self.store.take_resume(token)

@@ -41,6 +41,7 @@ class Config:
     hello_timeout_s: float = 10.0
     resume_s: int = 60
     chat_history: int = 50
+    call_timeout_s: float = 60.0
     capacity: int = 4096
     max_entities: int = 20000
     send_buffer_limit: int = 256 * 1024

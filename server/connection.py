@@ -25,13 +25,14 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from protocol.catalogue import PROTOCOL_VERSION
-from protocol.codec import Message, decode_client
+from protocol.codec import Message, decode_client, encode
 from protocol.errors import CloseCode, ErrorCode, ProtocolError
 from protocol.session import Session, SessionState
 from server import auth
 from server.link import ClientLink
 from server.moderation import announce
 from server.privacy import redact
+from server.service.desks import Person
 from server.space import Avatar, SpaceFull
 
 if TYPE_CHECKING:
@@ -66,6 +67,19 @@ class ClientConnection:
             "announce": self.on_announce,
             "kick": self.on_kick,
             "ping": self.on_ping,
+            "duty": self.on_duty,
+            "take_ticket": self.on_take_ticket,
+            "leave_queue": self.on_leave_queue,
+            "respond": self.on_respond,
+            "call_next": self.on_call_next,
+            "auto_call": self.on_auto_call,
+            "transfer": self.on_transfer,
+            "close_case": self.on_close_case,
+            "invite": self.on_invite,
+            "desk_say": self.on_desk_say,
+            "rtc_offer": self.on_rtc_offer,
+            "mute": self.on_mute,
+            "hangup": self.on_hangup,
             "bye": self.on_bye,
         }
 
@@ -144,6 +158,7 @@ class ClientConnection:
         self.app.metrics.closes[int(code)] += 1
         if code in (CloseCode.KICKED, CloseCode.BAD_TOKEN, CloseCode.BAD_VERSION):
             self.keep_for_resume = False
+            await self.app.store.drop_resume(self.resume_token)
         self.session.server_event("closed")
         await self.ws.close(int(code), reason)
 
@@ -155,6 +170,8 @@ class ClientConnection:
         if avatar is None:
             return
         self.avatar = None
+        if avatar.role in ("staff", "admin"):
+            self.app.desks.staff_left(self.person(avatar))
         record = self.detach(avatar)
         if self.keep_for_resume:
             try:
@@ -264,7 +281,12 @@ class ClientConnection:
                 "zone": zone,
             }
         )
+        # Kept without expiry while connected, so a crash cannot lose the avatar
+        # (and with it a queue ticket); the window starts when the client leaves.
+        record = {**avatar.identity(), "x": px, "z": pz, "yaw": yaw}
+        await self.app.store.save_resume(self.resume_token, record, None)
         self.link.send(await self.app.chat.history(zone))
+        self.app.desks.resend_state(self.person(avatar))
 
     async def on_move(self, msg: Message) -> None:
         avatar = self.avatar
@@ -307,9 +329,79 @@ class ClientConnection:
         target.link.send({"t": "bye", "reason": msg.get("reason") or "removed by a moderator"})
         await target.close(CloseCode.KICKED, "removed by a moderator")
 
+    # -- the service desk ---------------------------------------------------
+
+    @staticmethod
+    def person(avatar: Avatar) -> Person:
+        return Person(avatar.id, avatar.name, avatar.role)
+
+    @property
+    def me(self) -> Person:
+        assert self.avatar is not None
+        return self.person(self.avatar)
+
+    async def on_duty(self, msg: Message) -> None:
+        await self.app.desks.duty(self.me, msg["status"], msg.get("desk"))
+
+    async def on_take_ticket(self, msg: Message) -> None:
+        ticket = await self.app.desks.take_ticket(self.me, msg["service"], msg["lang"])
+        log.info("ticket %s taken for %s", ticket.id, ticket.service)
+
+    async def on_leave_queue(self, msg: Message) -> None:
+        await self.app.desks.leave_queue(self.me)
+
+    async def on_respond(self, msg: Message) -> None:
+        await self.app.desks.respond(self.me)
+
+    async def on_call_next(self, msg: Message) -> None:
+        await self.app.desks.call_next(self.me)
+
+    async def on_auto_call(self, msg: Message) -> None:
+        await self.app.desks.auto_call(self.me, msg["on"])
+
+    async def on_transfer(self, msg: Message) -> None:
+        await self.app.desks.transfer(self.me, msg["service"], msg.get("lang"))
+
+    async def on_close_case(self, msg: Message) -> None:
+        await self.app.desks.close_case(self.me, msg["outcome"], msg.get("notes"))
+
+    async def on_invite(self, msg: Message) -> None:
+        guest = self.app.by_avatar.get(msg["id"])
+        if guest is None or guest.avatar is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_ENTITY, "There is no such avatar to invite.")
+        await self.app.desks.invite(self.me, self.person(guest.avatar))
+
+    async def on_desk_say(self, msg: Message) -> None:
+        me = self.me
+        payload = encode(
+            {
+                "t": "desk_say",
+                "id": me.id,
+                "name": me.name,
+                "role": me.role,
+                "text": redact(msg["text"]),
+                "ts": time.time(),
+            }
+        )
+        for member in self.app.desks.desk_members(me):
+            conn = self.app.by_avatar.get(member.id)
+            if conn is not None:
+                conn.link.write(payload)
+
+    async def on_rtc_offer(self, msg: Message) -> None:
+        answer = await self.app.desks.rtc_offer(self.me, msg["sdp"])
+        self.link.send({"t": "rtc_answer", "sdp": answer})
+
+    async def on_mute(self, msg: Message) -> None:
+        self.app.desks.mute(self.me, msg["muted"])
+
+    async def on_hangup(self, msg: Message) -> None:
+        await self.app.desks.hangup(self.me)
+
     async def on_ping(self, msg: Message) -> None:
         self.link.send({"t": "pong", "n": msg["n"]})
 
     async def on_bye(self, msg: Message) -> None:
         self.keep_for_resume = False
+        await self.app.store.drop_resume(self.resume_token)
         await self.ws.close(int(CloseCode.NORMAL), "bye")

@@ -38,6 +38,16 @@ class Desk:
 
 
 @dataclass(frozen=True)
+class StaffProfile:
+    name: str
+    services: frozenset[str]
+    languages: frozenset[str]
+
+
+DEFAULT_STAFF_LANGUAGES = frozenset({"sv", "en"})
+
+
+@dataclass(frozen=True)
 class World:
     name: str
     bounds: tuple[float, float, float, float]
@@ -48,6 +58,23 @@ class World:
     stage: dict[str, Any]
     services: tuple[dict[str, Any], ...]
     desks: tuple[Desk, ...]
+    languages: tuple[str, ...] = ("sv", "da", "de", "ja", "en")
+    staff: tuple[StaffProfile, ...] = ()
+
+    def desk(self, desk_id: str) -> Desk | None:
+        return next((d for d in self.desks if d.id == desk_id), None)
+
+    def service(self, service_id: str) -> dict[str, Any] | None:
+        return next((s for s in self.services if s["id"] == service_id), None)
+
+    def staff_profile(self, name: str) -> StaffProfile:
+        """Skills and languages of a staff member; unlisted staff serve everything in sv/en."""
+        for p in self.staff:
+            if p.name == name:
+                return p
+        return StaffProfile(
+            name, frozenset(s["id"] for s in self.services), DEFAULT_STAFF_LANGUAGES
+        )
 
     def zone_index(self, xz: NDArray[np.float32]) -> NDArray[np.int16]:
         """Index into `zones` for each (x, z) row; -1 where no zone holds it."""
@@ -71,6 +98,7 @@ class World:
             "walls": self.walls.tolist(),
             "stage": self.stage,
             "services": list(self.services),
+            "languages": list(self.languages),
             "desks": [
                 {
                     "id": d.id,
@@ -127,6 +155,16 @@ def load_world(path: Path) -> World:
             )
         )
     stage = dict(data.get("stage", {}))
+    staff = []
+    for p in data.get("staff", []):
+        missing = set(p.get("services", [])) - known
+        if missing:
+            raise WorldError(f"staff {p.get('name')} has unknown services {sorted(missing)}")
+        staff.append(
+            StaffProfile(
+                str(p["name"]), frozenset(p.get("services", [])), frozenset(p.get("languages", []))
+            )
+        )
     spawn = data.get("spawn", [0.0, 0.0])
     return World(
         name=str(data.get("name", "Servicepoint")),
@@ -138,4 +176,6 @@ def load_world(path: Path) -> World:
         stage=stage,
         services=services,
         desks=tuple(desks),
+        languages=tuple(str(x) for x in data.get("languages", ("sv", "da", "de", "ja", "en"))),
+        staff=tuple(staff),
     )

