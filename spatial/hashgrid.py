@@ -145,6 +145,63 @@ class HashGrid:
         """Number of points in the grid."""
         return int(self._ids.size)
 
+    def _cover(
+        self, qxz: NDArray[np.float32], radius: float | np.floating[Any] | NDArray[np.float32]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Cell ranges covering each query's square: ``(x_lo, x_hi, z_lo, rows)``."""
+        nq = qxz.shape[0]
+        r = np.broadcast_to(np.asarray(radius, dtype=np.float64), (nq,))
+        inv = 1.0 / self._cell
+        ox, oz = self._origin
+        qx = qxz[:, 0].astype(np.float64)
+        qz = qxz[:, 1].astype(np.float64)
+        x_lo = np.clip(np.floor((qx - r - ox) * inv), 0, self._width - 1).astype(np.int64)
+        x_hi = np.clip(np.floor((qx + r - ox) * inv), -1, self._width - 1).astype(np.int64)
+        z_lo = np.clip(np.floor((qz - r - oz) * inv), 0, self._height - 1).astype(np.int64)
+        z_hi = np.clip(np.floor((qz + r - oz) * inv), -1, self._height - 1).astype(np.int64)
+        # a query beyond the far edge would clip onto the last column/row: drop it
+        outside = (qx + r < ox) | (qz + r < oz)
+        outside |= (qx - r - ox) * inv >= self._width
+        outside |= (qz - r - oz) * inv >= self._height
+        nrows = np.where(outside | (x_hi < x_lo), 0, z_hi - z_lo + 1).astype(np.int64)
+        return x_lo, x_hi, z_lo, nrows
+
+    def _runs(
+        self,
+        x_lo: NDArray[np.int64],
+        x_hi: NDArray[np.int64],
+        z_lo: NDArray[np.int64],
+        nrows: NDArray[np.int64],
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """One run of sorted points per (query, grid row): ``(query, start, end)``."""
+        qrow, cz = expand_runs(z_lo, nrows)
+        key_lo = cz * self._width + x_lo.take(qrow)
+        key_hi = cz * self._width + x_hi.take(qrow)
+        if self._dense:
+            start = self._cell_start.take(key_lo)
+            end = self._cell_start.take(key_hi + 1)
+        else:
+            start = np.searchsorted(self._keys, key_lo, side="left")
+            end = np.searchsorted(self._keys, key_hi, side="right")
+        return qrow, start, end
+
+    def density(
+        self, qxz: NDArray[np.float32], radius: float | np.floating[Any] | NDArray[np.float32]
+    ) -> NDArray[np.float64]:
+        """Points per square metre in the cells covering each query's square.
+
+        A cheap local density estimate (no points are touched): the number of
+        points in the covering cells divided by the cells' area.
+        """
+        qxz = np.asarray(qxz, dtype=np.float32)
+        if qxz.shape[0] == 0 or self._ids.size == 0:
+            return np.zeros(qxz.shape[0], dtype=np.float64)
+        x_lo, x_hi, z_lo, nrows = self._cover(qxz, radius)
+        qrow, start, end = self._runs(x_lo, x_hi, z_lo, nrows)
+        counts = np.bincount(qrow, weights=(end - start), minlength=qxz.shape[0])
+        area = (np.maximum(x_hi - x_lo + 1, 0) * nrows) * (self._cell * self._cell)
+        return np.where(area > 0, counts / np.maximum(area, 1e-12), 0.0)
+
     def candidates(
         self, qxz: NDArray[np.float32], radius: float | np.floating[Any] | NDArray[np.float32]
     ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -156,36 +213,13 @@ class HashGrid:
         within ``radius`` of a query is included (a superset).
         """
         qxz = np.asarray(qxz, dtype=np.float32)
-        nq = qxz.shape[0]
-        r = np.broadcast_to(np.asarray(radius, dtype=np.float64), (nq,))
-        if nq == 0 or self._ids.size == 0:
+        if qxz.shape[0] == 0 or self._ids.size == 0:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty
-        inv = 1.0 / self._cell
-        ox, oz = self._origin
-        qx = qxz[:, 0].astype(np.float64)
-        qz = qxz[:, 1].astype(np.float64)
-        x_lo = np.clip(np.floor((qx - r - ox) * inv), 0, self._width - 1).astype(np.int64)
-        x_hi = np.clip(np.floor((qx + r - ox) * inv), -1, self._width - 1).astype(np.int64)
-        z_lo = np.clip(np.floor((qz - r - oz) * inv), 0, self._height - 1).astype(np.int64)
-        z_hi = np.clip(np.floor((qz + r - oz) * inv), -1, self._height - 1).astype(np.int64)
-        # a query entirely left/below the grid has hi < 0 and entirely right/above has
-        # lo > size-1 clipped to size-1 while hi is also size-1: detect it before clipping
-        outside = (qx + r < ox) | (qz + r < oz)
-        outside |= (qx - r - ox) * inv >= self._width
-        outside |= (qz - r - oz) * inv >= self._height
-        nrows = np.where(outside | (x_hi < x_lo), 0, z_hi - z_lo + 1).astype(np.int64)
-        qrow, cz = expand_runs(z_lo, nrows)
-        key_lo = cz * self._width + x_lo[qrow]
-        key_hi = cz * self._width + x_hi[qrow]
-        if self._dense:
-            start = self._cell_start[key_lo]
-            end = self._cell_start[key_hi + 1]
-        else:
-            start = np.searchsorted(self._keys, key_lo, side="left")
-            end = np.searchsorted(self._keys, key_hi, side="right")
+        x_lo, x_hi, z_lo, nrows = self._cover(qxz, radius)
+        qrow, start, end = self._runs(x_lo, x_hi, z_lo, nrows)
         seg, point = expand_runs(start, end - start)
-        return qrow[seg], point
+        return qrow.take(seg), point
 
     def pairs_within(
         self, qxz: NDArray[np.float32], radius: float | np.floating[Any] | NDArray[np.float32]

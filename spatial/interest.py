@@ -142,6 +142,14 @@ def _sparse_csr(
     return ptr, out
 
 
+def _cat_i64(parts: list[IntArray]) -> IntArray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _cat_i32(parts: list[NDArray[np.int32]]) -> NDArray[np.int32]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+
 def _hist_pass(
     crow: IntArray,
     d: FloatArray,
@@ -194,7 +202,8 @@ class InterestManager:
     often; ``skin`` (1.0 m) - list slack, should exceed twice the distance an
     avatar walks in ``rebuild_ticks`` ticks; ``slack`` (0.25 m) - extra list
     radius for the k-th distance to grow between rebuilds; ``window`` (0.2 m) -
-    half-width of the band around last tick's k-th distance that is sorted.
+    half-width of the band around last tick's k-th distance that is sorted;
+    ``chunk`` (32768) - list entries evaluated per vectorised pass.
     """
 
     def __init__(
@@ -218,6 +227,7 @@ class InterestManager:
             "skin": 1.0,
             "slack": 0.25,
             "window": 0.2,
+            "chunk": 32768,
         }
         unknown = set(tuning) - set(opts)
         if unknown:
@@ -235,6 +245,7 @@ class InterestManager:
         self._half = self._skin / 2.0
         self._slack = float(opts["slack"])
         self._window = float(opts["window"])
+        self._chunk = max(1, int(opts["chunk"]))
         self._coarse_bins = 64
         self._tick = 0
         self._capacity = 0
@@ -599,9 +610,17 @@ class InterestManager:
         rb = np.flatnonzero(rebuild)
         if rb.size:
             rslots = observers.take(rb)
+            fresh = ~has.take(rb)
             guess = self._kth.take(rslots) + np.float32(self._skin + self._slack)
             grid = self._grid(positions, active, self._cell_for(guess))
-            self._rebuild(rslots, guess, positions, grid, tick, ~has.take(rb))
+            if fresh.any():
+                # no k-th distance known yet: estimate it from the local density
+                # (a wrong guess only costs a retry at full radius)
+                fs = rslots[fresh]
+                rho = grid.density(positions.take(fs, axis=0), 2.0 * grid.cell)
+                est = np.sqrt(self._k / (np.pi * np.maximum(rho, 1e-9))) * 1.25
+                guess[fresh] = (est + self._skin + self._slack).astype(np.float32)
+            self._rebuild(rslots, guess, positions, grid, tick, fresh)
         kept = observers[obs_act & ~rebuild]
         p_slot, p_ent = self._loose_pairs(positions, active, kept, tick)
 
@@ -655,78 +674,223 @@ class InterestManager:
     ) -> tuple[InterestDiff, IntArray]:
         """Evaluate every candidate pair, pick the visible sets and build the diff.
 
-        Candidates are ``[list entries | extras | new loose pairs]``; list entries
-        come in one contiguous block per row, so per-row values reach them with
-        ``repeat`` instead of a gather. Returns the diff and the rows whose list
-        was found incomplete; state is written back only when there are none.
+        List blocks are processed in chunks of about ``chunk`` entries so every
+        temporary stays in cache (one pass over a million-entry array costs
+        several times more than the same pass over 30k-entry pieces). Rows that
+        also have extras or new loose pairs are evaluated together in one more
+        chunk. Returns the diff and the rows (positions) whose list was found
+        incomplete; state is written back only when there are none.
+        """
+        cpos = positions.view(np.complex64).reshape(-1)
+        row_of = self._row_of
+        blk_slot, blk_len = self._blk_slot, self._blk_len
+        nblk = blk_slot.size
+        ends = np.cumsum(blk_len)
+        starts = ends - blk_len
+        total = int(ends[-1]) if nblk else 0
+        s_slot = np.concatenate((self._x_slot, p_slot))
+        s_ent = np.concatenate((self._x_ent, p_ent))
+        s_flag = np.concatenate((self._x_flag, np.zeros(p_ent.size, dtype=np.uint8)))
+        special = np.zeros(nblk, dtype=np.bool_)
+        if s_slot.size:
+            is_s = np.zeros(self._capacity, dtype=np.bool_)
+            is_s[s_slot] = True
+            special = is_s.take(blk_slot)
+
+        flag_parts: list[NDArray[np.uint8]] = []
+        vis_rows: list[IntArray] = []
+        vis_counts: list[IntArray] = []
+        vis_ents: list[NDArray[np.int32]] = []
+        ev_rows: list[IntArray] = []
+        ev_ents: list[NDArray[np.int32]] = []
+        lv_rows: list[IntArray] = []
+        lv_ents: list[NDArray[np.int32]] = []
+        kth_slots: list[NDArray[np.int32]] = []
+        kth_vals: list[FloatArray] = []
+        failed: list[IntArray] = []
+
+        cuts = np.searchsorted(ends, np.arange(self._chunk, total, self._chunk), side="left")
+        bounds = np.unique(np.concatenate(([0], cuts + 1, [nblk])))
+        bounds = bounds[bounds <= nblk]
+        for b0, b1 in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            e0, e1 = int(starts[b0]), int(ends[b1 - 1])
+            lens = blk_len[b0:b1]
+            rslots = blk_slot[b0:b1]
+            skip = special[b0:b1]
+            rows = row_of.take(rslots)
+            ent = self._ent[e0:e1]
+            lrow4 = np.repeat(np.arange(0, 4 * (b1 - b0), 4, dtype=np.int64), lens)
+
+            def rep(per_row: NDArray[Any], lens: IntArray = lens) -> NDArray[Any]:
+                return np.repeat(per_row, lens)
+
+            ok_rows = active.take(rslots) & ~skip
+            out = self._kernel(
+                cpos,
+                active,
+                ent,
+                self._flag[e0:e1],
+                lrow4,
+                np.repeat(cpos.take(rslots), lens),
+                ok_rows,
+                rslots,
+                rep,
+            )
+            vis, new_flag, kth, bad, e_idx, l_idx = out
+            flag_parts.append(new_flag)
+            keep = ~skip
+            if bad.any():
+                failed.append(rows[bad & keep])
+            kth_slots.append(rslots[ok_rows])
+            kth_vals.append(kth[ok_rows])
+            cpad = np.zeros(e1 - e0 + 1, dtype=np.int64)
+            np.cumsum(vis, out=cpad[1:])
+            per_row = cpad[lens.cumsum()] - cpad[lens.cumsum() - lens]
+            vis_rows.append(rows[keep])
+            vis_counts.append(per_row[keep])
+            vis_ents.append(ent.take(np.flatnonzero(vis)))
+            ev_rows.append(rows.take(lrow4.take(e_idx) >> 2))
+            ev_ents.append(ent.take(e_idx))
+            l_row = lrow4.take(l_idx) >> 2
+            lk = keep.take(l_row)
+            lv_rows.append(rows.take(l_row[lk]))
+            lv_ents.append(ent.take(l_idx[lk]))
+
+        sp_eidx = np.zeros(0, dtype=np.int64)
+        sp_flag = np.zeros(0, dtype=np.uint8)
+        new_x = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.uint8))
+        if s_slot.size:
+            sp = np.flatnonzero(special)
+            run, sp_eidx = expand_runs(starts.take(sp), blk_len.take(sp))
+            rslots = np.unique(s_slot)
+            item_slot = np.concatenate((blk_slot.take(sp).take(run), s_slot))
+            lrow = np.searchsorted(rslots, item_slot)
+            ent = np.concatenate((self._ent.take(sp_eidx), s_ent))
+            flag = np.concatenate((self._flag.take(sp_eidx), s_flag))
+            rows = row_of.take(rslots)
+
+            def rep_s(per_row: NDArray[Any]) -> NDArray[Any]:
+                return per_row.take(lrow)
+
+            ok_rows = active.take(rslots)
+            out = self._kernel(
+                cpos, active, ent, flag, lrow * 4, cpos.take(item_slot), ok_rows, rslots, rep_s
+            )
+            vis, new_flag, kth, bad, e_idx, l_idx = out
+            if bad.any():
+                failed.append(rows[bad])
+            kth_slots.append(rslots[ok_rows])
+            kth_vals.append(kth[ok_rows])
+            vidx = np.flatnonzero(vis)
+            vrow = lrow.take(vidx)
+            order = np.argsort(vrow, kind="stable")
+            vis_rows.append(rows)
+            vis_counts.append(np.bincount(vrow, minlength=rslots.size))
+            vis_ents.append(ent.take(vidx.take(order)))
+            ev_rows.append(rows.take(lrow.take(e_idx)))
+            ev_ents.append(ent.take(e_idx))
+            lv_rows.append(rows.take(lrow.take(l_idx)))
+            lv_ents.append(ent.take(l_idx))
+            nb_items = sp_eidx.size
+            sp_flag = new_flag[:nb_items]
+            xs = np.flatnonzero(new_flag[nb_items:])
+            new_x = (s_slot.take(xs), s_ent.take(xs), new_flag[nb_items:].take(xs))
+
+        if failed:
+            bad_rows = np.concatenate(failed)
+            if bad_rows.size:
+                return self._empty_diff(observers), bad_rows
+
+        # write back: flags, extras, k-th distances
+        new_flags = np.concatenate(flag_parts) if flag_parts else np.zeros(0, np.uint8)
+        if sp_eidx.size:
+            new_flags[sp_eidx] = sp_flag
+        self._flag = new_flags
+        self._x_slot, self._x_ent, self._x_flag = new_x
+        if kth_slots:
+            self._kth[np.concatenate(kth_slots)] = np.concatenate(kth_vals)
+
+        # visible CSR: every row's entities come from exactly one chunk, in row order
+        counts = np.zeros(n, dtype=np.int64)
+        for r, c in zip(vis_rows, vis_counts, strict=True):
+            counts[r] = c
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        visible = np.empty(int(ptr[-1]), dtype=np.int32)
+        for r, c, e in zip(vis_rows, vis_counts, vis_ents, strict=True):
+            if e.size:
+                dest = np.repeat(ptr.take(r) - (np.cumsum(c) - c), c)
+                dest += np.arange(e.size, dtype=np.int64)
+                visible[dest] = e
+        eptr, entered = _sparse_csr(_cat_i64(ev_rows), _cat_i32(ev_ents), n)
+        lptr, left = _sparse_csr(_cat_i64(lv_rows), _cat_i32(lv_ents), n)
+        diff = InterestDiff(observers.copy(), ptr, visible, eptr, entered, lptr, left)
+        return diff, np.zeros(0, dtype=np.int64)
+
+    def _kernel(
+        self,
+        cpos: NDArray[np.complex64],
+        active: BoolArray,
+        ent: NDArray[np.int32],
+        flag: NDArray[np.uint8],
+        lrow4: IntArray,
+        opos: NDArray[np.complex64],
+        ok_rows: BoolArray,
+        rslots: NDArray[np.int32],
+        rep: Any,
+    ) -> tuple[BoolArray, NDArray[np.uint8], FloatArray, BoolArray, IntArray, IntArray]:
+        """Selection for one chunk of candidate items over local rows.
+
+        ``lrow4`` is 4 x the local row of each item, ``rep`` broadcasts a per-row
+        array to the items, ``rslots`` are the rows' observer slots and
+        ``ok_rows`` which rows take part (others see nothing). Returns
+        ``(visible, new_flags, kth, incomplete_rows, entered_items, left_items)``.
         """
         k = self._k
         radius = self._radius
-        row_of = self._row_of
-        blk_row = row_of.take(self._blk_slot)
-        blk_len = self._blk_len
-        n_e = self._ent.size
-        s_slot = np.concatenate((self._x_slot, p_slot)) if p_slot.size else self._x_slot
-        n_s = s_slot.size
-        if n_s:
-            ent = np.concatenate((self._ent, self._x_ent, p_ent))
-            flag = np.concatenate((self._flag, self._x_flag, np.zeros(p_ent.size, np.uint8)))
-            s_row = row_of.take(s_slot)
-        else:
-            ent, flag = self._ent, self._flag
-            s_row = np.zeros(0, dtype=np.int64)
-
-        def per_item(per_row: NDArray[Any]) -> NDArray[Any]:
-            e = np.repeat(per_row.take(blk_row), blk_len)
-            return np.concatenate((e, per_row.take(s_row))) if n_s else e
-
-        cpos = positions.view(np.complex64).reshape(-1)
+        nr = rslots.size
         z = cpos.take(ent)
-        z -= per_item(cpos.take(observers))
+        z -= opos
         re = z.real
         im = z.imag
         d = re * re
         d += im * im
         np.sqrt(d, out=d)
         valid = active.take(ent)
-        if not obs_act.all():
-            valid &= per_item(obs_act)
+        if not ok_rows.all():
+            valid &= rep(ok_rows)
 
         # X, the k nearest within R: count items below / inside / above a narrow
         # window around each row's previous k-th distance; only rows whose k-th
         # now falls inside the window need a (small) sort of the window items
-        prev = self._kth.take(observers)
+        prev = self._kth.take(rslots)
         half_w = np.float32(self._window)
         inr = valid & (d <= radius)
         code = inr.view(np.uint8).copy()
-        code += d > per_item(prev - half_w)
-        code += d > per_item(prev + half_w)
+        code += d > rep(prev - half_w)
+        code += d > rep(prev + half_w)
         code *= inr.view(np.uint8)
-        row4 = per_item(np.arange(0, 4 * n, 4, dtype=np.int64))
-        cnt = np.bincount(row4 + code, minlength=4 * n).reshape(n, 4)
+        cnt = np.bincount(lrow4 + code, minlength=4 * nr).reshape(nr, 4)
         below, inwin = cnt[:, 1], cnt[:, 2]
         n_in = below + inwin + cnt[:, 3]
         small = n_in <= k
         hit = ~small & (below < k) & (below + inwin >= k)
         miss = ~small & ~hit
-        # code <= thr selects: everything in range (small rows), the sure part (hit rows)
+        # code <= thr selects everything in range (small rows) or the sure part (hit rows)
         thr = np.where(small, 3, np.where(hit, 1, 0)).astype(np.uint8)
-        inx = code <= per_item(thr)
+        inx = code <= rep(thr)
         inx &= inr
-        kth = np.full(n, radius, dtype=np.float32)
+        kth = np.full(nr, radius, dtype=np.float32)
         if hit.any():
-            w_idx = np.flatnonzero((code == 2) & per_item(hit))
-            self._take_nearest(inx, kth, w_idx, row4, d, ent, k - below)
+            w_idx = np.flatnonzero((code == 2) & rep(hit))
+            self._take_nearest(inx, kth, w_idx, lrow4, d, ent, k - below)
         if miss.any():
-            m_idx = np.flatnonzero(inr & per_item(miss))
-            self._coarse_select(inx, kth, m_idx, row4, d, ent, miss)
+            m_idx = np.flatnonzero(inr & rep(miss))
+            self._coarse_select(inx, kth, m_idx, lrow4, d, ent, miss)
 
         # completeness: the k-th must lie within the list's complete radius
-        q = self._q.take(observers)
-        complete = np.where(small, q >= radius, kth <= q) | ~obs_act
-        failed = np.flatnonzero(~complete)
-        if failed.size:
-            return self._empty_diff(observers), failed
+        q = self._q.take(rslots)
+        bad = ~(np.where(small, q >= radius, kth <= q) | ~ok_rows)
 
         # V: settled (A = in X and seen before), held incumbents (B), newcomers (C)
         was = flag != 0
@@ -737,38 +901,21 @@ class InterestManager:
         b_mask &= d <= self._outer
         b_idx = np.flatnonzero(b_mask)
         vis = inx | b_mask
-        c_row = row4.take(c_idx) >> 2
-        b_row = row4.take(b_idx) >> 2
-        n_c = np.bincount(c_row, minlength=n)
-        n_b = np.bincount(b_row, minlength=n)
+        c_row = lrow4.take(c_idx) >> 2
+        b_row = lrow4.take(b_idx) >> 2
+        n_c = np.bincount(c_row, minlength=nr)
+        n_b = np.bincount(b_row, minlength=nr)
         slots = k - (np.minimum(n_in, k) - n_c)
         if (n_b > slots).any():
             self._trim(vis, b_idx, b_row, d, ent, slots)
         slots2 = slots - np.minimum(n_b, slots)
         if (n_c > slots2).any():
             self._trim(vis, c_idx, c_row, d, ent, slots2)
-
-        # write back: flags, extras, k-th distances
         new_flag: NDArray[np.uint8] = inx.view(np.uint8) * np.uint8(2)
         new_flag |= vis.view(np.uint8)
-        if n_s:
-            self._flag = new_flag[:n_e]
-            rest = np.flatnonzero(new_flag[n_e:])
-            self._x_slot = s_slot.take(rest)
-            self._x_ent = ent.take(rest + n_e)
-            self._x_flag = new_flag.take(rest + n_e)
-        else:
-            self._flag = new_flag
-        self._kth[observers[obs_act]] = kth[obs_act]
-
         e_idx = np.flatnonzero(vis & ~was_vis)
         l_idx = np.flatnonzero(was_vis & ~vis)
-        eptr, entered = _sparse_csr(row4.take(e_idx) >> 2, ent.take(e_idx), n)
-        lptr, left = _sparse_csr(row4.take(l_idx) >> 2, ent.take(l_idx), n)
-        vptr, visible = self._csr(vis, row4, ent, blk_row, n_e, n)
-        return InterestDiff(observers.copy(), vptr, visible, eptr, entered, lptr, left), np.zeros(
-            0, dtype=np.int64
-        )
+        return vis, new_flag, kth, bad, e_idx, l_idx
 
     @staticmethod
     def _empty_diff(observers: NDArray[np.int32]) -> InterestDiff:
@@ -841,48 +988,3 @@ class InterestManager:
         need_rows = np.zeros(rows_mask.size, dtype=np.int64)
         need_rows[big_rows] = need
         self._take_nearest(inx, kth, idx.take(bi), row4, d, ent, need_rows)
-
-    def _csr(
-        self,
-        mask: BoolArray,
-        row4: IntArray,
-        ent: NDArray[np.int32],
-        blk_row: IntArray,
-        n_e: int,
-        n: int,
-    ) -> tuple[IntArray, NDArray[np.int32]]:
-        """Selected candidates as CSR over rows, without sorting the list part.
-
-        List entries are contiguous per row (one block per row), so their
-        destination is their block's offset plus their rank inside the block.
-        """
-        m_e = mask[:n_e]
-        cpad = np.zeros(n_e + 1, dtype=np.int64)
-        np.cumsum(m_e, out=cpad[1:])
-        ends = np.cumsum(self._blk_len)
-        per_blk = cpad.take(ends) - cpad.take(ends - self._blk_len)
-        counts = np.zeros(n, dtype=np.int64)
-        counts[blk_row] = per_blk
-        s_idx = np.flatnonzero(mask[n_e:]) + n_e
-        s_row = row4.take(s_idx) >> 2
-        counts_all = counts + np.bincount(s_row, minlength=n)
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts_all, out=ptr[1:])
-        out = np.empty(int(ptr[-1]), dtype=np.int32)
-        sel_e = np.flatnonzero(m_e)
-        if sel_e.size:
-            base = ptr.take(blk_row) - (np.cumsum(per_blk) - per_blk)
-            dest = np.repeat(base, per_blk)
-            dest += np.arange(sel_e.size, dtype=np.int64)
-            out[dest] = ent.take(sel_e)
-        if s_idx.size:
-            order = np.argsort(s_row, kind="stable")
-            rs = s_row.take(order)
-            first = np.ones(rs.size, dtype=np.bool_)
-            np.not_equal(rs[1:], rs[:-1], out=first[1:])
-            start = np.flatnonzero(first)
-            rank = np.arange(rs.size, dtype=np.int64) - np.repeat(
-                start, np.diff(np.append(start, rs.size))
-            )
-            out[ptr.take(rs) + counts.take(rs) + rank] = ent.take(s_idx.take(order))
-        return ptr, out

@@ -86,3 +86,13 @@ def test_pair_distances() -> None:
     pos = np.array([[0, 0], [3, 4], [-1, 0]], np.float32)
     d = pair_distances(pos, np.array([0, 0, 1]), np.array([1, 2, 2]))
     np.testing.assert_allclose(d, [5.0, 1.0, np.hypot(4, 4)], rtol=1e-6)
+
+
+def test_density_estimate() -> None:
+    rng = np.random.default_rng(2)
+    pts = rng.uniform(0, 100, (10_000, 2)).astype(np.float32)  # 1 point per m^2
+    grid = HashGrid(pts, np.arange(pts.shape[0], dtype=np.int32), 5.0)
+    rho = grid.density(np.array([[50, 50], [20, 70]], np.float32), 10.0)
+    assert np.all(np.abs(rho - 1.0) < 0.2)
+    assert grid.density(np.array([[500, 500]], np.float32), 1.0).tolist() == [0.0]
+    assert grid.density(np.empty((0, 2), np.float32), 1.0).size == 0

@@ -199,6 +199,7 @@ def _scenario(data: st.DataObject) -> tuple[int, float, int, float, dict[str, An
         "skin": data.draw(st.sampled_from([0.01, 0.3, 1.0, 4.0]), label="skin"),
         "slack": data.draw(st.sampled_from([0.0, 0.25, 2.0]), label="slack"),
         "window": data.draw(st.sampled_from([0.0, 0.001, 0.2, 3.0]), label="window"),
+        "chunk": data.draw(st.sampled_from([1, 7, 32768]), label="chunk"),
     }
     return cap, radius, k, margin, tuning
 
@@ -278,7 +279,7 @@ def test_matches_reference_on_a_walking_crowd_with_churn(seed: int) -> None:
     pos[: cap // 3] = rng.normal(0, 4, (cap // 3, 2)).astype(np.float32)  # a dense knot
     heading = rng.uniform(-np.pi, np.pi, cap)
     act = rng.random(cap) < 0.9
-    fast = InterestManager(cap, radius=12.0, k=16, margin=1.5)
+    fast = InterestManager(cap, radius=12.0, k=16, margin=1.5, chunk=[3000, 700][seed])
     ref = ReferenceInterestManager(cap, radius=12.0, k=16, margin=1.5)
     obs = rng.choice(cap, 400, replace=False).astype(np.int32)
     for tick in range(40):
