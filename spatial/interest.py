@@ -38,8 +38,6 @@ from spatial.hashgrid import HashGrid, expand_runs
 
 __all__ = ["InterestDiff", "InterestManager"]
 
-_SHIFT = np.int64(32)
-_LOW = np.int64(0xFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -90,10 +88,14 @@ class InterestDiff:
 # the row's list (possible after a rebuild or through a loose entity) are kept
 # in a small "extras" table.
 #
-# Selecting the k nearest per row uses a histogram of each row's distances
-# around last tick's k-th distance: everything in bins below the crossing bin is
-# in, and only the few items in the crossing bin are sorted. Rows whose k-th
-# distance jumped out of the window get a coarse second pass over [0, R].
+# Selecting the k nearest per row counts each row's distances below / inside /
+# above a narrow window around last tick's k-th distance: everything below is
+# in, and only the few items inside the window are sorted. Rows whose k-th
+# distance jumped out of the window get a coarse histogram over [0, R] instead.
+# The lists are evaluated in chunks of row blocks so temporaries stay in cache.
+#
+# Results never depend on the tuning: every shortcut is either exact or
+# verified each tick (and repaired by a full-radius rebuild when it fails).
 # ----------------------------------------------------------------------------
 
 _FLAG_VIS = np.uint8(1)

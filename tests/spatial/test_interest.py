@@ -311,3 +311,27 @@ def test_sparse_world_and_many_cells_match_reference() -> None:
         pos[0] = (1e5, -1e5)  # far outlier: the grid must not span it densely
         a, b = fast.update(pos, act, obs), ref.update(pos, act, obs)
         assert _rows(a) == _rows(b), tick
+
+
+def test_grow_mid_run_matches_reference() -> None:
+    rng = np.random.default_rng(9)
+    cap, half = 500, 25.0
+    pos = rng.uniform(-half, half, (cap, 2)).astype(np.float32)
+    heading = rng.uniform(-np.pi, np.pi, cap)
+    act = np.ones(cap, bool)
+    fast = InterestManager(cap, radius=10.0, k=12, rebuild_ticks=4, skin=0.6)
+    ref = ReferenceInterestManager(cap, radius=10.0, k=12)
+    obs = np.arange(0, cap, 3, dtype=np.int32)
+    for tick in range(24):
+        if tick == 10:  # the server enlarges its arrays; new slots join at once
+            extra = 300
+            pos = np.concatenate((pos, rng.uniform(-half, half, (extra, 2)).astype(np.float32)))
+            heading = np.concatenate((heading, rng.uniform(-np.pi, np.pi, extra)))
+            act = np.concatenate((act, np.ones(extra, bool)))
+            cap += extra
+            fast.grow(cap)
+            ref.grow(cap)
+            obs = np.arange(0, cap, 3, dtype=np.int32)
+        _walk(rng, pos, heading, half)
+        a, b = fast.update(pos, act, obs), ref.update(pos, act, obs)
+        assert _rows(a) == _rows(b), tick
