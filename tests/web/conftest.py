@@ -198,11 +198,14 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
         on: Any = None,
         base: str | None = None,
         allow: tuple[str, ...] = (),
+        init_script: str | None = None,
     ) -> Any:
         """Open ``path`` (on ``base``, default the session server). Console errors
         containing any of ``allow`` are expected (e.g. while a server is down)."""
         ctx = (on or browser).new_context(locale=lang, viewport={"width": 1280, "height": 800})
         contexts.append(ctx)
+        if init_script:
+            ctx.add_init_script(init_script)
         page = ctx.new_page()
         log = PageLog()
         logs.append((path, log))

@@ -197,3 +197,25 @@ def test_reconnects_after_a_server_restart(open_page: Any, tmp_path: Any) -> Non
         other.context.close()
     finally:
         proc.stop()
+
+
+def test_vr_button_only_where_immersive_vr_is_supported(open_page: Any) -> None:
+    plain = open_page()
+    join(plain, "Hanna")
+    assert plain.is_hidden("#vr-button")
+
+    # A browser that says it supports immersive VR gets the (translated) button.
+    vr = open_page(lang="sv-SE", init_script=FAKE_XR)
+    vr.wait_for_selector("#vr-button", state="visible", timeout=WAIT_MS)
+    assert vr.text_content("#vr-button") == "Starta VR"
+    vr.select_option("#lang-select", "de")
+    assert vr.text_content("#vr-button") == "VR starten"
+
+
+FAKE_XR = """
+Object.defineProperty(navigator, 'xr', { configurable: true, value: {
+  isSessionSupported: async (mode) => mode === 'immersive-vr',
+  requestSession: () => new Promise(() => {}),
+  addEventListener() {}, removeEventListener() {},
+}});
+"""
