@@ -43,6 +43,11 @@ class ErrorCode:
     QUEUE_EMPTY = "queue_empty"
     NOT_IN_CALL = "not_in_call"
     BAD_SDP = "bad_sdp"
+    NO_AUDIO = "no_audio"
+    NO_OPUS = "no_opus"
+    NO_ROOM = "no_room"
+    NOT_MEMBER = "not_member"
+    ROOM_FULL = "room_full"
     VOICE_UNAVAILABLE = "voice_unavailable"
     INTERNAL = "internal"
 

@@ -30,10 +30,11 @@ from server.config import Config
 from server.connection import ClientConnection
 from server.http import HttpRoutes
 from server.metrics import Metrics
-from server.service.desks import DeskService, Voice
+from server.service.desks import DeskService
 from server.space import Space
 from server.store import RedisStore, open_store
 from server.tick import TickLoop
+from server.voice import VoiceRouter
 from server.world import load_world
 from spatial.interest import InterestManager
 from spatial.movement import MovementRules
@@ -77,7 +78,7 @@ class ServicePoint:
         self._background: set[asyncio.Task[Any]] = set()
         self.stopping = False
         self.desks: DeskService = None  # type: ignore[assignment]  # set in start()
-        self.voice: Voice | None = None
+        self.voice: VoiceRouter | None = None
 
     def notify(self, entity: int, msg: dict[str, Any]) -> None:
         """Send ``msg`` to the client of avatar ``entity``, if it is connected."""
@@ -112,6 +113,8 @@ class ServicePoint:
 
     async def start(self) -> None:
         self._store = await open_store(self.config.redis_url, self.config.data_dir)
+        hosts = [h.strip() for h in self.config.voice_hosts.split(",") if h.strip()]
+        self.voice = VoiceRouter(host_addresses=hosts or None)
         self.desks = DeskService(
             self.world,
             self._store,
@@ -168,6 +171,8 @@ class ServicePoint:
             task.cancel()
         if self.desks is not None:
             self.desks.close()
+        if self.voice is not None:
+            await self.voice.close()
         if self._store is not None:
             await self._store.close()
 

@@ -42,6 +42,8 @@ class Config:
     resume_s: int = 60
     chat_history: int = 50
     call_timeout_s: float = 60.0
+    voice_hosts: str = ""
+    """Comma-separated IP addresses for WebRTC host candidates; empty: every interface."""
     capacity: int = 4096
     max_entities: int = 20000
     send_buffer_limit: int = 256 * 1024

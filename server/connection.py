@@ -34,6 +34,7 @@ from server.moderation import announce
 from server.privacy import redact
 from server.service.desks import Person
 from server.space import Avatar, SpaceFull
+from server.voice import VoiceError
 
 if TYPE_CHECKING:
     from server.app import ServicePoint
@@ -132,6 +133,9 @@ class ClientConnection:
             await self.handlers[msg["t"]](msg)
         except ProtocolError as exc:
             self.error(exc.code, exc.reason, exc.ref or ref)
+            await self._count_error(now)
+        except VoiceError as exc:
+            self.error(exc.code, exc.message, ref)
             await self._count_error(now)
         except ConnectionClosed:
             raise

@@ -35,6 +35,8 @@ class Desk:
     services: tuple[str, ...]
     position: tuple[float, float]
     yaw: float
+    names: dict[str, str] | None = None
+    """The desk's name in each UI language (``name`` is the fallback)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class World:
                     "services": list(d.services),
                     "position": list(d.position),
                     "yaw": d.yaw,
+                    "names": dict(d.names or {"en": d.name}),
                 }
                 for d in self.desks
             ],
@@ -152,6 +155,7 @@ def load_world(path: Path) -> World:
                 tuple(d["services"]),
                 (float(d["position"][0]), float(d["position"][1])),
                 float(d.get("yaw", 0.0)),
+                {str(k): str(v) for k, v in d.get("names", {}).items()} or None,
             )
         )
     stage = dict(data.get("stage", {}))

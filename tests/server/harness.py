@@ -19,6 +19,7 @@ SECRET = "test-secret-not-for-production"
 
 @contextlib.asynccontextmanager
 async def running_server(data_dir: Path, **settings: Any) -> AsyncIterator[ServicePoint]:
+    settings.setdefault("voice_hosts", "127.0.0.1")  # ICE over loopback only
     config = Config(host="127.0.0.1", port=0, data_dir=data_dir, secret=SECRET, **settings)
     async with ServicePoint(config) as sp:
         yield sp

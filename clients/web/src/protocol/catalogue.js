@@ -1337,6 +1337,11 @@ export const CATALOGUE = {
     "queue_empty",
     "not_in_call",
     "bad_sdp",
+    "no_audio",
+    "no_opus",
+    "no_room",
+    "not_member",
+    "room_full",
     "voice_unavailable",
     "internal"
   ],
