@@ -39,7 +39,6 @@ from spatial.hashgrid import HashGrid, expand_runs
 __all__ = ["InterestDiff", "InterestManager"]
 
 
-
 @dataclass(frozen=True)
 class InterestDiff:
     """Result of one :meth:`InterestManager.update`, in CSR form.
@@ -205,7 +204,7 @@ class InterestManager:
     avatar walks in ``rebuild_ticks`` ticks; ``slack`` (0.25 m) - extra list
     radius for the k-th distance to grow between rebuilds; ``window`` (0.2 m) -
     half-width of the band around last tick's k-th distance that is sorted;
-    ``chunk`` (32768) - list entries evaluated per vectorised pass.
+    ``chunk`` (65536) - list entries evaluated per vectorised pass.
     """
 
     def __init__(
@@ -229,7 +228,7 @@ class InterestManager:
             "skin": 1.0,
             "slack": 0.25,
             "window": 0.2,
-            "chunk": 32768,
+            "chunk": 65536,
         }
         unknown = set(tuning) - set(opts)
         if unknown:
