@@ -44,6 +44,7 @@ from av import AudioFrame
 
 from server.voice.aiortc_internals import (
     check_aiortc_compatible,
+    outlet_for,
     restrict_host_addresses,
     tap_inbound_rtp,
 )
@@ -57,7 +58,7 @@ from server.voice.errors import (
     VoiceError,
 )
 from server.voice.signalling import Offer, check_offer, parse_candidate
-from server.voice.tracks import OutboundVoice
+from server.voice.tracks import ForwardedVoice, OutboundVoice
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,14 @@ class _Member:
     id: str
     pc: RTCPeerConnection
     offer: Offer
-    slots: list[OutboundVoice] = field(default_factory=list)
-    listeners: list[OutboundVoice] = field(default_factory=list)
-    """Slots of other members of the same room that this member's voice goes to."""
+    slots: list[ForwardedVoice | OutboundVoice] = field(default_factory=list)
+    """This member's receive slots, one per m-line they can hear on."""
+    transceivers: list[Any] = field(default_factory=list)
+    """The transceiver of each slot, in the same order."""
+    listeners: list[ForwardedVoice] = field(default_factory=list)
+    """Forwarding: slots of other members of the same room this member's voice goes to."""
+    frame_listeners: list[OutboundVoice] = field(default_factory=list)
+    """Transcoding: the same, for decoded frames."""
     muted: bool = False
     pumps: list[asyncio.Task[None]] = field(default_factory=list)
     timeout: asyncio.TimerHandle | None = None
@@ -282,6 +288,11 @@ class VoiceRouter:
             await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
             self._configure(member)
             await pc.setLocalDescription(await pc.createAnswer())
+            answer = pc.localDescription
+            assert answer is not None
+            for slot, transceiver in zip(member.slots, member.transceivers, strict=True):
+                if isinstance(slot, ForwardedVoice):
+                    slot.outlet = outlet_for(transceiver, answer.sdp)
         except Exception as exc:
             await self._dispose(member)
             if isinstance(exc, VoiceError):
@@ -299,9 +310,15 @@ class VoiceRouter:
             client_sends = offered in ("sendonly", "sendrecv")
             use_microphone = client_sends and not took_microphone
             if client_receives:
-                slot = OutboundVoice()
+                slot: ForwardedVoice | OutboundVoice
+                if self.forward:
+                    slot = ForwardedVoice()
+                    transceiver.sender.replaceTrack(slot.idle_track)
+                else:
+                    slot = OutboundVoice()
+                    transceiver.sender.replaceTrack(slot)
                 member.slots.append(slot)
-                transceiver.sender.replaceTrack(slot)
+                member.transceivers.append(transceiver)
             if use_microphone:
                 took_microphone = True
                 self._take_microphone(member, transceiver.receiver)
@@ -338,9 +355,9 @@ class VoiceRouter:
                 if member.muted:
                     stats.dropped_muted += 1
                     continue
-                for slot in member.listeners:
+                for slot in member.frame_listeners:
                     slot.push_frame(member, frame)
-                stats.frames_relayed += len(member.listeners)
+                stats.frames_relayed += len(member.frame_listeners)
 
     @staticmethod
     def _reroute(room: _Room) -> None:
@@ -348,13 +365,17 @@ class VoiceRouter:
         members = list(room.members.values())
         for member in members:
             member.listeners = []
+            member.frame_listeners = []
         for listener in members:
             if not listener.slots:
                 continue
             speakers = [m for m in members if m is not listener]
             for i, speaker in enumerate(speakers):
                 slot = listener.slots[min(i, len(listener.slots) - 1)]
-                speaker.listeners.append(slot)
+                if isinstance(slot, ForwardedVoice):
+                    speaker.listeners.append(slot)
+                else:
+                    speaker.frame_listeners.append(slot)
 
     def _watch(self, room: _Room, member: _Member) -> None:
         """Drop the member if their connection fails, closes, or never comes up."""
@@ -392,6 +413,7 @@ class VoiceRouter:
             member.timeout.cancel()
             member.timeout = None
         member.listeners = []
+        member.frame_listeners = []
         for slot in member.slots:
             slot.stop()
         for pump in member.pumps:

@@ -1,17 +1,19 @@
-"""`OutboundVoice`: the audio the server sends a listener on one m-line (a "slot").
+"""The audio the server sends a listener on one m-line (a "slot").
 
-A slot is an aiortc `MediaStreamTrack` fed by the router. In forwarding mode it is
-fed Opus payloads and yields `av.Packet`s, which aiortc's sender packs into RTP as
-they are (no encoder runs). In transcoding mode it is fed decoded `AudioFrame`s and
-aiortc's sender encodes them, as aiortc does by default.
+`ForwardedVoice` (forwarding mode) takes Opus payloads from speakers and sends each
+at once as RTP through an `RtpOutlet` (see `aiortc_internals`): no queue, no task,
+no encoder. `OutboundVoice` (transcoding mode) is an aiortc `MediaStreamTrack` fed
+decoded `AudioFrame`s, which aiortc's sender re-encodes, as aiortc does by default;
+in forwarding mode an `OutboundVoice` that is never fed keeps the sender idle.
 
 One slot normally carries one speaker. If a listener offered fewer receive m-lines
 than there are other speakers, several speakers share a slot and it carries one of
 them at a time: the current speaker keeps the slot until they have been silent (sent
 nothing) for `HOLD_SECONDS`.
 
-Guarantees: `push_*` never blocks and never grows memory beyond `capacity` items
-(the oldest is dropped); output timestamps only move forward.
+Guarantees: `push_*` never blocks and never grows memory beyond a small bound;
+forwarded timestamps only move forward and follow the speaker's own timestamps
+(so silence gaps are kept).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import asyncio
 import fractions
 import time
 from collections import deque
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -36,21 +38,25 @@ HOLD_SECONDS = 0.3
 _Item: TypeAlias = "av.Packet[Any] | av.AudioFrame"
 
 
-class OutboundVoice(MediaStreamTrack):
-    """One outbound audio slot. Create one per receive m-line of a listener."""
+class Outlet(Protocol):
+    """Where a `ForwardedVoice` sends: `aiortc_internals.RtpOutlet`."""
 
-    kind = "audio"
+    def send(self, timestamp: int, payload: bytes, *, marker: bool = False) -> bool: ...
 
-    def __init__(self, capacity: int = 25) -> None:
-        super().__init__()
-        self._items: deque[_Item] = deque(maxlen=capacity)
-        self._waiter: asyncio.Future[None] | None = None
+
+class ForwardedVoice:
+    """One outbound slot in forwarding mode. `outlet` is set once the answer is made;
+    until then (and while the connection is not up) payloads are dropped."""
+
+    def __init__(self) -> None:
+        self.outlet: Outlet | None = None
+        self.idle_track = OutboundVoice()
+        """Given to aiortc's sender for this m-line so that it runs (RTCP) but idles."""
         self._source: object = None
         self._source_ts = 0
         self._last_push = 0.0
         self._pts = -FRAME_SAMPLES
-        self.dropped = 0
-        """Items dropped because the sender fell `capacity` items behind."""
+        self.sent = 0
 
     def accepts(self, source: object) -> bool:
         """Whether `source` may speak on this slot now (see the module docstring)."""
@@ -61,12 +67,13 @@ class OutboundVoice(MediaStreamTrack):
         )
 
     def push_payload(self, source: object, timestamp: int, payload: bytes) -> None:
-        """Queue one Opus payload from `source` whose RTP timestamp is `timestamp`.
+        """Send one Opus payload from `source` whose RTP timestamp is `timestamp`.
 
         The output timestamp advances by the source's own timestamp step, so silence
         gaps (DTX, mute) are preserved; a late or duplicate packet is dropped.
         """
         now = time.monotonic()
+        marker = False
         if source is self._source:
             step = (timestamp - self._source_ts) & 0xFFFFFFFF
             if step == 0 or step >= 1 << 31:
@@ -78,17 +85,45 @@ class OutboundVoice(MediaStreamTrack):
         elif self._source is None:
             step = FRAME_SAMPLES  # first packet on this slot: output starts at 0
             self._source = source
+            marker = True
         else:  # another speaker takes the slot: advance by the wall-clock gap
             gap = round((now - self._last_push) * SAMPLE_RATE / FRAME_SAMPLES)
             step = FRAME_SAMPLES * min(max(gap, 1), MAX_GAP_SAMPLES // FRAME_SAMPLES)
             self._source = source
+            marker = True
         self._source_ts = timestamp
         self._last_push = now
         self._pts += step
-        packet = av.Packet(payload)
-        packet.pts = self._pts
-        packet.time_base = TIME_BASE
-        self._put(packet)
+        outlet = self.outlet
+        if outlet is not None and outlet.send(self._pts, payload, marker=marker):
+            self.sent += 1
+
+    def stop(self) -> None:
+        self.outlet = None
+        self.idle_track.stop()
+
+
+class OutboundVoice(MediaStreamTrack):
+    """One outbound audio slot fed decoded frames (transcoding mode), or an idle track."""
+
+    kind = "audio"
+
+    def __init__(self, capacity: int = 25) -> None:
+        super().__init__()
+        self._items: deque[_Item] = deque(maxlen=capacity)
+        self._waiter: asyncio.Future[None] | None = None
+        self._source: object = None
+        self._last_push = 0.0
+        self.dropped = 0
+        """Items dropped because the sender fell `capacity` items behind."""
+
+    def accepts(self, source: object) -> bool:
+        """Whether `source` may speak on this slot now (see the module docstring)."""
+        return (
+            self._source is source
+            or self._source is None
+            or time.monotonic() - self._last_push >= HOLD_SECONDS
+        )
 
     def push_frame(self, source: object, frame: av.AudioFrame) -> None:
         """Queue one decoded frame from `source` (transcoding mode)."""

@@ -14,7 +14,7 @@ import pytest
 from server.voice.aiortc_internals import check_aiortc_compatible, restrict_host_addresses
 from server.voice.errors import VoiceError
 from server.voice.signalling import parse_candidate
-from server.voice.tracks import FRAME_SAMPLES, OutboundVoice
+from server.voice.tracks import FRAME_SAMPLES, ForwardedVoice, OutboundVoice
 
 
 def test_aiortc_internals_used_by_forwarding_are_still_there() -> None:
@@ -34,8 +34,20 @@ def test_host_addresses_are_restricted_and_restored() -> None:
     assert aioice.ice.get_host_addresses is default
 
 
-async def test_outbound_timestamps_follow_the_source_and_only_move_forward() -> None:
-    slot = OutboundVoice(capacity=100)
+class Recorder:
+    """Stands where `RtpOutlet` would: records what a slot sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, bytes, bool]] = []
+
+    def send(self, timestamp: int, payload: bytes, *, marker: bool = False) -> bool:
+        self.sent.append((timestamp, payload, marker))
+        return True
+
+
+async def test_forwarded_timestamps_follow_the_source_and_only_move_forward() -> None:
+    slot = ForwardedVoice()
+    slot.outlet = out = Recorder()
     a, b = object(), object()
     base = 4_000_000_000  # wraps past 2**32
     for i in range(3):
@@ -44,21 +56,22 @@ async def test_outbound_timestamps_follow_the_source_and_only_move_forward() -> 
     slot.push_payload(a, (base + 2 * FRAME_SAMPLES) & 0xFFFFFFFF, b"dup")  # dropped
     slot.push_payload(a, (base + 10 * FRAME_SAMPLES) & 0xFFFFFFFF, b"after-dtx")
     slot.push_payload(b, 123, b"other")  # `a` holds the slot: refused
-    pts = [(await slot.recv()).pts for _ in range(4)]
-    assert pts == [0, FRAME_SAMPLES, 2 * FRAME_SAMPLES, 10 * FRAME_SAMPLES]
-    assert not slot._items
+    assert [t for t, _, _ in out.sent] == [0, FRAME_SAMPLES, 2 * FRAME_SAMPLES, 10 * FRAME_SAMPLES]
+    assert [m for _, _, m in out.sent] == [True, False, False, False]
+    assert out.sent[-1][1] == b"after-dtx"
     slot.stop()
+    slot.push_payload(a, (base + 11 * FRAME_SAMPLES) & 0xFFFFFFFF, b"after-stop")
+    assert len(out.sent) == 4
 
 
 async def test_outbound_queue_is_bounded() -> None:
     slot = OutboundVoice(capacity=5)
-    for i in range(8):
-        slot.push_payload(slot, i * FRAME_SAMPLES, bytes([i]))
+    source = object()
+    frames = [av.AudioFrame(format="s16", layout="stereo", samples=FRAME_SAMPLES) for _ in range(8)]
+    for frame in frames:
+        slot.push_frame(source, frame)
     assert slot.dropped == 3
-    received = [await slot.recv() for _ in range(5)]
-    assert [bytes(p) for p in received if isinstance(p, av.Packet)] == [
-        bytes([i]) for i in range(3, 8)
-    ]
+    assert [await slot.recv() for _ in range(5)] == frames[3:]
     slot.stop()
 
 
@@ -75,3 +88,34 @@ def test_browser_candidates_parse() -> None:
     assert parse_candidate({"candidate": "", "sdpMid": "0"}) is None
     with pytest.raises(VoiceError, match="bad_candidate"):
         parse_candidate({"candidate": "candidate:1 2 udp 1 1.2.3.4 5 typ host", "sdpMid": "0"})
+
+
+def test_rtp_parse_matches_aiortc() -> None:
+    from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+    from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+
+    from server.voice.aiortc_internals import InboundRtp, parse_rtp
+
+    packet = RtpPacket(payload_type=111, sequence_number=65535, timestamp=4294967295, ssrc=7)
+    packet.csrc = [1, 2]
+    packet.extensions.abs_send_time = 123
+    packet.payload = b"\xfc\x01\x02opus"
+    extensions = HeaderExtensionsMap()
+    uri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+    extensions.configure(
+        RTCRtpParameters(headerExtensions=[RTCRtpHeaderExtensionParameters(id=3, uri=uri)])
+    )
+    data = packet.serialize(extensions)
+    parsed = InboundRtp(0, 0, 0, 0, b"")
+    assert parse_rtp(data, parsed)
+    assert (parsed.payload_type, parsed.sequence_number, parsed.timestamp, parsed.ssrc) == (
+        111,
+        65535,
+        4294967295,
+        7,
+    )
+    assert parsed.payload == packet.payload
+    padded = bytes([data[0] | 0x20]) + data[1:] + b"\x00\x00\x03"
+    assert parse_rtp(padded, parsed) and parsed.payload == packet.payload
+    assert not parse_rtp(b"\x80" * 5, parsed)
+    assert not parse_rtp(b"\x40" + data[1:], parsed)  # RTP version 1
