@@ -53,6 +53,7 @@ unit: setup
 bench: setup
 	$(PY) -m bench.spatial --json
 	$(PY) -m bench.swarm --json
+	$(PY) -m bench.voice --json
 
 clean:
 	rm -rf $(VENV) clients/web/node_modules .mypy_cache .ruff_cache .pytest_cache
