@@ -11,7 +11,11 @@ import aioice.ice
 import av
 import pytest
 
-from server.voice.aiortc_internals import check_aiortc_compatible, restrict_host_addresses
+from server.voice.aiortc_internals import (
+    _AIOICE_DEFAULT,
+    check_aiortc_compatible,
+    restrict_host_addresses,
+)
 from server.voice.errors import VoiceError
 from server.voice.signalling import parse_candidate
 from server.voice.tracks import FRAME_SAMPLES, ForwardedVoice, OutboundVoice
@@ -22,16 +26,17 @@ def test_aiortc_internals_used_by_forwarding_are_still_there() -> None:
 
 
 def test_host_addresses_are_restricted_and_restored() -> None:
-    default = aioice.ice.get_host_addresses
+    saved = aioice.ice.get_host_addresses  # other tests in this process may have set it
     try:
         restrict_host_addresses(["127.0.0.1", "::1"])
         assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False) == ["127.0.0.1"]
         assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True) == ["127.0.0.1", "::1"]
         with pytest.raises(ValueError):
             restrict_host_addresses(["localhost"])
-    finally:
         restrict_host_addresses(None)
-    assert aioice.ice.get_host_addresses is default
+        assert aioice.ice.get_host_addresses is _AIOICE_DEFAULT
+    finally:
+        aioice.ice.get_host_addresses = saved
 
 
 class Recorder:
