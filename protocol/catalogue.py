@@ -223,6 +223,16 @@ _C2S: list[MessageSpec] = [
         {"sdp": SDP},
         "WebRTC offer for one's desk call; answered by rtc_answer.",
     ),
+    MessageSpec(
+        "rtc_ice",
+        "c2s",
+        {
+            "candidate": Field("str", min_len=1, max_len=1024, doc="an a=candidate line's value"),
+            "mid": _opt(Field("str", max_len=32, doc="sdpMid")),
+            "mline": _opt(Field("int", min=0, max=16, doc="sdpMLineIndex")),
+        },
+        "A trickled ICE candidate (optional: offers may carry them all).",
+    ),
     MessageSpec("mute", "c2s", {"muted": Field("bool")}, "Mute or unmute one's microphone."),
     MessageSpec("hangup", "c2s", {}, "Leave the voice part of one's desk call."),
     MessageSpec("ping", "c2s", {"n": U32}, "Round-trip probe; answered by pong."),

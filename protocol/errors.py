@@ -46,6 +46,7 @@ class ErrorCode:
     NO_AUDIO = "no_audio"
     NO_OPUS = "no_opus"
     NO_ROOM = "no_room"
+    BAD_CANDIDATE = "bad_candidate"
     NOT_MEMBER = "not_member"
     ROOM_FULL = "room_full"
     VOICE_UNAVAILABLE = "voice_unavailable"

@@ -55,6 +55,7 @@ CLIENT_TRANSITIONS: dict[tuple[SessionState, str], SessionState] = {
     (S.IN_WORLD, "invite"): S.IN_WORLD,
     (S.IN_WORLD, "desk_say"): S.IN_WORLD,
     (S.IN_WORLD, "rtc_offer"): S.IN_WORLD,
+    (S.IN_WORLD, "rtc_ice"): S.IN_WORLD,
     (S.IN_WORLD, "mute"): S.IN_WORLD,
     (S.IN_WORLD, "hangup"): S.IN_WORLD,
     (S.IN_WORLD, "bye"): S.CLOSED,

@@ -79,6 +79,7 @@ class ClientConnection:
             "invite": self.on_invite,
             "desk_say": self.on_desk_say,
             "rtc_offer": self.on_rtc_offer,
+            "rtc_ice": self.on_rtc_ice,
             "mute": self.on_mute,
             "hangup": self.on_hangup,
             "bye": self.on_bye,
@@ -395,6 +396,14 @@ class ClientConnection:
     async def on_rtc_offer(self, msg: Message) -> None:
         answer = await self.app.desks.rtc_offer(self.me, msg["sdp"])
         self.link.send({"t": "rtc_answer", "sdp": answer})
+
+    async def on_rtc_ice(self, msg: Message) -> None:
+        candidate: dict[str, Any] = {"candidate": msg["candidate"]}
+        if "mid" in msg:
+            candidate["sdpMid"] = msg["mid"]
+        if "mline" in msg:
+            candidate["sdpMLineIndex"] = msg["mline"]
+        await self.app.desks.rtc_ice(self.me, candidate)
 
     async def on_mute(self, msg: Message) -> None:
         self.app.desks.mute(self.me, msg["muted"])

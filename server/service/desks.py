@@ -38,6 +38,7 @@ class Voice(Protocol):
     async def open_room(self, room_id: str) -> None: ...
     async def close_room(self, room_id: str) -> None: ...
     async def join(self, room_id: str, participant: str, offer_sdp: str) -> str: ...
+    async def add_ice(self, room_id: str, participant: str, candidate: dict[str, Any]) -> None: ...
     async def leave(self, room_id: str, participant: str) -> None: ...
     def set_muted(self, room_id: str, participant: str, muted: bool) -> None: ...
 
@@ -316,6 +317,14 @@ class DeskService:
         if self.voice is None:
             raise ProtocolError(ErrorCode.VOICE_UNAVAILABLE, "Voice is not available here.")
         return await self.voice.join(call.room, str(who.id), sdp)
+
+    async def rtc_ice(self, who: Person, candidate: dict[str, Any]) -> None:
+        call = self._call_of(who.id)
+        if call is None:
+            raise ProtocolError(ErrorCode.NOT_IN_CALL, "You are not in a desk call.")
+        if self.voice is None:
+            raise ProtocolError(ErrorCode.VOICE_UNAVAILABLE, "Voice is not available here.")
+        await self.voice.add_ice(call.room, str(who.id), candidate)
 
     def mute(self, who: Person, muted: bool) -> None:
         call = self._call_of(who.id)

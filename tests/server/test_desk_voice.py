@@ -111,3 +111,30 @@ async def test_bad_sdp_gets_an_error_and_leaks_nothing(tmp_path: Path) -> None:
         assert sp.voice is not None and sp.voice.open_peer_connections == 0
         await ada.send({"t": "ping", "n": 5})
         await ada.expect("pong", n=5)
+
+
+async def test_bad_ice_candidate_closes_the_peer_without_a_leak(tmp_path: Path) -> None:
+    token = auth.mint(SECRET, "staff", "Sara Lind")
+    async with (
+        running_server(tmp_path) as sp,
+        AgentClient(ws_url(sp), name="x", token=token) as sara,
+        AgentClient(ws_url(sp), name="Ada") as ada,
+    ):
+        await sara.send({"t": "duty", "status": "available", "desk": "desk-2"})
+        await ada.send({"t": "take_ticket", "service": "general", "lang": "sv"})
+        await ada.expect("ticket")
+        await sara.send({"t": "call_next"})
+        await ada.expect("called")
+        await ada.send({"t": "respond"})
+        await ada.expect("call", active=True)
+        citizen = VoicePeer("citizen", tone_hz=440.0)
+        try:
+            await citizen.connect(signal_through(ada))
+            assert sp.voice is not None and sp.voice.open_peer_connections == 1
+            await ada.send({"t": "rtc_ice", "candidate": "candidate:garbage", "mid": "0"})
+            err = await ada.expect("error")
+            assert err["code"] == "bad_candidate" and err["ref"] == "rtc_ice"
+            await ada.sync()
+            assert sp.voice.open_peer_connections == 0
+        finally:
+            await citizen.close()

@@ -336,6 +336,33 @@ export const CATALOGUE = {
         }
       }
     },
+    "rtc_ice": {
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "candidate": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 1024
+        },
+        "mid": {
+          "kind": "str",
+          "required": false,
+          "max_len": 32
+        },
+        "mline": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 16
+        }
+      }
+    },
     "mute": {
       "roles": [
         "citizen",
@@ -1340,6 +1367,7 @@ export const CATALOGUE = {
     "no_audio",
     "no_opus",
     "no_room",
+    "bad_candidate",
     "not_member",
     "room_full",
     "voice_unavailable",
