@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from agents.client import AgentClient
 from server.app import ServicePoint
 from server.config import Config
 
@@ -31,3 +32,22 @@ def ws_url(sp: ServicePoint) -> str:
 
 def http_url(sp: ServicePoint, path: str) -> str:
     return f"http://127.0.0.1:{sp.port}{path}"
+
+
+async def open_desk_call(
+    staff: AgentClient, citizen: AgentClient, desk: str = "desk-2", service: str = "general"
+) -> dict[str, Any]:
+    """Staff goes on duty, the citizen takes a ticket, is called and responds.
+
+    Returns the citizen's ``call`` message (the desk call is open for both).
+    """
+    await staff.send({"t": "duty", "status": "available", "desk": desk})
+    await staff.expect("duty")
+    await citizen.send({"t": "take_ticket", "service": service, "lang": "sv"})
+    await citizen.expect("ticket")
+    await staff.send({"t": "call_next"})
+    await citizen.expect("called")
+    await citizen.send({"t": "respond"})
+    call = await citizen.expect("call", active=True)
+    await staff.expect("call", active=True)
+    return call

@@ -13,7 +13,7 @@ from pathlib import Path
 from agents.client import AgentClient
 from agents.voice_peer import Signal, VoicePeer
 from server import auth
-from tests.server.harness import SECRET, running_server, ws_url
+from tests.server.harness import SECRET, open_desk_call, running_server, ws_url
 
 
 def signal_through(client: AgentClient) -> Signal:
@@ -33,17 +33,9 @@ async def test_desk_call_is_heard_by_the_desk_only(tmp_path: Path) -> None:
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Nosy") as nosy,
     ):
-        await sara.send({"t": "duty", "status": "available", "desk": "desk-2"})
-        await sara.expect("duty")
-        await ada.send({"t": "take_ticket", "service": "general", "lang": "sv"})
-        await ada.expect("ticket")
-        await sara.send({"t": "call_next"})
-        called = await ada.expect("called")
-        await ada.send({"t": "respond"})
-        call = await ada.expect("call", active=True)
-        await sara.expect("call", active=True)
+        call = await open_desk_call(sara, ada)
         assert {m["id"] for m in call["members"]} == {ada.id, sara.id}
-        assert called["desk"] == call["desk"] == "desk-2"
+        assert call["desk"] == "desk-2"
 
         citizen = VoicePeer("citizen", tone_hz=440.0)
         staff = VoicePeer("staff", tone_hz=660.0)
@@ -93,13 +85,7 @@ async def test_bad_sdp_gets_an_error_and_leaks_nothing(tmp_path: Path) -> None:
         AgentClient(ws_url(sp), name="x", token=token) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
-        await sara.send({"t": "duty", "status": "available", "desk": "desk-2"})
-        await ada.send({"t": "take_ticket", "service": "general", "lang": "sv"})
-        await ada.expect("ticket")
-        await sara.send({"t": "call_next"})
-        await ada.expect("called")
-        await ada.send({"t": "respond"})
-        await ada.expect("call", active=True)
+        await open_desk_call(sara, ada)
         for sdp, code in (
             ("this is not sdp", "bad_sdp"),
             ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", "bad_sdp"),
@@ -120,13 +106,7 @@ async def test_bad_ice_candidate_closes_the_peer_without_a_leak(tmp_path: Path) 
         AgentClient(ws_url(sp), name="x", token=token) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
-        await sara.send({"t": "duty", "status": "available", "desk": "desk-2"})
-        await ada.send({"t": "take_ticket", "service": "general", "lang": "sv"})
-        await ada.expect("ticket")
-        await sara.send({"t": "call_next"})
-        await ada.expect("called")
-        await ada.send({"t": "respond"})
-        await ada.expect("call", active=True)
+        await open_desk_call(sara, ada)
         citizen = VoicePeer("citizen", tone_hz=440.0)
         try:
             await citizen.connect(signal_through(ada))
