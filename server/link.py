@@ -50,7 +50,9 @@ class ClientLink:
         """Write one binary message now. Returns False if it was not written.
 
         ``droppable`` payloads (state frames) are skipped while the buffer is
-        full; others are written unless that would exceed the hard cap.
+        full, and the client is dropped once it has been full for ``slow_s``
+        (``now`` is the caller's monotonic clock); others are written unless
+        that would exceed the hard cap.
         """
         if not self.open:
             return False
@@ -60,6 +62,8 @@ class ClientLink:
                 self.full_since = now
             if droppable:
                 self.metrics.frames_skipped += 1
+                if now - self.full_since > self.slow_s:
+                    self.drop("slow consumer")
                 return False
             if buffered + len(payload) > 4 * self.limit:
                 self.drop("send buffer overflow")
@@ -71,13 +75,6 @@ class ClientLink:
         self.metrics.messages_out += 1
         self.metrics.bytes_out += len(payload)
         return True
-
-    def check_slow(self, now: float) -> bool:
-        """Drop the client if its buffer has been full too long. True if dropped."""
-        if self.full_since is not None and now - self.full_since > self.slow_s and self.open:
-            self.drop("slow consumer")
-            return True
-        return False
 
     def drop(self, reason: str) -> None:
         """Close with 4003 and abort: a slow consumer gets no more of our memory."""

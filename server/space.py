@@ -67,6 +67,8 @@ class Space:
         self.budget = np.zeros(0, dtype=np.float64)
         self.last_move = np.zeros(0, dtype=np.float64)
         self.zone = np.zeros(0, dtype=np.int16)
+        self.links = np.zeros(0, dtype=object)
+        """The `ClientLink` of each slot's avatar (None without one), gathered by slot per tick."""
         self.avatars: list[Avatar | None] = []
         self.by_id: dict[int, Avatar] = {}
         self._free: list[int] = []
@@ -85,9 +87,12 @@ class Space:
             "budget",
             "last_move",
             "zone",
+            "links",
         ):
             arr = getattr(self, name)
             new = np.zeros((capacity, *arr.shape[1:]), dtype=arr.dtype)
+            if arr.dtype == object:
+                new[:] = None
             new[:old] = arr
             setattr(self, name, new)
         self.avatars.extend([None] * (capacity - old))
@@ -121,6 +126,7 @@ class Space:
         self.yaw[slot] = yaw
         self.active[slot] = True
         self.observing[slot] = avatar.link is not None
+        self.links[slot] = avatar.link
         self.entity_ids[slot] = avatar.id
         self.budget[slot] = self.rules.budget_cap
         self.last_move[slot] = now
@@ -138,6 +144,7 @@ class Space:
         del self.by_id[avatar.id]
         self.active[slot] = False
         self.observing[slot] = False
+        self.links[slot] = None
         self.avatars[slot] = None
         self._freed_this_tick.append(slot)
         avatar.slot = -1
