@@ -118,3 +118,38 @@ async def test_bad_ice_candidate_closes_the_peer_without_a_leak(tmp_path: Path) 
             assert sp.voice.open_peer_connections == 0
         finally:
             await citizen.close()
+
+
+async def test_staff_invites_an_interpreter_who_hears_both(tmp_path: Path) -> None:
+    token = auth.mint(SECRET, "staff", "Sara Lind")
+    async with (
+        running_server(tmp_path) as sp,
+        AgentClient(ws_url(sp), name="x", token=token) as sara,
+        AgentClient(ws_url(sp), name="Ada") as ada,
+        AgentClient(ws_url(sp), name="Ines Interpreter") as ines,
+    ):
+        await open_desk_call(sara, ada)
+        await ada.send({"t": "invite", "id": ines.id})
+        assert (await ada.expect("error"))["code"] == "forbidden"
+        await sara.send({"t": "invite", "id": ines.id})
+        call = await ines.expect("call", active=True)
+        assert {m["id"] for m in call["members"]} == {ada.id, sara.id, ines.id}
+        assert len((await ada.expect("call", active=True))["members"]) == 3
+
+        peers = [
+            VoicePeer("citizen", tone_hz=440.0),
+            VoicePeer("staff", tone_hz=660.0),
+            VoicePeer("interpreter", tone_hz=880.0),
+        ]
+        try:
+            for peer, client in zip(peers, (ada, sara, ines), strict=True):
+                await peer.connect(signal_through(client))
+            for peer in peers:
+                await peer.wait_connected(15)
+            interpreter = peers[2]
+            await interpreter.wait_for_audio(1.0, tracks=2)
+            heard = sorted(round(f) for f in interpreter.track_frequencies())
+            assert len(heard) == 2 and abs(heard[0] - 440) < 10 and abs(heard[1] - 660) < 10
+        finally:
+            for peer in peers:
+                await peer.close()
