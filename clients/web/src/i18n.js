@@ -7,6 +7,8 @@
 // In HTML, elements carry data-i18n="key" (text content), and
 // data-i18n-attr="aria-label:key;title:key2" for attributes.
 
+import { DESK_STRINGS } from './i18n-desk.js';
+
 export const LANGS = ['sv', 'da', 'de', 'ja', 'en'];
 export const DEFAULT_LANG = 'en';
 
@@ -460,6 +462,8 @@ export const STRINGS = {
     'close.unknown': '接続が閉じられました（コード {code}）。',
   },
 };
+// The desk feature's strings live in i18n-desk.js; one table for t().
+for (const lang of LANGS) Object.assign(STRINGS[lang], DESK_STRINGS[lang]);
 
 const STORAGE_KEY = 'servicepoint.lang';
 let current = DEFAULT_LANG;
@@ -535,4 +539,42 @@ export function localName(names, lang = current) {
   if (!names) return '';
   if (typeof names === 'string') return names;
   return names[lang] || names[DEFAULT_LANG] || Object.values(names)[0] || '';
+}
+
+/** A language's name (BCP 47 code) in the UI language, e.g. 'so' -> 'Somali'. */
+export function langName(code, lang = current) {
+  try {
+    const name = new Intl.DisplayNames([lang], { type: 'language' }).of(code);
+    if (name && name !== code) return name.charAt(0).toLocaleUpperCase(lang) + name.slice(1);
+  } catch { /* an old engine or an odd code: show the code */ }
+  return code;
+}
+
+function unit(value, name, display, lang) {
+  try {
+    return new Intl.NumberFormat(lang, { style: 'unit', unit: name, unitDisplay: display }).format(value);
+  } catch {
+    return `${value} ${name}`;
+  }
+}
+
+/**
+ * A duration for people: 'less than a minute', 'about 5 minutes',
+ * 'about 1 hour 10 minutes' (estimates; style 'long'), or '3 min' / '45 s'
+ * (elapsed times in lists; style 'short').
+ */
+export function duration(seconds, style = 'long', lang = current) {
+  const s = Math.max(0, Math.round(seconds));
+  if (style === 'short') {
+    if (s < 60) return unit(s, 'second', 'short', lang);
+    if (s < 3600) return unit(Math.floor(s / 60), 'minute', 'short', lang);
+    return `${unit(Math.floor(s / 3600), 'hour', 'short', lang)} ${unit(Math.floor(s / 60) % 60, 'minute', 'short', lang)}`;
+  }
+  if (s < 60) return t('wait.soon', {}, lang);
+  const minutes = Math.round(s / 60);
+  const text = minutes < 60
+    ? unit(minutes, 'minute', 'long', lang)
+    : [unit(Math.floor(minutes / 60), 'hour', 'long', lang), minutes % 60 ? unit(minutes % 60, 'minute', 'long', lang) : '']
+      .filter(Boolean).join(' ');
+  return t('wait.about', { time: text }, lang);
 }

@@ -2,7 +2,9 @@
 // Each piece lives in its own module; this one only routes messages and events.
 //
 // Test hook: window.servicepoint.state() returns what the page currently knows
-// ({connected, state, selfId, role, zone, self, others, chatLog, view}).
+// ({connected, state, selfId, role, zone, self, others, chatLog, view, lang,
+//   ticket, called, call, voice, staff, deskLog});
+// window.servicepoint.voiceStats() resolves to the desk call's WebRTC stats.
 
 import { getLanguage, initialLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
 import { Net } from './net.js';
@@ -17,6 +19,12 @@ import { createView3d, probeWebGL } from './scene3d.js';
 import { createView2d } from './view2d.js';
 import { setupXR } from './xr.js';
 import { findPath } from './path.js';
+import { DeskVoice } from './voice.js';
+import { ServicePanel } from './kiosk.js';
+import { CalledPanel, TicketPanel } from './ticket.js';
+import { CallBar } from './callbar.js';
+import { StaffConsole } from './staff.js';
+import { deskById, deskName } from './world.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -65,9 +73,51 @@ const chat = new ChatPanel(
   },
 );
 
+// --- the live service at desks ----------------------------------------------
+const isStaff = () => role === 'staff' || role === 'admin';
+const voice = new DeskVoice({ send: (m) => net.send(m), audio: $('call-audio') });
+const servicePanel = new ServicePanel({ send: (m) => net.send(m), errorText });
+const ticketPanel = new TicketPanel({ send: (m) => net.send(m), errorText });
+const calledPanel = new CalledPanel({ send: (m) => net.send(m), walk: (x, z) => walkAround(x, z), errorText });
+const callBar = new CallBar({ send: (m) => net.send(m), voice, selfId: () => self?.id ?? null, errorText, announce });
+const staffConsole = new StaffConsole({
+  send: (m) => net.send(m),
+  people: () => [...others.all.values()].map((o) => ({ id: o.id, name: o.name, role: o.role })),
+  selfId: () => self?.id ?? null,
+  errorText,
+  announce,
+});
+calledPanel.onWalking = (desk) => announce(t('called.walking', { desk }));
+ticketPanel.onDismiss = () => { renderDeskPanels(); $('service-take').focus(); };
+
+/** Which desk panels show: the staff console for staff, the kiosk and ticket for others. */
+function renderDeskPanels() {
+  const inWorld = Boolean(self);
+  staffConsole.show(inWorld && isStaff());
+  $('service-panel').hidden = !(inWorld && !isStaff() && !ticketPanel.active);
+  ticketPanel.render();
+  if (!inWorld) $('ticket-panel').hidden = true;
+}
+
+function resetDesk() {
+  calledPanel.hide();
+  callBar.end();
+  voice.stop();
+  ticketPanel.clear();
+  staffConsole.reset();
+  renderDeskPanels();
+}
+
 const placesList = new PlacesList((place) => {
   if (!walkAround(place.x, place.z)) return;
   announce(t('places.walking', { place: place.label }));
+  // A desk's "walk to" also opens its ticket kiosk (for people who take tickets).
+  if (place.desk && !isStaff() && !ticketPanel.active) {
+    const desk = deskById(world, place.desk);
+    if (servicePanel.pickDesk(place.desk)) announce(t('service.opened', { desk: deskName(desk) }));
+  } else if (servicePanel.kiosk?.source === 'picked') {
+    servicePanel.setKiosk(null);
+  }
 });
 
 const joinForm = new JoinForm(({ name, color, avatar, token }) => {
@@ -97,10 +147,12 @@ function showInWorld(inWorld) {
   $('places-panel').hidden = !inWorld;
   $('leave-button').hidden = !inWorld;
   $('skip-chat').hidden = !inWorld;
+  renderDeskPanels();
 }
 
 function leaveWorld() {
   moves?.stop();
+  resetDesk();
   others.reset();
   view.clearAvatars();
   self = null;
@@ -139,12 +191,53 @@ function errorText(code) {
   return s === key ? t('error.generic', { code }) : s;
 }
 
+// Where an error about a desk action is shown: next to the control that caused it.
+const errorPanels = {
+  take_ticket: () => servicePanel,
+  leave_queue: () => ticketPanel,
+  respond: () => calledPanel,
+  duty: () => staffConsole,
+  call_next: () => staffConsole,
+  auto_call: () => staffConsole,
+  transfer: () => staffConsole,
+  close_case: () => staffConsole,
+  invite: () => staffConsole,
+  desk_say: () => callBar,
+  mute: () => callBar,
+  hangup: () => callBar,
+  rtc_offer: () => callBar,
+};
+
+function deskError(msg) {
+  const panel = errorPanels[msg.ref]?.();
+  if (!panel) return false;
+  if (msg.ref === 'rtc_offer') voice.refused();
+  if (msg.ref === 'auto_call') staffConsole.renderDuty(); // undo the checkbox
+  const shown = {
+    take_ticket: () => !$('service-panel').hidden,
+    leave_queue: () => ticketPanel.visible,
+    respond: () => calledPanel.visible,
+  }[msg.ref]?.() ?? (panel === callBar ? callBar.active : !$('staff-panel').hidden);
+  if (!shown) return false;
+  panel.showError(msg.code);
+  return true;
+}
+
 const handlers = {
   welcome(msg) {
+    // A fresh session (not a resume) starts without ticket or call; staff are
+    // always off duty after a reconnect (the server ends duty with the connection).
+    if (!msg.resumed) resetDesk();
     role = msg.role;
     world = msg.world;
+    if (isStaff()) staffConsole.reset();
     view.setWorld(world);
     placesList.setWorld(world);
+    servicePanel.setWorld(world);
+    ticketPanel.setWorld(world);
+    calledPanel.setWorld(world);
+    callBar.setWorld(world);
+    staffConsole.setWorld(world);
     local = new LocalAvatar(world, Number(msg.limits?.max_speed) || 4);
     moves?.stop();
     moves = new MoveSender((m) => net.send(m), msg.tick_hz);
@@ -189,11 +282,35 @@ const handlers = {
     status.setZone(zone);
   },
   pong() { status.setLatency(net.rttMs); },
+  ticket(msg) {
+    ticketPanel.update(msg);
+    if (msg.status !== 'called') calledPanel.hide();
+    if (msg.status === 'waiting' && servicePanel.kiosk) servicePanel.setKiosk(null);
+    renderDeskPanels();
+  },
+  called(msg) {
+    calledPanel.show(msg);
+  },
+  call(msg) {
+    callBar.update(msg);
+    staffConsole.callMsg(msg);
+    if (msg.active) {
+      ticketPanel.serving();
+      calledPanel.hide();
+    }
+    renderDeskPanels();
+  },
+  rtc_answer(msg) { voice.answer(msg.sdp); },
+  desk_say(msg) { callBar.say(msg); },
+  duty(msg) { staffConsole.duty(msg); },
+  case(msg) { staffConsole.caseMsg(msg); },
+  queue(msg) { staffConsole.queue(msg); },
   error(msg) {
     if (net.state !== 'joined') {
       joinForm.showText(errorText(msg.code));
       return;
     }
+    if (deskError(msg)) return;
     const now = performance.now();
     if (msg.code === lastError.code && now - lastError.at < 5000) return;
     lastError = { code: msg.code, at: now };
@@ -203,8 +320,14 @@ const handlers = {
 
 net.addEventListener('message', (e) => handlers[e.detail.t]?.(e.detail));
 
-others.addEventListener('enter', (e) => { for (const o of e.detail) view.addAvatar({ ...o, ...o.buffer.last }); });
-others.addEventListener('leave', (e) => { for (const id of e.detail) view.removeAvatar(id); });
+others.addEventListener('enter', (e) => {
+  for (const o of e.detail) view.addAvatar({ ...o, ...o.buffer.last });
+  staffConsole.renderInvite();
+});
+others.addEventListener('leave', (e) => {
+  for (const id of e.detail) view.removeAvatar(id);
+  staffConsole.renderInvite();
+});
 
 // --- movement ----------------------------------------------------------------
 /** Walk to (x, z) around walls (for "walk to" places and VR teleports). */
@@ -245,6 +368,7 @@ view.start((nowS) => {
   if (self && local) {
     view.setPose(self.id, local.x, local.z, local.yaw);
     view.follow(local.x, local.z, local.yaw);
+    if (!$('service-panel').hidden) servicePanel.near(local.x, local.z);
   }
   const rt = others.renderTime(nowS);
   for (const [id, o] of others.all) {
@@ -277,9 +401,18 @@ window.servicepoint = {
     role,
     zone,
     self: local && self ? { x: local.x, z: local.z, yaw: local.yaw } : null,
+    walkingTo: local?.route.length ? { ...local.route.at(-1) } : null,
     others: others.snapshot(),
     chatLog: chat.entries.map((e) => ({ ...e })),
     view: view.kind,
     lang: getLanguage(),
+    ticket: ticketPanel.state(),
+    called: calledPanel.state(),
+    call: callBar.state(),
+    voice: { state: voice.state, mic: voice.mic, muted: voice.muted, joined: voice.joined },
+    staff: staffConsole.state(),
+    deskLog: callBar.log.map((e) => ({ ...e })),
+    kiosk: servicePanel.kioskDesk,
   }),
+  voiceStats: () => voice.stats(),
 };

@@ -10,8 +10,10 @@ import * as THREE from 'three';
 import { Avatar } from './avatars.js';
 import { makeLabel } from './labels.js';
 import {
-  DESK_COLOR, FLOOR_COLOR, STAGE_COLOR, WALL_COLOR, deskSign, floorHeight, zoneColor, zoneName,
+  DESK_COLOR, FLOOR_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskSign, floorHeight,
+  kioskSpot, zoneColor, zoneName,
 } from './world.js';
+import { t } from './i18n.js';
 
 const WALL_HEIGHT = 3;
 const EDGE_HEIGHT = 1.2;
@@ -156,6 +158,14 @@ export function createView3d(canvas, { software = false } = {}) {
       worldGroup.add(counter);
       addLabel(() => deskSign(w, desk), new THREE.Vector3(counter.position.x, 2.3, counter.position.z),
         { background: 'rgba(12, 74, 110, 0.92)', color: '#ffffff' });
+      // The ticket kiosk: a post with a screen, beside where citizens are served.
+      const k = kioskSpot(desk);
+      const post = box(0.5, 1.3, 0.35, KIOSK_COLOR);
+      post.position.set(k.x, 0.65, k.z);
+      post.rotation.y = desk.yaw || 0;
+      worldGroup.add(post);
+      addLabel(() => [t('kiosk.label', { letters: deskLetters(w, desk) })], new THREE.Vector3(k.x, 1.75, k.z),
+        { background: 'rgba(11, 110, 79, 0.95)', color: '#ffffff' });
     }
   }
 

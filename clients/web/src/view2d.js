@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import {
-  DESK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, zoneColor, zoneName,
+  DESK_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskSpot, zoneColor, zoneName,
 } from './world.js';
 
 const hex = (n) => `#${(n >>> 0).toString(16).padStart(6, '0').slice(-6)}`;
@@ -72,9 +72,13 @@ export function createView2d(canvas) {
       ctx.font = `600 ${Math.max(11, scale * 1.4)}px ${FONT}`;
       ctx.textAlign = 'center';
       // Desks stand 8 m apart: show the name only when it fits, else the queue letters.
-      const full = `${desk.name} ${deskLetters(world, desk)}`;
+      const full = `${deskName(desk)} ${deskLetters(world, desk)}`;
       const text = ctx.measureText(full).width < scale * 7.5 ? full : deskLetters(world, desk);
       ctx.fillText(text, sx(x), sy(z) - scale * 0.4);
+      // The ticket kiosk: a small green post beside the citizens' spot.
+      const k = kioskSpot(desk);
+      ctx.fillStyle = hex(KIOSK_COLOR);
+      ctx.fillRect(sx(k.x) - scale * 0.3, sy(k.z) - scale * 0.3, scale * 0.6, scale * 0.6);
     }
   }
 

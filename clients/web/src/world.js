@@ -5,7 +5,8 @@
 // world = {name, bounds:[minx,minz,maxx,maxz], spawn:[x,z],
 //          zones:[{id,kind,rect}], walls:[[x0,z0,x1,z1]...],
 //          stage:{zone,rect,height}, services:[{id,letter,name:{en,...}}],
-//          desks:[{id,name,services,position:[x,z],yaw}]}
+//          desks:[{id,name,names:{en,...},services,position:[x,z],yaw}],
+//          languages:['sv', ...]}   (languages one can be served in)
 
 import { localName, t } from './i18n.js';
 
@@ -18,6 +19,7 @@ export const ZONE_COLORS = {
 export const DEFAULT_ZONE_COLOR = 0xe4e4e4;
 export const WALL_COLOR = 0x6b7280;
 export const DESK_COLOR = 0x8b5e3c;
+export const KIOSK_COLOR = 0x0b6e4f;
 export const STAGE_COLOR = 0x3f4660;
 export const FLOOR_COLOR = 0xf2f2ef;
 
@@ -46,9 +48,48 @@ export function floorHeight(world, x, z) {
   return st && inRect(st.rect, x, z) ? st.height || 0 : 0;
 }
 
-function servicesOf(world, desk) {
+export function servicesOf(world, desk) {
   const byId = new Map((world.services || []).map((s) => [s.id, s]));
   return (desk.services || []).map((id) => byId.get(id)).filter(Boolean);
+}
+
+/** A desk's name in the current language (its `names`, else `name`). */
+export function deskName(desk) {
+  return (desk && (localName(desk.names) || desk.name)) || '';
+}
+
+/** The desk with this id, or undefined. */
+export function deskById(world, id) {
+  return (world?.desks || []).find((d) => d.id === id);
+}
+
+/** The service with this id, or undefined. */
+export function serviceById(world, id) {
+  return (world?.services || []).find((s) => s.id === id);
+}
+
+/** "B Address and registration" (or the id if the world does not know it). */
+export function serviceLabel(world, id) {
+  const s = serviceById(world, id);
+  return s ? `${s.letter} ${localName(s.name)}` : id;
+}
+
+// A desk faces along its yaw: forward is (-sin yaw, -cos yaw), right is (cos yaw, -sin yaw).
+function ahead(desk, forwardM, rightM = 0) {
+  const [x, z] = desk.position;
+  const yaw = desk.yaw || 0;
+  const s = Math.sin(yaw), c = Math.cos(yaw);
+  return { x: x - s * forwardM + c * rightM, z: z - c * forwardM - s * rightM };
+}
+
+/** Where citizens are served: 2 m in front of the staff spot (server: SERVED_OFFSET_M). */
+export function servePoint(desk) {
+  return ahead(desk, 2);
+}
+
+/** Where the desk's ticket kiosk stands: beside the citizens' spot, clear of the counter. */
+export function kioskSpot(desk) {
+  return ahead(desk, 2.4, 1.9);
 }
 
 /** "A, B" — the queue letters a desk serves. */
@@ -63,7 +104,7 @@ export function deskServices(world, desk) {
 
 /** Lines for a desk's sign: name, then one line per service. */
 export function deskSign(world, desk) {
-  return [desk.name, ...servicesOf(world, desk).map((s) => `${s.letter} · ${localName(s.name)}`)];
+  return [deskName(desk), ...servicesOf(world, desk).map((s) => `${s.letter} · ${localName(s.name)}`)];
 }
 
 /**
@@ -74,14 +115,13 @@ export function places(world) {
   const out = [];
   if (world.spawn) out.push({ id: 'entrance', label: t('places.entrance'), x: world.spawn[0], z: world.spawn[1] });
   for (const desk of world.desks || []) {
-    const [x, z] = desk.position;
-    const yaw = desk.yaw || 0;
-    // The desk faces along its yaw; its front is 2 m ahead of the staff spot.
+    const { x, z } = servePoint(desk);
     out.push({
       id: desk.id,
-      label: t('places.desk', { name: desk.name, services: deskServices(world, desk) }),
-      x: x - Math.sin(yaw) * 2,
-      z: z - Math.cos(yaw) * 2,
+      desk: desk.id,
+      label: t('places.desk', { name: deskName(desk), services: deskServices(world, desk) }),
+      x,
+      z,
     });
   }
   if (world.stage) {
