@@ -3,8 +3,13 @@
 ``server``  starts ``python -m server run`` on a free port with a temporary data
             directory (embedded Redis) and a known token secret, waits for
             ``/healthz``, and stops it with SIGTERM (then SIGKILL) afterwards.
+``hall``    the same, for one test only (desk tests need a queue of their own).
 ``browser`` launches Debian's Chromium through Playwright (WebGL through
             SwiftShader, so the 3D view is exercised).
+``media_browser`` Chromium with a fake microphone (a beep) and camera, and
+            permission prompts answered "allow", for desk calls.
+``agents`` runs `agents.client.AgentClient`s (asyncio) on a loop in a
+            background thread, next to Playwright's synchronous API.
 ``open_page`` opens a page in a fresh context (its own storage), collecting
             console errors, uncaught exceptions and the page's own protocol
             warnings; every test using it fails if any page logged one.
@@ -12,15 +17,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +48,14 @@ BASE_ARGS = [
     "--no-first-run",
 ]
 WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",  # the microphone plays a beep
+    "--use-fake-ui-for-media-stream",  # getUserMedia is allowed without a prompt
+    "--autoplay-policy=no-user-gesture-required",
+    # The server's voice candidates are on 127.0.0.1 (SERVICEPOINT_VOICE_HOSTS),
+    # which Chromium leaves out of ICE unless told otherwise.
+    "--allow-loopback-in-peer-connection",
+]
 
 
 def _free_port() -> int:
@@ -86,7 +101,13 @@ class ServerProcess:
     def __init__(self, data: Path, port: int | None = None) -> None:
         self.data = data
         self.port = port or _free_port()
-        self.env = {**os.environ, "SERVICEPOINT_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            "SERVICEPOINT_SECRET": SECRET,
+            "PYTHONUNBUFFERED": "1",
+            # ICE on loopback: the browser, the agents and the server share this machine.
+            "SERVICEPOINT_VOICE_HOSTS": "127.0.0.1",
+        }
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -147,6 +168,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         proc.stop()
 
 
+@pytest.fixture
+def hall(tmp_path: Path) -> Iterator[Server]:
+    """A server of the test's own (a fresh queue: no ticket of another test is the
+    longest waiting). List it before `open_page`, so its pages close first."""
+    proc = ServerProcess(tmp_path)
+    try:
+        yield proc.start()
+    finally:
+        proc.stop()
+
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -174,6 +206,48 @@ def browser_without_webgl(playwright: Any) -> Iterator[Any]:
     b = _launch(playwright, ["--disable-3d-apis", "--disable-webgl"])
     yield b
     b.close()
+
+
+@pytest.fixture(scope="session")
+def media_browser(playwright: Any) -> Iterator[Any]:
+    # The map view (no WebGL) keeps the CPU for audio.
+    b = _launch(playwright, ["--disable-3d-apis", "--disable-webgl", *MEDIA_ARGS])
+    yield b
+    b.close()
+
+
+class AgentLoop:
+    """An asyncio loop in a daemon thread, for agents next to Playwright's sync API.
+
+    ``run(coro)`` runs a coroutine there and returns its result (or raises).
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        async def cancel_rest() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(cancel_rest(), timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@pytest.fixture
+def agents() -> Iterator[AgentLoop]:
+    loop = AgentLoop()
+    yield loop
+    loop.close()
 
 
 @dataclass

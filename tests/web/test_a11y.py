@@ -1,4 +1,5 @@
-"""Accessibility: axe-core finds no WCAG 2.1 A/AA violations, before and after joining.
+"""Accessibility: axe-core finds no WCAG 2.1 A/AA violations, before and after joining,
+and with every panel of the live service at desks showing (in two languages).
 
 axe-core comes from clients/web/node_modules (installed by `npm ci`), injected
 into the page; no network access is needed.
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import WEB, join
+from tests.web.conftest import WEB, Server, join
 
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -79,3 +80,55 @@ def test_keyboard_alone_reaches_every_control(open_page: Any) -> None:
         "join-submit",
     ]:
         assert wanted in seen, f"{wanted} not reached by Tab: {seen}"
+
+
+def _wait(page: Any, condition: str) -> None:
+    page.wait_for_function(
+        f"() => {{ const s = window.servicepoint.state(); return Boolean({condition}); }}",
+        timeout=20_000,
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "staff_name"),
+    # The ticket is in the page's language; Jonas Weber is the one who speaks German.
+    [("en-US", "Sara Lind"), ("de-DE", "Jonas Weber")],
+)
+def test_no_axe_violations_in_the_desk_panels(
+    hall: Server, open_page: Any, lang: str, staff_name: str
+) -> None:
+    """Kiosk, queue display, call notification, in-call bar and staff console."""
+    citizen = open_page(base=hall.url, lang=lang)
+    join(citizen, "Axel")
+    citizen.click("#places button[data-place=desk-2]")
+    _wait(citizen, "s.kiosk === 'desk-2'")
+    assert axe_violations(citizen) == [], "kiosk"
+
+    staff = open_page(f"/?token={hall.token('staff', staff_name)}", base=hall.url, lang=lang)
+    join(staff, staff_name)
+    assert axe_violations(staff) == [], "staff console, off duty"
+
+    citizen.check("#service-choices input[value=general]")
+    citizen.click("#service-take")
+    _wait(citizen, "s.ticket && s.ticket.status === 'waiting'")
+    assert axe_violations(citizen) == [], "queue display"
+
+    staff.select_option("#duty-desk", "desk-2")
+    staff.click("#duty-submit")
+    staff.wait_for_selector("#queue-view [data-ticket='A-001']", timeout=20_000)
+    assert axe_violations(staff) == [], "staff console with a queue"
+
+    staff.click("#call-next")
+    citizen.wait_for_selector("#called-panel", state="visible", timeout=20_000)
+    _wait(citizen, "document.querySelector('#called-text').textContent")
+    assert axe_violations(citizen) == [], "call notification"
+
+    citizen.click("#called-coming")
+    _wait(citizen, "s.call && s.voice.mic")  # no microphone in this browser: text fallback
+    citizen.fill("#call-input", "Hallo")
+    citizen.press("#call-input", "Enter")
+    citizen.wait_for_selector("#call-lines .chat-line", timeout=20_000)
+    assert axe_violations(citizen) == [], "in-call bar"
+    _wait(staff, "s.staff.case && s.staff.case.status === 'serving'")
+    staff.wait_for_selector("#call-lines .chat-line", timeout=20_000)
+    assert axe_violations(staff) == [], "staff console with a case, in a call"

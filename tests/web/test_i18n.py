@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import join, node_json
+from tests.web.conftest import WEB, join, node_json
 
 LANGS = ["sv", "da", "de", "ja", "en"]
 # Words that are the same in several languages (product name, loan words).
@@ -101,3 +101,67 @@ def test_service_names_follow_the_language(open_page: Any) -> None:
     assert "Allmänna frågor" in page.text_content("#places")
     page.select_option("#lang-select", "ja")
     assert "総合案内" in page.text_content("#places")
+
+
+# Errors only a broken client can cause: the page shows the generic sentence.
+WIRE_ERRORS = {
+    "bad_msgpack",
+    "not_a_message",
+    "unknown_type",
+    "missing_field",
+    "unknown_field",
+    "bad_field",
+    "out_of_range",
+    "not_finite",
+    "bad_state",
+}
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> dict[str, Any]:
+    data: dict[str, Any] = node_json(
+        "import { CATALOGUE } from './src/protocol/catalogue.js';"
+        "console.log(JSON.stringify(CATALOGUE));"
+    )
+    return data
+
+
+def test_every_desk_state_and_error_has_a_sentence(
+    strings: dict[str, dict[str, str]], catalogue: dict[str, Any]
+) -> None:
+    """Keys the desk panels build from protocol values (t(`ticket.status.${s}`) ...)."""
+    en = strings["en"]
+    server = catalogue["server"]
+    for status in server["ticket"]["fields"]["status"]["values"]:
+        assert f"ticket.status.{status}" in en, status
+        assert f"staff.case.{status}" in en, status
+    for outcome in server["ticket"]["fields"]["outcome"]["values"]:
+        assert f"ticket.outcome.{outcome}" in en, outcome
+    for outcome in catalogue["client"]["close_case"]["fields"]["outcome"]["values"]:
+        assert f"staff.outcome.{outcome}" in en, outcome
+    for duty in [*server["duty"]["fields"]["status"]["values"], "in_service"]:
+        assert f"staff.status.{duty}" in en, duty
+    for status in ["waiting", "called", "serving"]:
+        assert f"queue.{status}" in en, status
+    for voice in ["starting", "connecting", "connected", "failed", "off"]:
+        assert f"call.voice.{voice}" in en, voice
+    for mic in ["denied", "unavailable"]:
+        assert f"call.mic.{mic}" in en, mic
+    for role in catalogue["roles"]:
+        assert f"role.{role}" in en, role
+    missing = [c for c in catalogue["errors"] if c not in WIRE_ERRORS and f"error.{c}" not in en]
+    assert not missing, f"errors without a sentence: {missing}"
+
+
+def test_every_key_the_page_uses_exists(strings: dict[str, dict[str, str]]) -> None:
+    """Literal keys: t('...') in the modules, data-i18n and data-i18n-attr in the HTML."""
+    used: set[str] = set()
+    for path in (WEB / "src").glob("*.js"):
+        used |= set(re.findall(r"\bt\('([a-z0-9_.]+)'", path.read_text(encoding="utf-8")))
+    html = (WEB / "index.html").read_text(encoding="utf-8")
+    used |= set(re.findall(r'data-i18n="([^"]+)"', html))
+    for attrs in re.findall(r'data-i18n-attr="([^"]+)"', html):
+        used |= {pair.split(":")[1].strip() for pair in attrs.split(";")}
+    assert len(used) > 100
+    missing = sorted(k for k in used if k not in strings["en"])
+    assert not missing, f"used but not defined: {missing}"
