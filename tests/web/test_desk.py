@@ -75,14 +75,22 @@ def test_kiosk_ticket_and_call_by_keyboard(hall: Server, open_page: Any, agents:
     page = open_page(base=hall.url)
     join(page, "Ada")
     start = state(page)["self"]
+    offered = "#service-choices input", "els => els.map(e => e.value)"
+    # Away from the desks, the picker offers every service.
+    assert page.eval_on_selector_all(*offered) == ["general", "registration", "benefits", "permits"]
 
     # "Walk to" the Registration desk with the keyboard: its ticket kiosk opens.
     page.focus("#places button[data-place=desk-2]")
     page.keyboard.press("Enter")
     wait_state(page, "s.kiosk === 'desk-2'")
     assert "Registration" in page.text_content("#kiosk-title")
-    offered = page.eval_on_selector_all("#service-choices input", "els => els.map(e => e.value)")
-    assert offered == ["registration", "general"]  # only this desk's services
+    assert page.eval_on_selector_all(*offered) == ["registration", "general"]  # this desk's
+    # "Show all services" goes back to the picker; Walk to opens the kiosk again.
+    page.click("#kiosk-all")
+    wait_state(page, "s.kiosk === null")
+    assert len(page.eval_on_selector_all(*offered)) == 4
+    page.click("#places button[data-place=desk-2]")
+    wait_state(page, "s.kiosk === 'desk-2'")
 
     # Arrows choose within the radio group (and do not walk), Tab moves on.
     page.focus("#service-choices input:checked")

@@ -98,6 +98,8 @@ export class ServicePanel {
       // A kiosk picked from "Walk to" stays while walking there; once reached it behaves like any other.
       if (this.kiosk.source === 'picked' && d < KIOSK_OPEN_M) this.kiosk.source = 'near';
       if (this.kiosk.source === 'near' && d > KIOSK_CLOSE_M) this.setKiosk(null);
+      // On the way to a picked desk, passing another one does not switch kiosks.
+      if (this.kiosk?.source === 'picked') return;
     }
     if (this.dismissed) {
       if (best?.id === this.dismissed && bestD < KIOSK_CLOSE_M) return; // still standing there
