@@ -61,29 +61,38 @@ class StaffBot:
             return None
         case = await c.expect("case", status="called")
         ticket = str(case["ticket"])
+
+        def outcome() -> str | None:
+            for m in c.messages:
+                if m["t"] == "call" and m["active"]:
+                    return "call"
+                if m["t"] == "case" and m["ticket"] == ticket and m["status"] == "no_show":
+                    return "no_show"
+            return None
+
         # The citizen responds (a call opens) or does not (no-show).
-        while True:
-            remaining = deadline - time.monotonic()
-            await c.wait_for(
-                lambda: bool(c.taken("call")) or bool(c.taken("case")), timeout=max(0.1, remaining)
-            )
-            ended = [
-                m for m in c.taken("case") if m["ticket"] == ticket and m["status"] == "no_show"
-            ]
-            if ended:
-                c.messages.remove(ended[0])
-                self.report.no_shows.append(ticket)
-                return ticket
-            if c.taken("call"):
-                await c.expect("call", active=True)
-                break
+        await c.wait_for(
+            lambda: outcome() is not None, timeout=max(0.1, deadline - time.monotonic())
+        )
+        if outcome() == "no_show":
+            self._forget(ticket)
+            self.report.no_shows.append(ticket)
+            return ticket
+        await c.expect("call", active=True)
         await asyncio.sleep(self.handle_s)
         await c.send({"t": "close_case", "outcome": "resolved"})
         await c.expect("case", status="done", ticket=ticket)
         with contextlib.suppress(TimeoutError):
             await c.expect("call", active=False, timeout=2)
+        self._forget(ticket)
         self.report.served.append(ticket)
         return ticket
+
+    def _forget(self, ticket: str) -> None:
+        """Drop what is left of a finished case from the message log."""
+        self.client.messages[:] = [
+            m for m in self.client.messages if not (m["t"] == "case" and m["ticket"] == ticket)
+        ]
 
     async def run(self, seconds: float, idle_poll_s: float = 0.5) -> StaffBotReport:
         await self.go_on_duty()

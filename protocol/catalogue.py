@@ -198,7 +198,11 @@ _C2S: list[MessageSpec] = [
     MessageSpec(
         "transfer",
         "c2s",
-        {"service": SERVICE_ID, "lang": _opt(LANG)},
+        {
+            "service": SERVICE_ID,
+            "lang": _opt(LANG),
+            "notes": _opt(Field("str", max_len=2000, doc="staff-only, for the next staff member")),
+        },
         "Staff: send the current case to another service's queue, keeping its arrival time.",
         roles=STAFF_ROLES,
     ),

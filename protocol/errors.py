@@ -42,6 +42,7 @@ class ErrorCode:
     NO_CASE = "no_case"
     QUEUE_EMPTY = "queue_empty"
     NOT_IN_CALL = "not_in_call"
+    BUSY = "busy"
     BAD_SDP = "bad_sdp"
     NO_AUDIO = "no_audio"
     NO_OPUS = "no_opus"

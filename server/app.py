@@ -128,6 +128,7 @@ class ServicePoint:
         if orphans:
             log.info("%d avatars from an earlier run may resume", orphans)
         replayed = await self.desks.rebuild()
+        await self.desks.load_notes()
         self.desks.resume_timers()
         log.info("queue rebuilt from %d logged events", replayed)
         routes = HttpRoutes(self.config.web_root, self.metrics, self.store.ping)

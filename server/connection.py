@@ -176,7 +176,10 @@ class ClientConnection:
             return
         self.avatar = None
         if avatar.role in ("staff", "admin"):
-            self.app.desks.staff_left(self.person(avatar))
+            grace = self.app.config.resume_s if self.keep_for_resume else 0.0
+            self.app.desks.staff_left(self.person(avatar), grace)
+        if not self.keep_for_resume:
+            await self.app.desks.citizen_gone(self.person(avatar))
         record = self.detach(avatar)
         if self.keep_for_resume:
             try:
@@ -365,7 +368,7 @@ class ClientConnection:
         await self.app.desks.auto_call(self.me, msg["on"])
 
     async def on_transfer(self, msg: Message) -> None:
-        await self.app.desks.transfer(self.me, msg["service"], msg.get("lang"))
+        await self.app.desks.transfer(self.me, msg["service"], msg.get("lang"), msg.get("notes"))
 
     async def on_close_case(self, msg: Message) -> None:
         await self.app.desks.close_case(self.me, msg["outcome"], msg.get("notes"))

@@ -67,6 +67,7 @@ class OnDuty:
     services: frozenset[str]
     languages: frozenset[str]
     auto: bool = False
+    connected: bool = True
 
 
 @dataclass
@@ -99,6 +100,8 @@ class DeskService:
         self.on_duty: dict[str, OnDuty] = {}  # by staff name
         self.calls: dict[str, DeskCall] = {}  # by room id
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.notes: dict[str, list[str]] = {}
+        """Staff-only case notes by ticket (for open tickets), newest last."""
         self._lock = asyncio.Lock()
         self._last_sent: dict[str, tuple[int, int, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -166,18 +169,30 @@ class DeskService:
         staff = self.on_duty.get(ticket.staff)
         members = [who] + ([staff.person] if staff else [])
         await self._open_call(ticket, members)
+        self._send_ticket(ticket, force=True)
+        self._send_case(ticket)
         self._queue_changed()
 
     def resend_state(self, who: Person) -> None:
-        """After a (re)join: tell a citizen about their ticket, a staff member their case."""
+        """After a (re)join: a citizen hears of their ticket, staff of their duty and case."""
         ticket = self.queue.active_ticket_of(who.id)
         if ticket is not None:
             self._send_ticket(ticket, force=True)
             if ticket.status == "called":
                 self._send_called(ticket)
+        state = self.on_duty.get(who.name)
+        if state is not None and state.person.id == who.id:
+            # Back within the grace period: still on duty, same desk, same case.
+            self._cancel_timer("duty:" + who.name)
+            state.connected = True
+            self._send_duty(state)
+            case = self.queue.case_of(who.name)
+            if case is not None:
+                self._send_case(case)
+            self._queue_changed()
         for call in self.calls.values():
             if who.id in call.members:
-                self._send_call(call)
+                self._send_call(call, who.id)
 
     # -- staff -------------------------------------------------------------
 
@@ -254,7 +269,9 @@ class DeskService:
         self._queue_changed()
         return ticket
 
-    async def transfer(self, who: Person, service: str, lang: str | None) -> Ticket:
+    async def transfer(
+        self, who: Person, service: str, lang: str | None, notes: str | None = None
+    ) -> Ticket:
         self._require_duty(who)
         if self.world.service(service) is None:
             raise ProtocolError(ErrorCode.UNKNOWN_SERVICE, f"There is no service '{service}'.")
@@ -262,12 +279,15 @@ class DeskService:
             raise ProtocolError(ErrorCode.UNSUPPORTED_LANGUAGE, f"'{lang}' is not offered here.")
         async with self._lock:
             ticket = self._require_case(who)
+            if notes:
+                await self._add_note(who, ticket, notes)
             await self._record(
                 QueueEvent("transferred", ticket.id, time.time(), service=service, lang=lang or "")
             )
         self._cancel_timer(ticket.id)
         await self._close_call_of(ticket.id)
-        self._send_case(ticket, status="done")
+        # The ticket is waiting again, in another queue: that is what the staff member sees.
+        self._send_case(ticket, who.id)
         self._queue_changed()
         return ticket
 
@@ -276,9 +296,7 @@ class DeskService:
         async with self._lock:
             ticket = self._require_case(who)
             if notes:
-                await self.store.add_note(
-                    ticket.id, {"by": who.name, "ts": time.time(), "text": redact(notes)}
-                )
+                await self._add_note(who, ticket, notes)
             kind = "no_show" if outcome == "no_show" else "ended"
             await self._record(QueueEvent(kind, ticket.id, time.time(), outcome=outcome))
         self._cancel_timer(ticket.id)
@@ -288,13 +306,52 @@ class DeskService:
         self._queue_changed()
         return ticket
 
-    async def case_notes(self, who: Person, ticket_id: str) -> list[str]:
-        """Staff only (the caller checks the role): the notes of a case."""
-        return [str(n.get("text", "")) for n in await self.store.notes(ticket_id)]
+    async def _add_note(self, who: Person, ticket: Ticket, notes: str) -> None:
+        note = {"by": who.name, "ts": time.time(), "text": redact(notes)}
+        await self.store.add_note(ticket.id, note)
+        self.notes.setdefault(ticket.id, []).append(f"{who.name}: {note['text']}")
 
-    def staff_left(self, who: Person) -> None:
-        """A staff member's connection ended: off duty, but their case stays theirs."""
-        self.on_duty.pop(who.name, None)
+    async def load_notes(self) -> None:
+        """After a rebuild: the notes of every open ticket, for the staff who take it next."""
+        for ticket in self.queue.tickets.values():
+            if ticket.status in ("waiting", "called", "serving"):
+                stored = await self.store.notes(ticket.id)
+                if stored:
+                    self.notes[ticket.id] = [
+                        f"{n.get('by', '')}: {n.get('text', '')}" for n in stored
+                    ]
+
+    def staff_left(self, who: Person, grace_s: float) -> None:
+        """A staff member's connection ended. They stay on duty (not auto-called) for
+        ``grace_s`` so a resume finds desk and case as they were; then they go off duty.
+        Their case stays theirs either way."""
+        state = self.on_duty.get(who.name)
+        if state is None or state.person.id != who.id:
+            return
+        state.connected = False
+
+        def expire() -> None:
+            self._timers.pop("duty:" + who.name, None)
+            current = self.on_duty.get(who.name)
+            if current is not None and not current.connected:
+                del self.on_duty[who.name]
+                self._queue_changed()
+
+        self._cancel_timer("duty:" + who.name)
+        self._timers["duty:" + who.name] = asyncio.get_running_loop().call_later(grace_s, expire)
+        self._queue_changed()
+
+    async def citizen_gone(self, who: Person) -> None:
+        """The citizen left for good (bye, removed): a waiting or called ticket is given up."""
+        async with self._lock:
+            ticket = self.queue.active_ticket_of(who.id)
+            if ticket is None or ticket.status == "serving":
+                return
+            await self._record(QueueEvent("left", ticket.id, time.time()))
+        self._cancel_timer(ticket.id)
+        staff = self.on_duty.get(ticket.staff) if ticket.staff else None
+        if staff is not None:
+            self._send_case(ticket, staff.person.id)
         self._queue_changed()
 
     # -- the desk call -------------------------------------------------------
@@ -303,6 +360,9 @@ class DeskService:
         call = self._call_of(who.id)
         if call is None:
             raise ProtocolError(ErrorCode.NOT_IN_CALL, "You have no desk call to invite to.")
+        elsewhere = self._call_of(guest.id)
+        if elsewhere is not None and elsewhere is not call:
+            raise ProtocolError(ErrorCode.BUSY, f"{guest.name} is in another desk call.")
         call.members[guest.id] = guest
         for member in call.members:
             self._send_call(call, member)
@@ -461,26 +521,32 @@ class DeskService:
                 "desk": desk.id,
                 "x": desk.position[0],
                 "z": desk.position[1] + SERVED_OFFSET_M,
-                "timeout_s": round(self.call_timeout_s),
+                "timeout_s": max(
+                    0,
+                    round(self.call_timeout_s - (time.time() - (ticket.called_at or time.time()))),
+                ),
             },
         )
         self._send_ticket(ticket, force=True)
 
-    def _send_case(self, ticket: Ticket, status: str | None = None) -> None:
-        staff = self.on_duty.get(ticket.staff)
-        if staff is None:
-            return
-        self.notify(
-            staff.person.id,
-            {
-                "t": "case",
-                **ticket.public(),
-                "status": status or ticket.status,
-                "citizen": ticket.citizen,
-                "name": ticket.name or "Citizen",
-                "waited_s": max(0, round((ticket.called_at or time.time()) - ticket.arrived)),
-            },
-        )
+    def _send_case(self, ticket: Ticket, to: int | None = None) -> None:
+        """Tell the staff member handling ``ticket`` (or ``to``) about it, notes included."""
+        if to is None:
+            staff = self.on_duty.get(ticket.staff)
+            if staff is None:
+                return
+            to = staff.person.id
+        msg: dict[str, Any] = {
+            "t": "case",
+            **ticket.public(),
+            "status": ticket.status,
+            "citizen": ticket.citizen,
+            "name": ticket.name or "Citizen",
+            "waited_s": max(0, round((ticket.called_at or time.time()) - ticket.arrived)),
+        }
+        if self.notes.get(ticket.id):
+            msg["notes"] = self.notes[ticket.id][-50:]
+        self.notify(to, msg)
 
     def _send_duty(self, state: OnDuty) -> None:
         self.notify(
@@ -538,7 +604,10 @@ class DeskService:
 
     def _schedule_auto_calls(self) -> None:
         if any(
-            s.auto and s.status == "available" and self.queue.case_of(s.person.name) is None
+            s.auto
+            and s.connected
+            and s.status == "available"
+            and self.queue.case_of(s.person.name) is None
             for s in self.on_duty.values()
         ):
             self._spawn(self._auto_calls())
@@ -548,6 +617,7 @@ class DeskService:
             for state in list(self.on_duty.values()):
                 if (
                     state.auto
+                    and state.connected
                     and state.status == "available"
                     and self.queue.case_of(state.person.name) is None
                 ):

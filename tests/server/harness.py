@@ -35,7 +35,11 @@ def http_url(sp: ServicePoint, path: str) -> str:
 
 
 async def open_desk_call(
-    staff: AgentClient, citizen: AgentClient, desk: str = "desk-2", service: str = "general"
+    staff: AgentClient,
+    citizen: AgentClient,
+    desk: str = "desk-2",
+    service: str = "general",
+    lang: str = "sv",
 ) -> dict[str, Any]:
     """Staff goes on duty, the citizen takes a ticket, is called and responds.
 
@@ -43,7 +47,7 @@ async def open_desk_call(
     """
     await staff.send({"t": "duty", "status": "available", "desk": desk})
     await staff.expect("duty")
-    await citizen.send({"t": "take_ticket", "service": service, "lang": "sv"})
+    await citizen.send({"t": "take_ticket", "service": service, "lang": lang})
     await citizen.expect("ticket")
     await staff.send({"t": "call_next"})
     await citizen.expect("called")

@@ -8,7 +8,7 @@ from typing import Any
 
 from agents.client import AgentClient
 from server import auth
-from tests.server.harness import SECRET, running_server, ws_url
+from tests.server.harness import SECRET, open_desk_call, running_server, ws_url
 
 SARA = "Sara Lind"  # general + registration; sv, en, da (server/data/world.toml)
 
@@ -221,3 +221,83 @@ async def test_auto_call(tmp_path: Path) -> None:
         await ada.send({"t": "take_ticket", "service": "general", "lang": "en"})
         await ada.expect("called")
         assert (await sara.expect("case"))["citizen"] == ada.id
+
+
+async def test_serving_is_announced_to_both_sides(tmp_path: Path) -> None:
+    async with (
+        running_server(tmp_path) as sp,
+        staff(sp) as sara,
+        AgentClient(ws_url(sp), name="Ada") as ada,
+    ):
+        await open_desk_call(sara, ada)
+        assert (await ada.expect("ticket", status="serving"))["desk"] == "desk-2"
+        assert (await sara.expect("case", status="serving"))["citizen"] == ada.id
+
+
+async def test_leaving_for_good_gives_up_the_ticket(tmp_path: Path) -> None:
+    async with running_server(tmp_path) as sp, AgentClient(ws_url(sp), name="Bo") as bo:
+        ada = AgentClient(ws_url(sp), name="Ada")
+        await ada.connect()
+        await ada.send({"t": "take_ticket", "service": "general", "lang": "sv"})
+        await ada.expect("ticket")
+        await bo.send({"t": "take_ticket", "service": "general", "lang": "sv"})
+        assert (await bo.expect("ticket"))["position"] == 2
+        await ada.send({"t": "bye"})
+        await ada.wait_closed()
+        assert (await bo.expect("ticket", position=1))["status"] == "waiting"
+        assert [e["type"] for e in await sp.store.read_events("queue")][-1] == "left"
+
+
+async def test_staff_who_reconnect_keep_duty_and_case(tmp_path: Path) -> None:
+    async with running_server(tmp_path) as sp, AgentClient(ws_url(sp), name="Ada") as ada:
+        token = auth.mint(SECRET, "staff", SARA)
+        sara = AgentClient(ws_url(sp), name="x", token=token)
+        await sara.connect()
+        await open_desk_call(sara, ada)
+        await sara.abort()  # the staff member's network drops
+        back = AgentClient(ws_url(sp), name="x", token=token, resume=sara.resume)
+        await back.connect()
+        duty = await back.expect("duty")
+        assert duty["status"] == "available" and duty["desk"] == "desk-2"
+        assert (await back.expect("case"))["citizen"] == ada.id
+        assert (await back.expect("call", active=True))["desk"] == "desk-2"
+        await back.send({"t": "close_case", "outcome": "resolved"})
+        assert (await ada.expect("ticket", status="done"))["outcome"] == "resolved"
+        await back.close()
+
+
+async def test_transfer_notes_reach_the_next_staff_member(tmp_path: Path) -> None:
+    async with (
+        running_server(tmp_path) as sp,
+        staff(sp) as sara,
+        staff(sp, "Yuki Tanaka") as yuki,  # benefits + general; ja, en, sv
+        AgentClient(ws_url(sp), name="Ada") as ada,
+    ):
+        await open_desk_call(sara, ada)
+        await sara.send(
+            {"t": "transfer", "service": "benefits", "notes": "Needs housing benefit form"}
+        )
+        moved = await sara.expect("case", status="waiting")
+        assert moved["ticket"] == "A-001" and moved["service"] == "benefits"
+        await yuki.send({"t": "duty", "status": "available", "desk": "desk-3"})
+        await yuki.expect("duty")
+        await yuki.send({"t": "call_next"})
+        case = await yuki.expect("case", status="called")
+        assert case["ticket"] == "A-001"
+        assert case["notes"] == ["Sara Lind: Needs housing benefit form"]
+        assert not any("housing" in repr(m) for m in ada.messages)
+
+
+async def test_invite_refuses_someone_in_another_call(tmp_path: Path) -> None:
+    async with (
+        running_server(tmp_path) as sp,
+        staff(sp) as sara,
+        staff(sp, "Jonas Weber") as jonas,
+        AgentClient(ws_url(sp), name="Ada") as ada,
+        AgentClient(ws_url(sp), name="Bo") as bo,
+    ):
+        await open_desk_call(sara, ada)
+        await open_desk_call(jonas, bo, desk="desk-4", service="permits", lang="de")
+        await sara.send({"t": "invite", "id": bo.id})
+        err = await sara.expect("error")
+        assert err["code"] == "busy" and "Bo" in err["msg"]

@@ -265,6 +265,11 @@ export const CATALOGUE = {
           "required": false,
           "min_len": 2,
           "max_len": 16
+        },
+        "notes": {
+          "kind": "str",
+          "required": false,
+          "max_len": 2000
         }
       }
     },
@@ -1363,6 +1368,7 @@ export const CATALOGUE = {
     "no_case",
     "queue_empty",
     "not_in_call",
+    "busy",
     "bad_sdp",
     "no_audio",
     "no_opus",
