@@ -181,11 +181,13 @@ def hall(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    if not (WEB / "node_modules" / "three").is_dir():  # pragma: no cover
-        pytest.skip("clients/web/node_modules is missing: run `npm ci` in clients/web")
+    # `make test` installs all of these; a missing one is a failure, never a skip.
+    import playwright.sync_api as sync_api
+
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    assert (WEB / "node_modules" / "three").is_dir(), (
+        "clients/web/node_modules is missing: run `npm ci` in clients/web"
+    )
     with sync_api.sync_playwright() as p:
         yield p
 
@@ -320,8 +322,7 @@ def node_json(script: str) -> Any:
     import json
 
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
+    assert node is not None, "Node.js is needed for the web client"
     out = subprocess.run(
         [node, "--input-type=module", "-e", script],
         cwd=WEB,

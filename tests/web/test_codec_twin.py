@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import math
 import random
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import msgpack
-import pytest
 
 from protocol.catalogue import CLIENT_MESSAGES, SERVER_MESSAGES, Field, MessageSpec
 from protocol.codec import decode_client, decode_server
@@ -30,8 +28,6 @@ from protocol.errors import ProtocolError
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "clients/web/tools/validate.mjs"
-
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 
 def python_answer(side: str, data: bytes) -> str:

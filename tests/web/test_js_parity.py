@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import shutil
 import subprocess
 import tomllib
 from typing import Any
@@ -27,8 +26,6 @@ import pytest
 from protocol.frames import StateFrameEncoder, decode_state_frame
 from spatial.movement import MovementRules
 from tests.web.conftest import ROOT, WEB
-
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 WORLD = tomllib.loads((ROOT / "server/data/world.toml").read_text(encoding="utf-8"))
 
