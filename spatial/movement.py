@@ -9,6 +9,7 @@ overspeed or a teleport is. Pure numpy, no clock: callers pass ``now``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,9 @@ class MovementRules:
     ) -> None:
         self.bounds = bounds
         self.walls = np.asarray(walls, dtype=np.float64).reshape(-1, 4)
+        self._wall_list: list[tuple[float, float, float, float]] = [
+            (float(a), float(b), float(c), float(d)) for a, b, c, d in self.walls.tolist()
+        ]
         self.max_speed = max_speed
         self.body_radius = body_radius
         self.budget_cap = max_speed * budget_s
@@ -59,26 +63,31 @@ class MovementRules:
         return min(max(x, x0 + r), x1 - r), min(max(z, z0 + r), z1 - r)
 
     def crosses_wall(self, ax: float, az: float, bx: float, bz: float) -> bool:
-        """Does the walk from a to b come within ``body_radius`` of crossing a wall?"""
-        if self.walls.shape[0] == 0 or (ax == bx and az == bz):
+        """Does the walk from a to b come within ``body_radius`` of crossing a wall?
+
+        Checked per move message against a handful of walls, so plain float
+        arithmetic: numpy's per-call overhead would cost more than the maths.
+        """
+        if ax == bx and az == bz:
             return False
-        w = self.walls
-        px, pz, qx, qz = w[:, 0], w[:, 1], w[:, 2], w[:, 3]
-        # Proper segment intersection by orientation tests, vectorised over walls.
-        d1 = (qx - px) * (az - pz) - (qz - pz) * (ax - px)
-        d2 = (qx - px) * (bz - pz) - (qz - pz) * (bx - px)
-        d3 = (bx - ax) * (pz - az) - (bz - az) * (px - ax)
-        d4 = (bx - ax) * (qz - az) - (bz - az) * (qx - ax)
-        crossing = (d1 * d2 < 0) & (d3 * d4 < 0)
-        if bool(crossing.any()):
-            return True
-        # Ending too close to a wall counts as walking into it.
-        seg = np.stack([qx - px, qz - pz], axis=1)
-        length2 = np.maximum((seg**2).sum(axis=1), 1e-12)
-        t = np.clip(((bx - px) * seg[:, 0] + (bz - pz) * seg[:, 1]) / length2, 0.0, 1.0)
-        cx, cz = px + t * seg[:, 0], pz + t * seg[:, 1]
-        near = (cx - bx) ** 2 + (cz - bz) ** 2 < self.body_radius**2
-        return bool(near.any())
+        r2 = self.body_radius * self.body_radius
+        for px, pz, qx, qz in self._wall_list:
+            # Proper segment intersection by orientation tests.
+            ex, ez = qx - px, qz - pz
+            d1 = ex * (az - pz) - ez * (ax - px)
+            d2 = ex * (bz - pz) - ez * (bx - px)
+            if d1 * d2 < 0:
+                d3 = (bx - ax) * (pz - az) - (bz - az) * (px - ax)
+                d4 = (bx - ax) * (qz - az) - (bz - az) * (qx - ax)
+                if d3 * d4 < 0:
+                    return True
+            # Ending too close to a wall counts as walking into it.
+            length2 = max(ex * ex + ez * ez, 1e-12)
+            t = min(1.0, max(0.0, ((bx - px) * ex + (bz - pz) * ez) / length2))
+            cx, cz = px + t * ex - bx, pz + t * ez - bz
+            if cx * cx + cz * cz < r2:
+                return True
+        return False
 
     def step(
         self, x: float, z: float, want_x: float, want_z: float, budget: float
@@ -89,7 +98,7 @@ class MovementRules:
         the bounds, never crosses a wall, and never goes further than the budget.
         """
         dx, dz = want_x - x, want_z - z
-        dist = float(np.hypot(dx, dz))
+        dist = math.hypot(dx, dz)
         teleport = dist > budget + TELEPORT_SLACK_M
         nx, nz = want_x, want_z
         clamped = False
@@ -102,5 +111,5 @@ class MovementRules:
             clamped = True
         if self.crosses_wall(x, z, bx, bz):
             bx, bz, clamped = x, z, True
-        used = float(np.hypot(bx - x, bz - z))
+        used = math.hypot(bx - x, bz - z)
         return MoveResult(bx, bz, clamped, teleport), max(0.0, budget - used)
