@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -289,6 +288,3 @@ class AgentClient:
     async def wait_closed(self, timeout: float = 10.0) -> tuple[int | None, str]:
         assert self.closed is not None
         return await asyncio.wait_for(asyncio.shield(self.closed), timeout)
-
-    def distance_to(self, x: float, z: float) -> float:
-        return math.hypot(self.x - x, self.z - z)

@@ -27,7 +27,6 @@ class ErrorCode:
     BAD_TOKEN = "bad_token"
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
-    RESUME_UNKNOWN = "resume_unknown"
     MOVE_TOO_FAR = "move_too_far"
     UNKNOWN_ENTITY = "unknown_entity"
     SPACE_FULL = "space_full"

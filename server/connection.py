@@ -265,7 +265,6 @@ class ClientConnection:
 
     async def _enter_world(self, avatar: Avatar, x: float, z: float, yaw: float) -> None:
         avatar.link = self.link
-        avatar.resume = self.resume_token
         space = self.app.space
         try:
             space.add(avatar, x, z, yaw, time.monotonic())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,9 +33,7 @@ class Avatar:
     shape: str
     slot: int = -1
     link: ClientLink | None = None
-    resume: str = ""
     last_seq: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def identity(self) -> dict[str, Any]:
         return {

@@ -87,10 +87,6 @@ class World:
             out[inside & (out < 0)] = i
         return out
 
-    def zone_at(self, x: float, z: float) -> str:
-        idx = int(self.zone_index(np.array([[x, z]], dtype=np.float32))[0])
-        return self.zones[idx].id if idx >= 0 else ""
-
     def to_wire(self) -> dict[str, Any]:
         return {
             "name": self.name,

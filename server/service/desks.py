@@ -367,9 +367,6 @@ class DeskService:
         for member in call.members:
             self._send_call(call, member)
 
-    def call_of(self, who: Person) -> DeskCall | None:
-        return self._call_of(who.id)
-
     async def rtc_offer(self, who: Person, sdp: str) -> str:
         call = self._call_of(who.id)
         if call is None:

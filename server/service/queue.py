@@ -17,16 +17,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-EVENT_TYPES = (
-    "arrived",
-    "called",
-    "started",
-    "transferred",
-    "ended",
-    "left",
-    "no_show",
-)
-OUTCOMES = ("resolved", "referred", "no_show")
 ACTIVE = ("waiting", "called", "serving")
 DEFAULT_HANDLE_S = 300.0
 HANDLE_WINDOW = 20

@@ -1353,7 +1353,6 @@ export const CATALOGUE = {
     "bad_token",
     "forbidden",
     "rate_limited",
-    "resume_unknown",
     "move_too_far",
     "unknown_entity",
     "space_full",
