@@ -12,7 +12,7 @@ Field names are short because they are sent many times a second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 PROTOCOL_VERSION = 1
@@ -63,18 +63,7 @@ class MessageSpec:
 
 
 def _opt(f: Field) -> Field:
-    return Field(
-        kind=f.kind,
-        required=False,
-        min=f.min,
-        max=f.max,
-        min_len=f.min_len,
-        max_len=f.max_len,
-        values=f.values,
-        items=f.items,
-        fields=f.fields,
-        doc=f.doc,
-    )
+    return replace(f, required=False)
 
 
 U32 = Field("int", min=0, max=2**32 - 1)

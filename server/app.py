@@ -78,7 +78,9 @@ class ServicePoint:
         self._tick_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.stopping = False
-        self.desks: DeskService = None  # type: ignore[assignment]  # set in start()
+        # Both need the store, so start() makes them.
+        self.chat: ChatService = None  # type: ignore[assignment]
+        self.desks: DeskService = None  # type: ignore[assignment]
         self.voice: VoiceRouter | None = None
 
     def notify(self, entity: int, msg: dict[str, Any]) -> None:
@@ -104,16 +106,13 @@ class ServicePoint:
         return self._store
 
     @property
-    def chat(self) -> ChatService:
-        return ChatService(self.space, self.store, self.config)
-
-    @property
     def port(self) -> int:
         assert self._server is not None
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def start(self) -> None:
         self._store = await open_store(self.config.redis_url, self.config.data_dir)
+        self.chat = ChatService(self.space, self._store, self.config)
         hosts = [h.strip() for h in self.config.voice_hosts.split(",") if h.strip()]
         self.voice = VoiceRouter(host_addresses=hosts or None)
         self.desks = DeskService(

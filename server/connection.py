@@ -32,6 +32,7 @@ from server import auth
 from server.link import ClientLink
 from server.moderation import announce
 from server.privacy import redact
+from server.ratelimit import TokenBucket
 from server.service.desks import Person
 from server.space import Avatar, SpaceFull
 from server.voice import VoiceError
@@ -52,8 +53,6 @@ class ClientConnection:
         self.link = ClientLink(ws, app.metrics, cfg.send_buffer_limit, cfg.slow_consumer_s)
         self.session = Session()
         now = time.monotonic()
-        from server.ratelimit import TokenBucket
-
         self.bucket = TokenBucket(cfg.rate_per_s, cfg.rate_burst, now)
         self.error_times: deque[float] = deque()
         self.avatar: Avatar | None = None
