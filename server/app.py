@@ -30,6 +30,7 @@ from server.chat import ChatService
 from server.config import Config
 from server.connection import ClientConnection
 from server.http import HttpRoutes
+from server.link import ClientLink, broadcast
 from server.metrics import Metrics
 from server.service.desks import DeskService
 from server.space import Space
@@ -83,22 +84,21 @@ class ServicePoint:
         self.desks: DeskService = None  # type: ignore[assignment]
         self.voice: VoiceRouter | None = None
 
-    def notify(self, entity: int, msg: dict[str, Any]) -> None:
-        """Send ``msg`` to the client of avatar ``entity``, if it is connected."""
+    def link_of(self, entity: int) -> ClientLink | None:
         conn = self.by_avatar.get(entity)
-        if conn is not None:
-            conn.link.send(msg)
+        return conn.link if conn is not None else None
+
+    def notify(self, entity: int, msg: dict[str, Any] | bytes) -> None:
+        """Send ``msg`` (or bytes already encoded) to avatar ``entity``'s client, if connected."""
+        broadcast([self.link_of(entity)], msg)
 
     def place(self, entity: int, x: float, z: float, yaw: float) -> None:
         """Move an avatar server-side (e.g. staff behind a desk) and tell its client."""
-        conn = self.by_avatar.get(entity)
-        if conn is None or conn.avatar is None:
+        avatar = self.space.by_id.get(entity)
+        if avatar is None or avatar.link is None:
             return
-        slot = conn.avatar.slot
-        self.space.positions[slot] = self.rules.clamp_bounds(x, z)
-        self.space.yaw[slot] = yaw
-        px, pz = self.space.positions[slot].tolist()
-        conn.link.send({"t": "correct", "seq": conn.avatar.last_seq, "x": px, "z": pz, "yaw": yaw})
+        px, pz = self.space.place(avatar, x, z, yaw)
+        avatar.link.send({"t": "correct", "seq": avatar.last_seq, "x": px, "z": pz, "yaw": yaw})
 
     @property
     def store(self) -> RedisStore:

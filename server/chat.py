@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from protocol.codec import encode
 from server.config import Config
+from server.link import broadcast
 from server.privacy import redact
 from server.space import Avatar, Space
 from server.store import Store
@@ -39,10 +39,7 @@ class ChatService:
             x, z = self.space.positions[avatar.slot].tolist()
             slots = self.space.near(x, z, self.config.chat_radius).tolist()
             recipients = [a for a in (self.space.avatars[s] for s in slots) if a is not None]
-        payload = encode({"t": "chat", **item})
-        for other in recipients:
-            if other.link is not None:
-                other.link.write(payload)
+        broadcast((a.link for a in recipients), {"t": "chat", **item})
 
     async def history(self, zone: str) -> dict[str, Any]:
         items = await self.store.recent_chat(zone, self.config.chat_history)

@@ -25,11 +25,11 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from protocol.catalogue import PROTOCOL_VERSION
-from protocol.codec import Message, decode_client, encode
+from protocol.codec import Message, decode_client
 from protocol.errors import CloseCode, ErrorCode, ProtocolError
 from protocol.session import Session, SessionState
 from server import auth
-from server.link import ClientLink
+from server.link import ClientLink, broadcast
 from server.moderation import announce
 from server.privacy import redact
 from server.ratelimit import TokenBucket
@@ -379,20 +379,16 @@ class ClientConnection:
 
     async def on_desk_say(self, msg: Message) -> None:
         me = self.me
-        payload = encode(
-            {
-                "t": "desk_say",
-                "id": me.id,
-                "name": me.name,
-                "role": me.role,
-                "text": redact(msg["text"]),
-                "ts": time.time(),
-            }
-        )
-        for member in self.app.desks.desk_members(me):
-            conn = self.app.by_avatar.get(member.id)
-            if conn is not None:
-                conn.link.write(payload)
+        members = self.app.desks.desk_members(me)
+        line = {
+            "t": "desk_say",
+            "id": me.id,
+            "name": me.name,
+            "role": me.role,
+            "text": redact(msg["text"]),
+            "ts": time.time(),
+        }
+        broadcast((self.app.link_of(m.id) for m in members), line)
 
     async def on_rtc_offer(self, msg: Message) -> None:
         answer = await self.app.desks.rtc_offer(self.me, msg["sdp"])

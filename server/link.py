@@ -13,6 +13,7 @@ Memory per client is therefore bounded by about ``4 * limit``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -90,3 +91,9 @@ class ClientLink:
         finally:
             if self.ws.transport is not None:
                 self.ws.transport.abort()
+
+
+def broadcast(links: Iterable[ClientLink | None], msg: dict[str, Any] | bytes) -> int:
+    """Encode ``msg`` once and write the same bytes to every link; returns how many took it."""
+    payload = msg if isinstance(msg, bytes) else encode(msg)
+    return sum(1 for link in links if link is not None and link.write(payload))

@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import time
 
-from protocol.codec import encode
+from server.link import broadcast
 from server.privacy import redact
 from server.space import Avatar, Space
 
 
 def announce(space: Space, sender: Avatar, text: str) -> int:
     """Send an announcement to everyone in the sender's zone; returns how many got it."""
-    payload = encode(
-        {
-            "t": "announce",
-            "id": sender.id,
-            "name": sender.name,
-            "role": sender.role,
-            "text": redact(text),
-            "ts": time.time(),
-        }
-    )
-    sent = 0
-    for other in space.in_zone(space.zone_of(sender)):
-        if other.link is not None and other.link.write(payload):
-            sent += 1
-    return sent
+    msg = {
+        "t": "announce",
+        "id": sender.id,
+        "name": sender.name,
+        "role": sender.role,
+        "text": redact(text),
+        "ts": time.time(),
+    }
+    return broadcast((a.link for a in space.in_zone(space.zone_of(sender))), msg)

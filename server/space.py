@@ -164,6 +164,14 @@ class Space:
         self.last_move[slot] = now
         return result
 
+    def place(self, avatar: Avatar, x: float, z: float, yaw: float) -> tuple[float, float]:
+        """Put an avatar somewhere by the server's decision (not a walk); returns where."""
+        slot = avatar.slot
+        self.positions[slot] = self.rules.clamp_bounds(x, z)
+        self.yaw[slot] = yaw
+        px, pz = self.positions[slot].tolist()
+        return float(px), float(pz)
+
     def observer_slots(self) -> NDArray[np.int32]:
         return np.flatnonzero(self.observing).astype(np.int32)
 

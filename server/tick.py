@@ -60,20 +60,16 @@ class TickLoop:
             diff.visible,
         )
         avatars = space.avatars
-        links = space.links[observers]  # a gather, not a Python loop
+        links = space.links[observers]  # a gather; every observer has a link
         ids = space.entity_ids
 
         # Leaves before enters, so a slot that left and (later) re-entered is never doubled.
         for j in np.flatnonzero(np.diff(diff.left_ptr)).tolist():
-            link = links[j]
             gone = diff.left[diff.left_ptr[j] : diff.left_ptr[j + 1]]
-            if link is not None:
-                link.send({"t": "leave", "ids": ids[gone].tolist()})
+            links[j].send({"t": "leave", "ids": ids[gone].tolist()})
         for j in np.flatnonzero(np.diff(diff.entered_ptr)).tolist():
-            link = links[j]
             new = diff.entered[diff.entered_ptr[j] : diff.entered_ptr[j + 1]].tolist()
-            if link is not None:
-                link.send({"t": "enter", "e": [self._entry(s) for s in new]})
+            links[j].send({"t": "enter", "e": [self._entry(s) for s in new]})
 
         now = time.monotonic()
         for link, payload in zip(links, payloads, strict=True):  # one write per client

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from protocol.codec import encode
 from protocol.errors import ErrorCode, ProtocolError
 from server.privacy import redact
 from server.service.queue import QueueEvent, ServiceQueue, Ticket
@@ -52,8 +53,8 @@ class Person:
     role: str
 
 
-Notify = Callable[[int, dict[str, Any]], None]
-"""Send a message to the client of the avatar with this entity id (if connected)."""
+Notify = Callable[[int, dict[str, Any] | bytes], None]
+"""Send a message (or bytes already encoded) to the client of the avatar with this entity id."""
 
 Place = Callable[[int, float, float, float], None]
 """Put the avatar with this entity id at (x, z) facing yaw (server-side move)."""
@@ -552,15 +553,17 @@ class DeskService:
         )
 
     def _send_call(self, call: DeskCall, to: int | None = None, active: bool = True) -> None:
-        msg = {
-            "t": "call",
-            "room": call.room,
-            "desk": call.desk,
-            "members": [
-                {"id": m.id, "name": m.name, "role": m.role} for m in call.members.values()
-            ],
-            "active": active,
-        }
+        msg = encode(
+            {
+                "t": "call",
+                "room": call.room,
+                "desk": call.desk,
+                "members": [
+                    {"id": m.id, "name": m.name, "role": m.role} for m in call.members.values()
+                ],
+                "active": active,
+            }
+        )
         for member in [to] if to is not None else list(call.members):
             self.notify(member, msg)
 
@@ -594,7 +597,7 @@ class DeskService:
         for ticket in self.queue.tickets.values():
             if ticket.status == "waiting":
                 self._send_ticket(ticket)
-        snapshot = self.queue_snapshot()
+        snapshot = encode(self.queue_snapshot())  # once, the same bytes to every staff member
         for state in self.on_duty.values():
             self.notify(state.person.id, snapshot)
         self._schedule_auto_calls()
