@@ -369,40 +369,36 @@ class DeskService:
             self._send_call(call, member)
 
     async def rtc_offer(self, who: Person, sdp: str) -> str:
-        call = self._call_of(who.id)
-        if call is None:
-            raise ProtocolError(ErrorCode.NOT_IN_CALL, "You are not in a desk call.")
-        if self.voice is None:
-            raise ProtocolError(ErrorCode.VOICE_UNAVAILABLE, "Voice is not available here.")
-        return await self.voice.join(call.room, str(who.id), sdp)
+        call = self._require_call(who)
+        return await self._require_voice().join(call.room, str(who.id), sdp)
 
     async def rtc_ice(self, who: Person, candidate: dict[str, Any]) -> None:
-        call = self._call_of(who.id)
-        if call is None:
-            raise ProtocolError(ErrorCode.NOT_IN_CALL, "You are not in a desk call.")
-        if self.voice is None:
-            raise ProtocolError(ErrorCode.VOICE_UNAVAILABLE, "Voice is not available here.")
-        await self.voice.add_ice(call.room, str(who.id), candidate)
+        call = self._require_call(who)
+        await self._require_voice().add_ice(call.room, str(who.id), candidate)
 
     def mute(self, who: Person, muted: bool) -> None:
-        call = self._call_of(who.id)
-        if call is None:
-            raise ProtocolError(ErrorCode.NOT_IN_CALL, "You are not in a desk call.")
+        call = self._require_call(who)
         if self.voice is not None:
             self.voice.set_muted(call.room, str(who.id), muted)
 
     async def hangup(self, who: Person) -> None:
-        call = self._call_of(who.id)
-        if call is None:
-            raise ProtocolError(ErrorCode.NOT_IN_CALL, "You are not in a desk call.")
+        call = self._require_call(who)
         if self.voice is not None:
             await self.voice.leave(call.room, str(who.id))
 
     def desk_members(self, who: Person) -> list[Person]:
+        return list(self._require_call(who).members.values())
+
+    def _require_call(self, who: Person) -> DeskCall:
         call = self._call_of(who.id)
         if call is None:
             raise ProtocolError(ErrorCode.NOT_IN_CALL, "You are not in a desk call.")
-        return list(call.members.values())
+        return call
+
+    def _require_voice(self) -> Voice:
+        if self.voice is None:
+            raise ProtocolError(ErrorCode.VOICE_UNAVAILABLE, "Voice is not available here.")
+        return self.voice
 
     def _call_of(self, entity: int) -> DeskCall | None:
         return next((c for c in self.calls.values() if entity in c.members), None)
@@ -488,9 +484,12 @@ class DeskService:
             if ticket.service in s.services and ticket.lang in s.languages
         )
 
-    def _send_ticket(self, ticket: Ticket, force: bool = False) -> None:
-        position = self.queue.position(ticket)
-        wait = self.queue.estimate_wait_s(ticket, self._servers_for(ticket))
+    def _send_ticket(
+        self, ticket: Ticket, force: bool = False, position: int | None = None
+    ) -> None:
+        if position is None:
+            position = self.queue.position(ticket)
+        wait = self.queue.estimate_wait_s(ticket, self._servers_for(ticket), position)
         key = (position, wait, ticket.status)
         if not force and self._last_sent.get(ticket.id) == key:
             return
@@ -594,9 +593,8 @@ class DeskService:
         }
 
     def _queue_changed(self) -> None:
-        for ticket in self.queue.tickets.values():
-            if ticket.status == "waiting":
-                self._send_ticket(ticket)
+        for ticket_id, position in self.queue.positions().items():
+            self._send_ticket(self.queue.tickets[ticket_id], position=position)
         snapshot = encode(self.queue_snapshot())  # once, the same bytes to every staff member
         for state in self.on_duty.values():
             self.notify(state.person.id, snapshot)

@@ -162,13 +162,23 @@ class ServiceQueue:
             and (t.arrived, t.id) < (ticket.arrived, ticket.id)
         )
 
-    def estimate_wait_s(self, ticket: Ticket, servers: int) -> int:
+    def positions(self) -> dict[str, int]:
+        """`position` of every waiting ticket, from one sort (for announcing them all)."""
+        out: dict[str, int] = {}
+        count: dict[str, int] = {}
+        for t in self.waiting():
+            count[t.service] = count.get(t.service, 0) + 1
+            out[t.id] = count[t.service]
+        return out
+
+    def estimate_wait_s(self, ticket: Ticket, servers: int, position: int | None = None) -> int:
         """Estimated seconds until called: rounds of service ahead times mean handle time.
 
         ``servers`` is the number of staff on duty who can serve the ticket;
-        with none, the estimate assumes one will come.
+        with none, the estimate assumes one will come. ``position`` saves
+        recomputing it when the caller already knows it.
         """
-        pos = self.position(ticket)
+        pos = self.position(ticket) if position is None else position
         if pos == 0:
             return 0
         rounds = math.ceil(pos / max(1, servers))

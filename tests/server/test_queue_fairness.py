@@ -94,3 +94,9 @@ def test_estimate_uses_recent_handle_times_and_staff() -> None:
     assert q.estimate_wait_s(fourth, servers=1) == 3 * 120 + 60
     assert q.estimate_wait_s(fourth, servers=2) == 1 * 120 + 60
     assert q.estimate_wait_s(fourth, servers=0) == q.estimate_wait_s(fourth, servers=1)
+
+
+@given(arrivals)
+def test_positions_in_one_pass_match_position(items: list[tuple[str, str, float]]) -> None:
+    q = build(items)
+    assert q.positions() == {t.id: q.position(t) for t in q.waiting()}
