@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.client import AgentClient
+from server import auth
 from server.app import ServicePoint
 from server.config import Config
 
@@ -24,6 +25,11 @@ async def running_server(data_dir: Path, **settings: Any) -> AsyncIterator[Servi
     config = Config(host="127.0.0.1", port=0, data_dir=data_dir, secret=SECRET, **settings)
     async with ServicePoint(config) as sp:
         yield sp
+
+
+def staff_agent(sp: ServicePoint, name: str = "Sara Lind", role: str = "staff") -> AgentClient:
+    """A client signed in with a role token (not yet connected)."""
+    return AgentClient(ws_url(sp), name="x", token=auth.mint(SECRET, role, name))
 
 
 def ws_url(sp: ServicePoint) -> str:

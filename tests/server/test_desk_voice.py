@@ -12,8 +12,7 @@ from pathlib import Path
 
 from agents.client import AgentClient
 from agents.voice_peer import Signal, VoicePeer
-from server import auth
-from tests.server.harness import SECRET, open_desk_call, running_server, ws_url
+from tests.server.harness import open_desk_call, running_server, staff_agent, ws_url
 
 
 def signal_through(client: AgentClient) -> Signal:
@@ -26,10 +25,9 @@ def signal_through(client: AgentClient) -> Signal:
 
 
 async def test_desk_call_is_heard_by_the_desk_only(tmp_path: Path) -> None:
-    token = auth.mint(SECRET, "staff", "Sara Lind")
     async with (
         running_server(tmp_path) as sp,
-        AgentClient(ws_url(sp), name="x", token=token) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Nosy") as nosy,
     ):
@@ -79,10 +77,9 @@ async def test_desk_call_is_heard_by_the_desk_only(tmp_path: Path) -> None:
 
 
 async def test_bad_sdp_gets_an_error_and_leaks_nothing(tmp_path: Path) -> None:
-    token = auth.mint(SECRET, "staff", "Sara Lind")
     async with (
         running_server(tmp_path) as sp,
-        AgentClient(ws_url(sp), name="x", token=token) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
         await open_desk_call(sara, ada)
@@ -100,10 +97,9 @@ async def test_bad_sdp_gets_an_error_and_leaks_nothing(tmp_path: Path) -> None:
 
 
 async def test_bad_ice_candidate_closes_the_peer_without_a_leak(tmp_path: Path) -> None:
-    token = auth.mint(SECRET, "staff", "Sara Lind")
     async with (
         running_server(tmp_path) as sp,
-        AgentClient(ws_url(sp), name="x", token=token) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
         await open_desk_call(sara, ada)
@@ -121,10 +117,9 @@ async def test_bad_ice_candidate_closes_the_peer_without_a_leak(tmp_path: Path) 
 
 
 async def test_staff_invites_an_interpreter_who_hears_both(tmp_path: Path) -> None:
-    token = auth.mint(SECRET, "staff", "Sara Lind")
     async with (
         running_server(tmp_path) as sp,
-        AgentClient(ws_url(sp), name="x", token=token) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Ines Interpreter") as ines,
     ):

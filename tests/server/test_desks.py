@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from agents.client import AgentClient
 from server import auth
-from tests.server.harness import SECRET, open_desk_call, running_server, ws_url
+from tests.server.harness import SECRET, open_desk_call, running_server, staff_agent, ws_url
 
 SARA = "Sara Lind"  # general + registration; sv, en, da (server/data/world.toml)
-
-
-def staff(sp: Any, name: str = SARA) -> AgentClient:
-    return AgentClient(ws_url(sp), name="x", token=auth.mint(SECRET, "staff", name))
 
 
 async def test_take_ticket_call_serve_close(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path) as sp,
-        staff(sp) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Bo") as bo,
     ):
@@ -79,7 +74,7 @@ async def test_take_ticket_call_serve_close(tmp_path: Path) -> None:
 async def test_matching_skills_and_languages(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path) as sp,
-        staff(sp, "Jonas Weber") as jonas,  # permits + general; de, en
+        staff_agent(sp, "Jonas Weber") as jonas,  # permits + general; de, en
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Bo") as bo,
         AgentClient(ws_url(sp), name="Cy") as cy,
@@ -117,7 +112,7 @@ async def test_positions_update_live_and_leaving(tmp_path: Path) -> None:
 async def test_citizens_cannot_act_as_staff(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path) as sp,
-        staff(sp) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Eve") as eve,
     ):
@@ -150,7 +145,11 @@ async def test_citizens_cannot_act_as_staff(tmp_path: Path) -> None:
 
 
 async def test_staff_errors_are_clear(tmp_path: Path) -> None:
-    async with running_server(tmp_path) as sp, staff(sp) as sara, staff(sp, "Yuki Tanaka") as yuki:
+    async with (
+        running_server(tmp_path) as sp,
+        staff_agent(sp) as sara,
+        staff_agent(sp, "Yuki Tanaka") as yuki,
+    ):
         await sara.send({"t": "call_next"})
         assert (await sara.expect("error"))["code"] == "not_on_duty"
         await sara.send({"t": "duty", "status": "available", "desk": "desk-9"})
@@ -173,7 +172,7 @@ async def test_staff_errors_are_clear(tmp_path: Path) -> None:
 async def test_no_show_and_transfer_keeps_arrival(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path, call_timeout_s=0.5) as sp,
-        staff(sp) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Bo") as bo,
         AgentClient(ws_url(sp), name="Cy") as cy,
@@ -211,7 +210,7 @@ async def test_no_show_and_transfer_keeps_arrival(tmp_path: Path) -> None:
 async def test_auto_call(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path) as sp,
-        staff(sp) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
         await sara.send({"t": "duty", "status": "available", "desk": "desk-2"})
@@ -226,7 +225,7 @@ async def test_auto_call(tmp_path: Path) -> None:
 async def test_serving_is_announced_to_both_sides(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path) as sp,
-        staff(sp) as sara,
+        staff_agent(sp) as sara,
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
         await open_desk_call(sara, ada)
@@ -269,8 +268,8 @@ async def test_staff_who_reconnect_keep_duty_and_case(tmp_path: Path) -> None:
 async def test_transfer_notes_reach_the_next_staff_member(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path) as sp,
-        staff(sp) as sara,
-        staff(sp, "Yuki Tanaka") as yuki,  # benefits + general; ja, en, sv
+        staff_agent(sp) as sara,
+        staff_agent(sp, "Yuki Tanaka") as yuki,  # benefits + general; ja, en, sv
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
         await open_desk_call(sara, ada)
@@ -291,8 +290,8 @@ async def test_transfer_notes_reach_the_next_staff_member(tmp_path: Path) -> Non
 async def test_invite_refuses_someone_in_another_call(tmp_path: Path) -> None:
     async with (
         running_server(tmp_path) as sp,
-        staff(sp) as sara,
-        staff(sp, "Jonas Weber") as jonas,
+        staff_agent(sp) as sara,
+        staff_agent(sp, "Jonas Weber") as jonas,
         AgentClient(ws_url(sp), name="Ada") as ada,
         AgentClient(ws_url(sp), name="Bo") as bo,
     ):

@@ -10,7 +10,7 @@ import pytest
 
 from agents.client import AgentClient
 from server import auth
-from tests.server.harness import SECRET, running_server, ws_url
+from tests.server.harness import SECRET, running_server, staff_agent, ws_url
 
 
 async def test_guest_cannot_send_privileged_messages(tmp_path: Path) -> None:
@@ -31,10 +31,9 @@ async def test_guest_cannot_send_privileged_messages(tmp_path: Path) -> None:
 
 
 async def test_staff_announces_and_cannot_kick(tmp_path: Path) -> None:
-    token = auth.mint(SECRET, "staff", "Sara Staff")
     async with (
         running_server(tmp_path) as sp,
-        AgentClient(ws_url(sp), name="ignored", token=token) as sara,
+        staff_agent(sp, "Sara Staff") as sara,
         AgentClient(ws_url(sp), name="Bo") as bo,
     ):
         assert sara.welcome is not None and sara.welcome["role"] == "staff"
@@ -49,10 +48,9 @@ async def test_staff_announces_and_cannot_kick(tmp_path: Path) -> None:
 
 
 async def test_host_kicks(tmp_path: Path) -> None:
-    token = auth.mint(SECRET, "host", "Hana Host")
     async with (
         running_server(tmp_path) as sp,
-        AgentClient(ws_url(sp), name="x", token=token) as hana,
+        staff_agent(sp, "Hana Host", role="host") as hana,
         AgentClient(ws_url(sp), name="Troll") as troll,
     ):
         await hana.send({"t": "kick", "id": 999999})
