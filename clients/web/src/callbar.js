@@ -7,20 +7,12 @@
 //   bar.say(msg);        // every `desk_say`
 //   bar.end();           // we left the hall: close everything
 
-import { onLanguageChange, t } from './i18n.js';
+import { clockTime as time, onLanguageChange, t } from './i18n.js';
 import { deskById, deskName } from './world.js';
 import { focusLost } from './ticket.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_LINES = 200;
-
-function time(ts) {
-  try {
-    return new Date(ts * 1000).toLocaleTimeString(document.documentElement.lang || undefined, { hour: '2-digit', minute: '2-digit' });
-  } catch {
-    return '';
-  }
-}
 
 export class CallBar {
   constructor({ send, voice, selfId, errorText, announce }) {

@@ -6,18 +6,10 @@
 //   chat.line(msg); chat.history(items); chat.announce(msg); chat.notice(text);
 //   chat.entries -> every chat item seen, for the test hook.
 
-import { t } from './i18n.js';
+import { clockTime as time, t } from './i18n.js';
 import { zoneName } from './world.js';
 
 const MAX_LINES = 300;
-
-function time(ts) {
-  try {
-    return new Date(ts * 1000).toLocaleTimeString(document.documentElement.lang || undefined, { hour: '2-digit', minute: '2-digit' });
-  } catch {
-    return '';
-  }
-}
 
 export class ChatPanel {
   /** els: {form, input, log, lines, history, scopeInputs} */

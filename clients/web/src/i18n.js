@@ -558,6 +558,18 @@ function unit(value, name, display, lang) {
  * 'about 1 hour 10 minutes' (estimates; style 'long'), or '3 min' / '45 s'
  * (elapsed times in lists; style 'short').
  */
+/** Hours and minutes of a Unix timestamp (seconds), as the page's language writes them. */
+export function clockTime(ts) {
+  try {
+    return new Date(ts * 1000).toLocaleTimeString(document.documentElement.lang || undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+  } catch {
+    return '';
+  }
+}
+
 export function duration(seconds, style = 'long', lang = current) {
   const s = Math.max(0, Math.round(seconds));
   if (style === 'short') {
