@@ -10,6 +10,7 @@
 import { clockTime as time, onLanguageChange, t } from './i18n.js';
 import { deskById, deskName } from './world.js';
 import { focusLost } from './ticket.js';
+import { roleBadge } from './chat.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_LINES = 200;
@@ -161,12 +162,7 @@ export class CallBar {
     who.className = 'chat-who';
     who.textContent = item.id === this.selfId() ? t('call.you', { name: item.name }) : item.name;
     p.append(when, ' ', who);
-    if (item.role && item.role !== 'citizen') {
-      const badge = document.createElement('span');
-      badge.className = `chat-badge role-${item.role}`;
-      badge.textContent = t(`role.${item.role}`);
-      p.append(' ', badge);
-    }
+    if (item.role && item.role !== 'citizen') p.append(' ', roleBadge(item.role));
     const text = document.createElement('span');
     text.className = 'chat-text';
     text.textContent = item.text;

@@ -11,6 +11,14 @@ import { zoneName } from './world.js';
 
 const MAX_LINES = 300;
 
+/** The small "Staff"/"Host" badge after a name in a log line. */
+export function roleBadge(role) {
+  const badge = document.createElement('span');
+  badge.className = `chat-badge role-${role}`;
+  badge.textContent = t(`role.${role}`);
+  return badge;
+}
+
 export class ChatPanel {
   /** els: {form, input, log, lines, history, scopeInputs} */
   constructor(els, { send }) {
@@ -56,12 +64,7 @@ export class ChatPanel {
     who.className = 'chat-who';
     who.textContent = item.name ?? t('chat.notice');
     p.append(when, ' ', who);
-    if (item.role && item.role !== 'citizen') {
-      const badge = document.createElement('span');
-      badge.className = `chat-badge role-${item.role}`;
-      badge.textContent = t(`role.${item.role}`);
-      p.append(' ', badge);
-    }
+    if (item.role && item.role !== 'citizen') p.append(' ', roleBadge(item.role));
     if (kind === 'line') {
       const scope = document.createElement('span');
       scope.className = 'chat-scope';
