@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spatial.hashgrid import HashGrid, expand_runs
+from spatial.hashgrid import HashGrid
 
 __all__ = ["InterestDiff", "InterestManager"]
 
@@ -70,124 +70,122 @@ class InterestDiff:
 # ----------------------------------------------------------------------------
 # How the fast path works (the semantics above do not depend on any of this).
 #
-# Verlet lists. Every observer row keeps a candidate list built from a grid
-# query of radius ``q + skin`` around it, where ``q`` (the row's "complete
-# radius") is a bit more than its current k-th in-range distance, capped at R.
-# Every entity's walked path length is accumulated; while neither the observer
-# nor an entity has walked more than ``skin / 2`` since the list was built, an
-# entity missing from the list is farther than ``q`` - so the list holds every
-# entity that can be among the k nearest. Lists are rebuilt after
-# ``rebuild_ticks`` ticks (staggered across rows), when the observer itself
-# moved too far, or when a tick's k-th distance exceeds ``q`` (for example after
-# departures). Entities that walked too far (teleports, joins) are "loose": they
-# are paired with the rows they may have entered by a small grid of their own.
+# Per-tick work follows the boundary, not the crowd. Each observer row keeps a
+# candidate list, sorted by distance when it was last "anchored" and stored as
+# three column groups of dense matrices (the first two side by side, so the
+# visible set of every row is one boolean mask over one matrix):
 #
-# Per-pair state (was visible / was in range) lives in a flag byte next to each
-# list entry, so hysteresis needs no lookups; pairs that are visible but not in
-# the row's list (possible after a rebuild or through a loose entity) are kept
-# in a small "extras" table.
+#   [ band (width ``band``) | core (``k`` columns) ]   [ spare (width ``spare``) ]
 #
-# Selecting the k nearest per row counts each row's distances below / inside /
-# above a narrow window around last tick's k-th distance: everything below is
-# in, and only the few items inside the window are sorted. Rows whose k-th
-# distance jumped out of the window get a coarse histogram over [0, R] instead.
-# The lists are evaluated in chunks of row blocks so temporaries stay in cache.
+# ``core`` holds the nearest entries, which are certainly in ``X`` (and
+# visible); the band holds the ranks around the k-th (``inner`` ranks below
+# it, the rest above); ``spare`` holds the next ranks out. From the sorted
+# distances at the anchor we derive a *budget*: how far distances may change
+# before a core entry could leave ``X`` or a spare/unlisted entity could enter
+# it. A distance changes by at most the observer's displacement plus the
+# entity's; the entity's is bounded by ``D``, the running sum of each tick's
+# largest step of any (non-jumping) entity. While ``|p_o - p_o(anchor)| +
+# D - D(anchor)`` stays under the budget, ``X`` is exactly the core plus the
+# nearest band entries, so a tick only measures ``band`` distances per row
+# (one dense ``(rows, band)`` pass, sorted per row) and applies hysteresis to
+# the band's flags, and only in rows where something is pending. Whether the
+# band still separates core from spare is re-checked each tick with the band's
+# exact distances, which roughly doubles how long an anchor lasts.
 #
-# Results never depend on the tuning: every shortcut is either exact or
-# verified each tick (and repaired by a full-radius rebuild when it fails).
+# A row whose budget ran out is re-anchored: its whole list is re-measured,
+# ranked and re-split, carrying each entry's flags (the sort key packs
+# distance bits, slot and flags into one int64). A row is rebuilt from a grid
+# query instead when its list may have gone stale (the bound on unlisted
+# entities, ``qfar``, no longer clears the k-th distance), when it is new, or
+# when a "jumper" (an entity that stepped more than ``jump`` metres, joined or
+# left) came near it. Rebuilds merge the query with the old list, so flags
+# survive. The query grid is reused for ``grid_ticks`` ticks, widened by ``D``.
+#
+# Every evaluation that is not covered by a budget is exact and checked: a
+# re-anchor or rebuild whose candidates cannot prove the k nearest falls back
+# to a wider query in the same tick. So results never depend on the tuning.
 # ----------------------------------------------------------------------------
 
-_FLAG_VIS = np.uint8(1)
-_FLAG_INX = np.uint8(2)
-_LOOSE_BUMP_FACTOR = 4.0
-_SCRATCH_BYTES = 1 << 24
+_VIS = 1
+_INX = 2
+_SLOT_BITS = 24
+_SLOT_MASK = (1 << _SLOT_BITS) - 1
+_MAX_CAPACITY = _SLOT_MASK - 1  # one index above the last slot is the sentinel
+_EPS = 1e-3
+_FULL_REBUILD_SHARE = 0.25  # this many jumpers per row: rebuild every row
+_STALE = 1.0  # rebuild a due row whose list clears the k-th by less (metres)
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float32]
+F64Array = NDArray[np.float64]
 
 
-def _rank_in_row(row: IntArray, d: FloatArray, ent: NDArray[np.int32]) -> tuple[IntArray, IntArray]:
-    """Order of items by (row, d, ent) and each item's rank within its row.
+def _dist(
+    px: FloatArray, pz: FloatArray, ent: NDArray[Any], ox: FloatArray, oz: FloatArray
+) -> FloatArray:
+    """float32 distances from observers ``(ox, oz)`` (column vectors) to ``ent``.
 
-    Returns ``(order, rank_sorted)``: ``order`` sorts the items, ``rank_sorted[i]``
-    is the rank of item ``order[i]``. Distances must be >= 0 (their float32 bit
-    patterns then sort like the values, so one int64 argsort does the work;
-    exact distance ties fall back to a lexsort that also orders by slot).
+    Same operation order as :func:`spatial.hashgrid.pair_distances`, so the
+    results are bit-identical to it.
     """
-    n = row.size
-    if n == 0:
-        e = np.empty(0, dtype=np.int64)
-        return e, e
-    key = row << 32
-    key |= np.ascontiguousarray(d, dtype=np.float32).view(np.uint32)
-    order = np.argsort(key)
-    skey = key.take(order)
-    if (skey[1:] == skey[:-1]).any():
-        order = np.lexsort((ent, d, row))
-    srow = row.take(order)
-    first = np.ones(n, dtype=np.bool_)
-    np.not_equal(srow[1:], srow[:-1], out=first[1:])
-    start = np.flatnonzero(first)
-    rank = np.arange(n, dtype=np.int64) - np.repeat(start, np.diff(np.append(start, n)))
-    return order, rank
+    dx = px.take(ent)
+    dx -= ox
+    dz = pz.take(ent)
+    dz -= oz
+    dx *= dx
+    dz *= dz
+    dx += dz
+    d: FloatArray = np.sqrt(dx, out=dx)
+    return d
 
 
-def _sparse_csr(
-    row: IntArray, ent: NDArray[np.int32], n: int
-) -> tuple[IntArray, NDArray[np.int32]]:
-    """CSR over ``n`` rows from a (small) unordered list of (row, ent) items."""
+def _csr(row: IntArray, ent: IntArray, n: int) -> tuple[IntArray, NDArray[np.int32]]:
+    """CSR over ``n`` rows from an unordered list of (row, entity) items."""
     ptr = np.zeros(n + 1, dtype=np.int64)
+    if row.size == 0:
+        return ptr, np.zeros(0, dtype=np.int32)
     np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
     out: NDArray[np.int32] = ent.take(np.argsort(row, kind="stable")).astype(np.int32)
     return ptr, out
 
 
-def _cat_i64(parts: list[IntArray]) -> IntArray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+def _first_false(mask: BoolArray) -> IntArray:
+    """Index of the first False per row (the row width when there is none)."""
+    w = mask.shape[1]
+    pos = np.argmin(mask, axis=1).astype(np.int64)
+    allset = mask.all(axis=1)
+    pos[allset] = w
+    return pos
 
 
-def _cat_i32(parts: list[NDArray[np.int32]]) -> NDArray[np.int32]:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+def _last_true(mask: BoolArray) -> IntArray:
+    """Index of the last True per row (-1 when there is none)."""
+    w = mask.shape[1]
+    rev = np.argmax(mask[:, ::-1], axis=1).astype(np.int64)
+    last = w - 1 - rev
+    last[~mask.any(axis=1)] = -1
+    return last
 
 
-def _hist_pass(
-    crow: IntArray,
-    d: FloatArray,
-    lo: FloatArray,
-    inv_w: float,
-    nbins: int,
-    k: int,
-    nrows: int,
-) -> tuple[BoolArray, BoolArray, IntArray, BoolArray]:
-    """One histogram pass of the per-row k-th selection.
+@dataclass
+class _Eval:
+    """Outcome of evaluating whole candidate lists for some rows (not yet stored)."""
 
-    ``crow`` are compact row ids (< ``nrows``) of items with distances ``d``;
-    row ``r``'s window starts at ``lo[r]`` with ``nbins`` bins of ``1/inv_w``.
-    Returns ``(surely_in, boundary, need, ok)``: items certainly among the k
-    smallest, items in the bin where the k-th falls, how many boundary items
-    each row still needs, and which rows' k-th fell inside the window.
-    """
-    width = nbins + 2
-    b = (d - lo.take(crow)) * np.float32(inv_w)
-    np.floor(b, out=b)
-    np.clip(b, -1, nbins, out=b)
-    bi = b.astype(np.int64)
-    bi += 1
-    key = crow * width
-    key += bi
-    cum = np.bincount(key, minlength=nrows * width).reshape(nrows, width)
-    np.cumsum(cum, axis=1, out=cum)
-    reach = cum >= k
-    bstar = reach.argmax(axis=1)
-    ok = reach[:, -1] & (bstar > 0) & (bstar <= nbins)
-    below = cum[np.arange(nrows), np.maximum(bstar - 1, 0)]
-    below[bstar == 0] = 0
-    item_b = bstar.take(crow)
-    item_ok = ok.take(crow)
-    surely = item_ok & (bi < item_b)
-    boundary = item_ok & (bi == item_b)
-    return surely, boundary, k - below, ok
+    rows: IntArray
+    ok: BoolArray  # the candidates proved X_t exactly
+    vent: NDArray[np.int32]  # (m, band + k) new band and core
+    vmask: BoolArray  # (m, band + k) visible
+    xmask: BoolArray  # (m, band) band entries in X
+    spare: NDArray[np.int32]  # (m, spare)
+    ncore: IntArray
+    cmax: F64Array  # farthest core distance at the anchor (-inf: no core)
+    dout: F64Array  # nearest spare or unlisted distance at the anchor (a bound)
+    dirty: BoolArray  # flagged entries overflowed the band: re-anchor next tick
+    qfar: F64Array
+    kth: F64Array
+    changed: tuple[IntArray, IntArray, BoolArray]  # (row, slot, now visible)
+    overflow: tuple[IntArray, IntArray, IntArray]  # (row, slot, flags) beyond the band
 
 
 class InterestManager:
@@ -199,12 +197,12 @@ class InterestManager:
     :class:`InterestDiff`. Call :meth:`grow` before passing larger arrays.
 
     Tuning (performance only; results are identical for any values):
-    ``rebuild_ticks`` (6) - a row's candidate list is rebuilt at least this
-    often; ``skin`` (1.0 m) - list slack, should exceed twice the distance an
-    avatar walks in ``rebuild_ticks`` ticks; ``slack`` (0.25 m) - extra list
-    radius for the k-th distance to grow between rebuilds; ``window`` (0.2 m) -
-    half-width of the band around last tick's k-th distance that is sorted;
-    ``chunk`` (65536) - list entries evaluated per vectorised pass.
+    ``band`` (32) - list ranks measured every tick around the k-th;
+    ``inner`` (16) - how many of them lie inside the k-th; ``spare`` (64) -
+    further list ranks kept for re-anchoring; ``skin`` (4.0 m) - how far beyond
+    the k-th distance a rebuilt list reaches; ``jump`` (0.25 m) - a step longer
+    than this makes an entity a jumper; ``grid_ticks`` (4) - ticks a query grid
+    is reused; ``cell`` (4.0 m) - grid cell size.
     """
 
     def __init__(
@@ -224,54 +222,71 @@ class InterestManager:
         if not margin >= 0.0:
             raise ValueError("margin must be >= 0")
         opts: dict[str, Any] = {
-            "rebuild_ticks": 6,
-            "skin": 1.0,
-            "slack": 0.25,
-            "window": 0.2,
-            "chunk": 65536,
+            "band": 32,
+            "inner": 16,
+            "spare": 64,
+            "skin": 4.0,
+            "jump": 0.25,
+            "grid_ticks": 4,
+            "cell": 4.0,
         }
         unknown = set(tuning) - set(opts)
         if unknown:
             raise TypeError(f"unknown tuning options: {sorted(unknown)}")
         opts.update(tuning)
-        if int(opts["rebuild_ticks"]) < 1 or not float(opts["skin"]) > 0.0:
-            raise ValueError("rebuild_ticks must be >= 1 and skin > 0")
-        if not float(opts["slack"]) >= 0.0 or not float(opts["window"]) >= 0.0:
-            raise ValueError("slack and window must be >= 0")
+        band, inner, spare = int(opts["band"]), int(opts["inner"]), int(opts["spare"])
+        if band < 1 or not 0 <= inner < band or spare < 0:
+            raise ValueError("need band >= 1, 0 <= inner < band and spare >= 0")
+        if not float(opts["skin"]) > 0.0 or not float(opts["jump"]) > 0.0:
+            raise ValueError("skin and jump must be positive")
+        if int(opts["grid_ticks"]) < 1 or not float(opts["cell"]) > 0.0:
+            raise ValueError("grid_ticks must be >= 1 and cell > 0")
         self._radius = np.float32(radius)
         self._outer = np.float32(radius + margin)
         self._k = int(k)
-        self._ticks = int(opts["rebuild_ticks"])
+        self._bw = band
+        self._inner = inner
+        self._nspare = spare
         self._skin = float(opts["skin"])
-        self._half = self._skin / 2.0
-        self._slack = float(opts["slack"])
-        self._window = float(opts["window"])
-        self._chunk = max(1, int(opts["chunk"]))
-        self._coarse_bins = 64
-        self._tick = 0
+        self._jump = float(opts["jump"])
+        self._grid_ticks = int(opts["grid_ticks"])
+        self._cell = float(opts["cell"])
         self._capacity = 0
-        # per slot
-        self._path = np.zeros(0, dtype=np.float64)  # walked path length (+ bumps)
-        self._path_hist = np.zeros((self._ticks, 0), dtype=np.float64)  # ring of _path
-        self._prev_pos = np.zeros((0, 2), dtype=np.float32)
-        self._prev_act = np.zeros(0, dtype=np.bool_)
-        self._has_row = np.zeros(0, dtype=np.bool_)
-        self._built = np.zeros(0, dtype=np.int64)
-        self._expire = np.zeros(0, dtype=np.int64)
-        self._q = np.zeros(0, dtype=np.float32)  # complete radius of the row's list
-        self._kth = np.zeros(0, dtype=np.float32)  # last k-th in-range distance (or R)
+        self._tick = 0
+        self._dsum = 0.0  # running sum of the largest non-jumper step per tick
+        # per slot (plus one sentinel at index capacity, always infinitely far)
+        self._px = np.full(1, np.inf, dtype=np.float32)
+        self._pz = np.full(1, np.inf, dtype=np.float32)
+        self._prev_x = self._px
+        self._prev_z = self._pz
+        self._act = np.zeros(0, dtype=np.bool_)
         self._row_of = np.zeros(0, dtype=np.int64)  # scratch: slot -> row, else -1
-        self._local = np.zeros(0, dtype=np.int64)  # scratch: slot -> rebuilt row, else -1
-        self._scratch = np.zeros(0, dtype=np.uint8)  # scratch: (row, entity) flag table
-        # candidate lists, one contiguous block per row
-        self._blk_slot = np.zeros(0, dtype=np.int32)
-        self._blk_len = np.zeros(0, dtype=np.int64)
-        self._ent = np.zeros(0, dtype=np.int32)
-        self._flag = np.zeros(0, dtype=np.uint8)
-        # flagged pairs that are not in their row's list
-        self._x_slot = np.zeros(0, dtype=np.int32)
-        self._x_ent = np.zeros(0, dtype=np.int32)
-        self._x_flag = np.zeros(0, dtype=np.uint8)
+        # per row, in the order of the last update's observers
+        w = band + self._k
+        self._obs = np.zeros(0, dtype=np.int32)
+        self._vent = np.zeros((0, w), dtype=np.int32)
+        self._vmask = np.zeros((0, w), dtype=np.bool_)
+        self._xmask = np.zeros((0, band), dtype=np.bool_)
+        self._spare = np.zeros((0, spare), dtype=np.int32)
+        self._ncore = np.zeros(0, dtype=np.int64)
+        self._anc_x = np.zeros(0, dtype=np.float32)
+        self._anc_z = np.zeros(0, dtype=np.float32)
+        self._anc_d = np.zeros(0, dtype=np.float64)
+        self._cmax = np.zeros(0, dtype=np.float64)
+        self._dout = np.zeros(0, dtype=np.float64)
+        self._dirty = np.zeros(0, dtype=np.bool_)
+        self._qfar = np.zeros(0, dtype=np.float64)
+        self._kth = np.zeros(0, dtype=np.float64)
+        self._fresh = np.zeros(0, dtype=np.bool_)
+        # flagged entries that did not fit a row's band (the row re-anchors next
+        # tick), keyed by observer slot so they survive re-ordered observers
+        self._ov_obs = np.zeros(0, dtype=np.int64)
+        self._ov_ent = np.zeros(0, dtype=np.int64)
+        self._ov_flag = np.zeros(0, dtype=np.int64)
+        # query grid (built lazily, reused while no jumper invalidates it)
+        self._grid: HashGrid | None = None
+        self._grid_d = 0.0
+        self._grid_tick = 0
         self.grow(capacity)
 
     # ------------------------------------------------------------------ public
@@ -299,28 +314,21 @@ class InterestManager:
         old = self._capacity
         if capacity < old:
             raise ValueError("capacity can only grow")
+        if capacity > _MAX_CAPACITY:
+            raise ValueError(f"capacity must be <= {_MAX_CAPACITY}")
         extra = int(capacity) - old
         if extra == 0:
             return
-
-        def ext(a: NDArray[Any], fill: Any) -> NDArray[Any]:
-            pad = np.full((extra, *a.shape[1:]), fill, dtype=a.dtype)
-            return np.concatenate((a, pad))
-
-        self._path = ext(self._path, 0.0)
-        hist = np.zeros((self._ticks, capacity), dtype=np.float64)
-        hist[:, :old] = self._path_hist
-        self._path_hist = hist
-        self._prev_pos = ext(self._prev_pos, 0.0)
-        self._prev_act = ext(self._prev_act, False)
-        self._has_row = ext(self._has_row, False)
-        self._built = ext(self._built, 0)
-        self._expire = ext(self._expire, 0)
-        self._q = ext(self._q, 0.0)
-        self._kth = ext(self._kth, self._radius)
-        self._row_of = ext(self._row_of, -1)
-        self._local = ext(self._local, -1)
+        inf = np.full(extra, np.inf, dtype=np.float32)
+        # the sentinel moves from index ``old`` to ``capacity``
+        self._px = np.concatenate((self._px[:old], inf, self._px[old:]))
+        self._pz = np.concatenate((self._pz[:old], inf, self._pz[old:]))
+        self._act = np.concatenate((self._act, np.zeros(extra, dtype=np.bool_)))
+        self._row_of = np.concatenate((self._row_of, np.full(extra, -1, dtype=np.int64)))
+        self._vent[self._vent == old] = capacity
+        self._spare[self._spare == old] = capacity
         self._capacity = int(capacity)
+        self._grid = None
 
     def update(
         self,
@@ -340,7 +348,7 @@ class InterestManager:
         with np.errstate(invalid="ignore", over="ignore"):
             return self._update(positions, active, observers)
 
-    # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ input
 
     def _check(
         self,
@@ -372,204 +380,7 @@ class InterestManager:
             raise ValueError("positions of active slots must be finite")
         return positions, active, observers
 
-    def _entry_slots(self) -> NDArray[np.int32]:
-        slots: NDArray[np.int32] = np.repeat(self._blk_slot, self._blk_len)
-        return slots
-
-    def _drop_blocks(self, drop_slot: BoolArray) -> None:
-        """Remove the list blocks (and extras) of slots where ``drop_slot`` is set."""
-        if self._blk_slot.size:
-            gone = drop_slot.take(self._blk_slot)
-            if gone.any():
-                keep_e = np.repeat(~gone, self._blk_len)
-                idx = np.flatnonzero(keep_e)
-                self._ent = self._ent.take(idx)
-                self._flag = self._flag.take(idx)
-                self._blk_slot = self._blk_slot[~gone]
-                self._blk_len = self._blk_len[~gone]
-        if self._x_slot.size:
-            keep = ~drop_slot.take(self._x_slot)
-            if not keep.all():
-                self._x_slot = self._x_slot[keep]
-                self._x_ent = self._x_ent[keep]
-                self._x_flag = self._x_flag[keep]
-
-    def _rebuild(
-        self,
-        slots: NDArray[np.int32],
-        guess: FloatArray,
-        positions: NDArray[np.float32],
-        grid: HashGrid,
-        tick: int,
-        fresh_expiry: BoolArray,
-    ) -> None:
-        """Rebuild the candidate lists of ``slots`` (current observers, active).
-
-        ``guess`` is each row's complete radius to try (<= R); rows where fewer
-        than k entities lie within ``guess - skin`` retry with R. Flags of the
-        rows' old pairs move to the new list, or to the extras when absent.
-        """
-        skin = np.float32(self._skin)
-        nr = slots.size
-        cap = self._capacity
-        g = np.minimum(guess, self._radius).astype(np.float32)
-        qi, ent, d = grid.pairs_within(positions.take(slots, axis=0), g + skin)
-        keep = np.flatnonzero(ent != slots.take(qi))
-        qi, ent, d = qi.take(keep), ent.take(keep), d.take(keep)
-        short = g < self._radius
-        if short.any():
-            inner = d <= (g - skin).take(qi)
-            cnt = np.bincount(qi[inner], minlength=nr)
-            retry = short & (cnt < self._k)
-            if retry.any():
-                g[retry] = self._radius
-                ridx = np.flatnonzero(retry)
-                rslots = slots.take(ridx)
-                qi2, ent2, _ = grid.pairs_within(
-                    positions.take(rslots, axis=0), self._radius + skin
-                )
-                keep2 = np.flatnonzero(ent2 != rslots.take(qi2))
-                stay = np.flatnonzero(~retry.take(qi))
-                qi = np.concatenate((qi.take(stay), ridx.take(qi2.take(keep2))))
-                ent = np.concatenate((ent.take(stay), ent2.take(keep2)))
-                # group by row again (the retried rows were appended)
-                order = np.argsort(qi, kind="stable")
-                qi, ent = qi.take(order), ent.take(order)
-        new_flag = np.zeros(ent.size, dtype=np.uint8)
-
-        # old flagged pairs of these rows: from their old list blocks and the extras
-        is_row = np.zeros(cap, dtype=np.bool_)
-        is_row[slots] = True
-        bsel = np.flatnonzero(is_row.take(self._blk_slot))
-        starts = np.cumsum(self._blk_len) - self._blk_len
-        run, eidx = expand_runs(starts.take(bsel), self._blk_len.take(bsel))
-        e_flag = self._flag.take(eidx)
-        flagged = np.flatnonzero(e_flag)
-        old_x = np.flatnonzero(is_row.take(self._x_slot))
-        o_slot = np.concatenate(
-            (self._blk_slot.take(bsel).take(run.take(flagged)), self._x_slot.take(old_x))
-        )
-        o_ent = np.concatenate((self._ent.take(eidx.take(flagged)), self._x_ent.take(old_x)))
-        o_flag = np.concatenate((e_flag.take(flagged), self._x_flag.take(old_x)))
-        self._drop_blocks(is_row)
-        if o_slot.size:
-            # carry flags over with a dense (row, entity) scratch table, in row chunks
-            local = self._local
-            local[slots] = np.arange(nr, dtype=np.int64)
-            o_lr = local.take(o_slot)
-            local[slots] = -1
-            per = max(1, _SCRATCH_BYTES // max(cap, 1))
-            if self._scratch.size < min(nr, per) * cap:
-                self._scratch = np.zeros(min(nr, per) * cap, dtype=np.uint8)
-            scratch = self._scratch
-            unmatched = np.zeros(o_slot.size, dtype=np.bool_)
-            for c0 in range(0, nr, per):  # one pass unless rows x capacity is huge
-                if nr <= per:
-                    osel = np.arange(o_slot.size)
-                    nlo, nhi = 0, qi.size
-                else:
-                    osel = np.flatnonzero((o_lr >= c0) & (o_lr < c0 + per))
-                    nlo, nhi = np.searchsorted(qi, [c0, c0 + per]).tolist()
-                okey = (o_lr.take(osel) - c0) * cap + o_ent.take(osel)
-                nkey = (qi[nlo:nhi] - c0) * cap + ent[nlo:nhi]
-                scratch[okey] = o_flag.take(osel)
-                new_flag[nlo:nhi] = scratch.take(nkey)
-                scratch[nkey] = 0
-                unmatched[osel] = scratch.take(okey) != 0
-                scratch[okey] = 0
-            rest = np.flatnonzero(unmatched)
-            if rest.size:
-                self._x_slot = np.concatenate((self._x_slot, o_slot.take(rest)))
-                self._x_ent = np.concatenate((self._x_ent, o_ent.take(rest)))
-                self._x_flag = np.concatenate((self._x_flag, o_flag.take(rest)))
-        # append the new blocks
-        if qi.size:
-            first = np.ones(qi.size, dtype=np.bool_)
-            np.not_equal(qi[1:], qi[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
-            lens = np.diff(np.append(starts, qi.size))
-            self._blk_slot = np.concatenate((self._blk_slot, slots.take(qi.take(starts))))
-            self._blk_len = np.concatenate((self._blk_len, lens))
-            self._ent = np.concatenate((self._ent, ent))
-            self._flag = np.concatenate((self._flag, new_flag))
-        self._q[slots] = g
-        self._built[slots] = tick
-        expiry = np.full(nr, tick + self._ticks, dtype=np.int64)
-        if fresh_expiry.any():
-            # spread first rebuilds over the period so later ones stay staggered
-            f = slots[fresh_expiry].astype(np.int64)
-            expiry[fresh_expiry] = tick + 1 + ((f * 2654435761) >> 8) % self._ticks
-        self._expire[slots] = expiry
-        self._has_row[slots] = True
-
-    def _grid(
-        self, positions: NDArray[np.float32], active: NDArray[np.bool_], cell: float
-    ) -> HashGrid:
-        act = np.flatnonzero(active).astype(np.int32)
-        return HashGrid(positions.take(act, axis=0), act, cell)
-
-    def _loose_pairs(
-        self,
-        positions: NDArray[np.float32],
-        active: NDArray[np.bool_],
-        kept: NDArray[np.int32],
-        tick: int,
-    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        """New (slot, entity) pairs within R for rows in ``kept`` whose lists may
-        miss an entity that walked more than skin/2 since the list was built.
-
-        Pairs already present in a row's list or extras are left out.
-        """
-        none = np.zeros(0, dtype=np.int32)
-        if kept.size == 0:
-            return none, none
-        h = self._ticks
-        oldest = self._path_hist[(tick + 1) % h]
-        cand = np.flatnonzero(active & (self._path - oldest > self._half))
-        if cand.size == 0:
-            return none, none
-        path_c = self._path.take(cand)
-        built = self._built.take(kept)
-        out_s: list[NDArray[np.int32]] = []
-        out_e: list[NDArray[np.int32]] = []
-        for b in np.unique(built).tolist():  # at most rebuild_ticks cohorts
-            loose = cand[path_c - self._path_hist[b % h].take(cand) > self._half]
-            if loose.size == 0:
-                continue
-            rows = kept[built == b]
-            grid = HashGrid(
-                positions.take(loose, axis=0), loose.astype(np.int32), float(self._radius)
-            )
-            qi, ent, _ = grid.pairs_within(positions.take(rows, axis=0), self._radius)
-            s = rows.take(qi)
-            keep = ent != s
-            out_s.append(s[keep])
-            out_e.append(ent[keep])
-        if not out_s:
-            return none, none
-        p_slot = np.concatenate(out_s)
-        p_ent = np.concatenate(out_e)
-        if p_slot.size == 0:
-            return none, none
-        # leave out pairs the row already holds (its list or its extras)
-        is_cand = np.zeros(self._capacity, dtype=np.bool_)
-        is_cand[cand] = True
-        hold_e = np.flatnonzero(is_cand.take(self._ent))
-        hold_x = np.flatnonzero(is_cand.take(self._x_ent))
-        e_slot = self._entry_slots()
-        held = np.concatenate(
-            (
-                (e_slot.take(hold_e).astype(np.int64) << 32) | self._ent.take(hold_e),
-                (self._x_slot.take(hold_x).astype(np.int64) << 32) | self._x_ent.take(hold_x),
-            )
-        )
-        if held.size:
-            held.sort()
-            p_key = (p_slot.astype(np.int64) << 32) | p_ent
-            at = np.minimum(np.searchsorted(held, p_key), held.size - 1)
-            fresh = held.take(at) != p_key
-            p_slot, p_ent = p_slot[fresh], p_ent[fresh]
-        return p_slot, p_ent
+    # ------------------------------------------------------------------ tick
 
     def _update(
         self,
@@ -577,415 +388,646 @@ class InterestManager:
         active: NDArray[np.bool_],
         observers: NDArray[np.int32],
     ) -> InterestDiff:
-        tick = self._tick + 1
-        self._tick = tick
-        h = self._ticks
-        radius = self._radius
-
-        # --- walked path per slot (joins count as a long walk)
-        both = active & self._prev_act
-        step = positions - self._prev_pos
-        step *= step
-        dist = np.sqrt(step[:, 0] + step[:, 1])
-        dist[~both] = 0.0
-        dist[active & ~self._prev_act] = _LOOSE_BUMP_FACTOR * self._half + 1.0
-        self._path += dist
-        self._path_hist[tick % h] = self._path
-        self._prev_pos[:] = positions
-        self._prev_act[:] = active
-
-        # --- rows: drop those of slots that stopped observing
+        self._tick += 1
+        jumpers_old, jumpers_new = self._move(positions, active)
+        self._map_rows(observers)
         n = observers.size
-        row_of = self._row_of
-        row_of[observers] = np.arange(n, dtype=np.int64)
-        not_observing = row_of < 0
-        self._has_row &= ~not_observing
-        self._drop_blocks(not_observing)
+        ox = self._px.take(observers)
+        oz = self._pz.take(observers)
+        oact = active.take(observers) if n else np.zeros(0, dtype=np.bool_)
+        events = _Events()
 
-        obs_act = active.take(observers)
-        has = self._has_row.take(observers)
-        built = self._built.take(observers)
-        walked = self._path.take(observers) - self._path_hist[built % h, observers]
-        rebuild = obs_act & (~has | (self._expire.take(observers) <= tick) | (walked > self._half))
-        grid: HashGrid | None = None
-        rb = np.flatnonzero(rebuild)
-        if rb.size:
-            rslots = observers.take(rb)
-            fresh = ~has.take(rb)
-            guess = self._kth.take(rslots) + np.float32(self._skin + self._slack)
-            grid = self._grid(positions, active, self._cell_for(guess))
-            if fresh.any():
-                # no k-th distance known yet: estimate it from the local density
-                # (a wrong guess only costs a retry at full radius)
-                fs = rslots[fresh]
-                rho = grid.density(positions.take(fs, axis=0), 2.0 * grid.cell)
-                est = np.sqrt(self._k / (np.pi * np.maximum(rho, 1e-9))) * 1.25
-                guess[fresh] = (est + self._skin + self._slack).astype(np.float32)
-            self._rebuild(rslots, guess, positions, grid, tick, fresh)
-        kept = observers[obs_act & ~rebuild]
-        p_slot, p_ent = self._loose_pairs(positions, active, kept, tick)
+        ov_row, ov_ent, ov_flag = self._overflow_rows()
+        # inactive observers: everything they saw leaves, and they start afresh
+        gone = np.flatnonzero(~oact & ~self._fresh)
+        if gone.size:
+            events.left(*self._visible_pairs(gone))
+            self._reset_rows(gone)
+        if ov_row.size:
+            off = ~oact.take(ov_row)
+            gvis = off & ((ov_flag & _VIS) > 0)
+            events.left(ov_row[gvis], ov_ent[gvis])
+            ov_row, ov_ent, ov_flag = ov_row[~off], ov_ent[~off], ov_flag[~off]
+        ov = (ov_row, ov_ent, ov_flag)
 
-        diff, failed = self._select(positions, active, observers, obs_act, p_slot, p_ent, n)
-        if failed.size:
-            # a row's k-th distance moved beyond its list's complete radius (e.g. after
-            # departures): rebuild those rows at full radius, which cannot fail again
-            fslots = observers.take(failed)
-            if grid is None:
-                grid = self._grid(positions, active, self._cell_for(np.array([radius])))
-            self._rebuild(
-                fslots,
-                np.full(fslots.size, radius, dtype=np.float32),
-                positions,
-                grid,
-                tick,
-                np.zeros(fslots.size, dtype=np.bool_),
-            )
-            is_f = np.zeros(self._capacity, dtype=np.bool_)
-            is_f[fslots] = True
-            keep_p = ~is_f.take(p_slot)
-            diff, failed = self._select(
-                positions, active, observers, obs_act, p_slot[keep_p], p_ent[keep_p], n
-            )
-            if failed.size:  # pragma: no cover - a full-radius list is always complete
-                raise RuntimeError("interest manager: list incomplete after a full rebuild")
+        delta = np.hypot(ox - self._anc_x, oz - self._anc_z).astype(np.float64)
+        delta += self._dsum
+        delta -= self._anc_d
+        due = oact & (self._fresh | self._dirty | ~np.isfinite(delta))
+        rebuild = due & self._fresh
+        affected = self._near_jumpers(jumpers_old, jumpers_new, ox, oz, oact, delta)
+        if affected is not None:
+            rebuild |= affected & oact
+            due |= affected & oact
 
-        # rows of inactive observers are closed (their sets were reported as left)
-        closed = observers[~obs_act]
-        if closed.size:
-            is_c = np.zeros(self._capacity, dtype=np.bool_)
-            is_c[closed] = True
-            self._drop_blocks(is_c)
-            self._has_row[closed] = False
-        row_of[observers] = -1
-        return diff
+        # the other rows measure their band only, unless the band proves too narrow
+        steady = np.flatnonzero(oact & ~due)
+        if steady.size:
+            failed = self._band_tick(steady, ox, oz, delta, events)
+            due[failed] = True
+        # lists whose bound on unlisted entities no longer clears the k-th: rebuild
+        stale = (self._qfar - self._kth - 2.0 * delta) < _STALE
+        rebuild |= due & stale
+        reanchor = np.flatnonzero(due & ~rebuild)
 
-    def _cell_for(self, radii: FloatArray) -> float:
-        r = float(np.median(radii)) + self._skin
-        return max(0.5, min(r, float(self._outer) + self._skin) / 2.0)
+        results: list[_Eval] = []
+        retry = np.flatnonzero(rebuild)
+        if reanchor.size:
+            qf = self._qfar.take(reanchor) - delta.take(reanchor)
+            res = self._evaluate(reanchor, ox, oz, qf, ov)
+            results.append(res)
+            if not res.ok.all():
+                retry = np.sort(np.concatenate((retry, res.rows[~res.ok])))
+        for wide in (False, True):
+            if not retry.size:
+                break
+            cand, qq = self._query(retry, ox, oz, delta, wide)
+            res = self._evaluate(retry, ox, oz, qq, ov, cand)
+            results.append(res)
+            retry = res.rows[~res.ok]
+        if retry.size:  # pragma: no cover - a wide query covers radius + margin + skin
+            raise AssertionError("interest rebuild could not prove the k nearest")
+        self._store(results, ox, oz, events)
 
-    def _select(
-        self,
-        positions: NDArray[np.float32],
-        active: NDArray[np.bool_],
-        observers: NDArray[np.int32],
-        obs_act: BoolArray,
-        p_slot: NDArray[np.int32],
-        p_ent: NDArray[np.int32],
-        n: int,
-    ) -> tuple[InterestDiff, IntArray]:
-        """Evaluate every candidate pair, pick the visible sets and build the diff.
+        vptr, visible = self._visible_csr()
+        eptr, entered, lptr, left = events.csr(n)
+        return InterestDiff(observers.copy(), vptr, visible, eptr, entered, lptr, left)
 
-        List blocks are processed in chunks of about ``chunk`` entries so every
-        temporary stays in cache (one pass over a million-entry array costs
-        several times more than the same pass over 30k-entry pieces). Rows that
-        also have extras or new loose pairs are evaluated together in one more
-        chunk. Returns the diff and the rows (positions) whose list was found
-        incomplete; state is written back only when there are none.
+    def _store(self, results: list[_Eval], ox: FloatArray, oz: FloatArray, events: _Events) -> None:
+        """Keep the proven rows of each evaluation, their events and overflow."""
+        new_ov: list[tuple[IntArray, IntArray, IntArray]] = []
+        for res in results:
+            keep = res.ok
+            allok = bool(keep.all())
+            rows = res.rows if allok else res.rows[keep]
+
+            def sel(a: NDArray[Any], allok: bool = allok, keep: BoolArray = keep) -> NDArray[Any]:
+                return a if allok else a[keep]
+
+            self._vent[rows] = sel(res.vent)
+            self._vmask[rows] = sel(res.vmask)
+            self._xmask[rows] = sel(res.xmask)
+            self._spare[rows] = sel(res.spare)
+            self._ncore[rows] = sel(res.ncore)
+            self._cmax[rows] = sel(res.cmax)
+            self._dout[rows] = sel(res.dout)
+            self._dirty[rows] = sel(res.dirty)
+            self._qfar[rows] = sel(res.qfar)
+            self._kth[rows] = sel(res.kth)
+            self._anc_x[rows] = ox.take(rows)
+            self._anc_z[rows] = oz.take(rows)
+            self._anc_d[rows] = self._dsum
+            self._fresh[rows] = False
+            okrow = np.zeros(res.rows.size + 1, dtype=np.bool_)
+            okrow[:-1] = keep
+            r, e, now = res.changed
+            if r.size:
+                if not allok:
+                    pick = okrow.take(np.searchsorted(res.rows, r))
+                    r, e, now = r[pick], e[pick], now[pick]
+                events.entered(r[now], e[now])
+                events.left(r[~now], e[~now])
+            r, e, f = res.overflow
+            if r.size:
+                pick = okrow.take(np.searchsorted(res.rows, r))
+                new_ov.append((r[pick], e[pick], f[pick]))
+        obs = self._obs
+        self._ov_obs = _cat([obs.take(r).astype(np.int64) for r, _, _ in new_ov])
+        self._ov_ent = _cat([e for _, e, _ in new_ov])
+        self._ov_flag = _cat([f for _, _, f in new_ov])
+
+    # ------------------------------------------------------------------ motion
+
+    def _move(
+        self, positions: NDArray[np.float32], active: NDArray[np.bool_]
+    ) -> tuple[IntArray, IntArray]:
+        """Take this tick's positions; return the jumpers' slots.
+
+        Returns ``(old, new)``: slots whose previous position (``old``, kept in
+        ``_prev_x/_prev_z``) or current position (``new``) is a jump's end.
         """
-        cpos = positions.view(np.complex64).reshape(-1)
+        cap = self._capacity
+        prev_x = self._px
+        prev_z = self._pz
+        px = np.full(cap + 1, np.inf, dtype=np.float32)
+        pz = np.full(cap + 1, np.inf, dtype=np.float32)
+        np.copyto(px[:cap], positions[:, 0], where=active)
+        np.copyto(pz[:cap], positions[:, 1], where=active)
+        dx = px[:cap] - prev_x[:cap]
+        dz = pz[:cap] - prev_z[:cap]
+        dx *= dx
+        dz *= dz
+        dx += dz  # squared step (nan where not active on both ticks)
+        jump2 = np.float32(self._jump * self._jump)
+        walked = dx <= jump2  # false for nan
+        step2 = float(np.max(dx, where=walked, initial=0.0))
+        self._dsum += step2**0.5
+        was = self._act
+        moved = ~walked
+        old = np.flatnonzero(moved & was)
+        new = np.flatnonzero(moved & active)
+        self._prev_x, self._prev_z = prev_x, prev_z
+        self._px, self._pz = px, pz
+        self._act = active.copy()
+        if old.size or new.size:
+            self._grid = None
+        return old, new
+
+    def _near_jumpers(
+        self,
+        old: IntArray,
+        new: IntArray,
+        ox: FloatArray,
+        oz: FloatArray,
+        oact: BoolArray,
+        delta: F64Array,
+    ) -> BoolArray | None:
+        """Rows a jumper may concern (its old or new position is within reach)."""
+        n = ox.size
+        npts = old.size + new.size
+        if not npts or not n:
+            return None
+        if npts > max(64.0, _FULL_REBUILD_SHARE * n):
+            return np.ones(n, dtype=np.bool_)
+        xs = np.concatenate((self._prev_x.take(old), self._px.take(new)))
+        zs = np.concatenate((self._prev_z.take(old), self._pz.take(new)))
+        # a listed entity is within max(outer, qfar) + its last step + delta of
+        # the observer; an unlisted one must stay beyond qfar - delta
+        reach = np.maximum(self._qfar, float(self._outer)) + np.maximum(delta, 0.0)
+        reach += self._jump + 0.01
+        reach = np.where(oact & np.isfinite(reach), reach, 0.0)
+        pts = np.column_stack((xs, zs))
+        grid = HashGrid(pts, np.arange(pts.shape[0], dtype=np.int32), float(self._outer) + 1.0)
+        qi, _, _ = grid.pairs_within(np.column_stack((ox, oz)), reach.astype(np.float32))
+        near: BoolArray = np.bincount(qi, minlength=n) > 0
+        return near
+
+    # ------------------------------------------------------------------ rows
+
+    def _map_rows(self, observers: NDArray[np.int32]) -> None:
+        """Re-order row state to ``observers``; new observers get fresh rows."""
+        if np.array_equal(observers, self._obs):
+            return
+        src = self._row_of_slots(observers.astype(np.int64))
+        old = src >= 0
+        take = np.where(old, src, 0)
+        n = observers.size
+
+        def pick(a: NDArray[Any], fill: Any) -> NDArray[Any]:
+            if a.shape[0] == 0:
+                return np.full((n, *a.shape[1:]), fill, dtype=a.dtype)
+            out = a.take(take, axis=0)
+            out[~old] = fill
+            return out
+
+        cap = self._capacity
+        self._vent = pick(self._vent, cap)
+        self._vmask = pick(self._vmask, False)
+        self._xmask = pick(self._xmask, False)
+        self._spare = pick(self._spare, cap)
+        self._ncore = pick(self._ncore, 0)
+        self._anc_x = pick(self._anc_x, 0.0)
+        self._anc_z = pick(self._anc_z, 0.0)
+        self._anc_d = pick(self._anc_d, 0.0)
+        self._cmax = pick(self._cmax, 0.0)
+        self._dout = pick(self._dout, 0.0)
+        self._dirty = pick(self._dirty, True)
+        self._qfar = pick(self._qfar, 0.0)
+        self._kth = pick(self._kth, -1.0)
+        self._fresh = pick(self._fresh, True)
+        self._obs = observers.copy()
+
+    def _row_of_slots(self, slots: IntArray) -> IntArray:
+        """Rows of observer slots under the current ordering (-1 when absent)."""
         row_of = self._row_of
-        blk_slot, blk_len = self._blk_slot, self._blk_len
-        nblk = blk_slot.size
-        ends = np.cumsum(blk_len)
-        starts = ends - blk_len
-        total = int(ends[-1]) if nblk else 0
-        s_slot = np.concatenate((self._x_slot, p_slot))
-        s_ent = np.concatenate((self._x_ent, p_ent))
-        s_flag = np.concatenate((self._x_flag, np.zeros(p_ent.size, dtype=np.uint8)))
-        special = np.zeros(nblk, dtype=np.bool_)
-        if s_slot.size:
-            is_s = np.zeros(self._capacity, dtype=np.bool_)
-            is_s[s_slot] = True
-            special = is_s.take(blk_slot)
+        row_of[self._obs] = np.arange(self._obs.size, dtype=np.int64)
+        out: IntArray = row_of.take(slots)
+        row_of[self._obs] = -1
+        return out
 
-        flag_parts: list[NDArray[np.uint8]] = []
-        vis_rows: list[IntArray] = []
-        vis_counts: list[IntArray] = []
-        vis_ents: list[NDArray[np.int32]] = []
-        ev_rows: list[IntArray] = []
-        ev_ents: list[NDArray[np.int32]] = []
-        lv_rows: list[IntArray] = []
-        lv_ents: list[NDArray[np.int32]] = []
-        kth_slots: list[NDArray[np.int32]] = []
-        kth_vals: list[FloatArray] = []
-        failed: list[IntArray] = []
+    def _overflow_rows(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Last tick's overflow entries as (row, slot, flags); absent observers dropped."""
+        if not self._ov_obs.size:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e
+        r = self._row_of_slots(self._ov_obs)
+        keep = r >= 0
+        return r[keep], self._ov_ent[keep], self._ov_flag[keep]
 
-        cuts = np.searchsorted(ends, np.arange(self._chunk, total, self._chunk), side="left")
-        bounds = np.unique(np.concatenate(([0], cuts + 1, [nblk])))
-        bounds = bounds[bounds <= nblk]
-        for b0, b1 in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            e0, e1 = int(starts[b0]), int(ends[b1 - 1])
-            lens = blk_len[b0:b1]
-            rslots = blk_slot[b0:b1]
-            skip = special[b0:b1]
-            rows = row_of.take(rslots)
-            ent = self._ent[e0:e1]
-            lrow4 = np.repeat(np.arange(0, 4 * (b1 - b0), 4, dtype=np.int64), lens)
+    def _reset_rows(self, rows: IntArray) -> None:
+        self._vent[rows] = self._capacity
+        self._vmask[rows] = False
+        self._xmask[rows] = False
+        self._spare[rows] = self._capacity
+        self._ncore[rows] = 0
+        self._dirty[rows] = True
+        self._qfar[rows] = 0.0
+        self._kth[rows] = -1.0
+        self._fresh[rows] = True
 
-            def rep(per_row: NDArray[Any], lens: IntArray = lens) -> NDArray[Any]:
-                return np.repeat(per_row, lens)
+    def _visible_pairs(self, rows: IntArray) -> tuple[IntArray, IntArray]:
+        mask = self._vmask.take(rows, axis=0)
+        w = mask.shape[1]
+        flat = np.flatnonzero(mask)
+        ent = self._vent.take(rows, axis=0).reshape(-1).take(flat).astype(np.int64)
+        return rows.take(flat // w), ent
 
-            ok_rows = active.take(rslots) & ~skip
-            out = self._kernel(
-                cpos,
-                active,
-                ent,
-                self._flag[e0:e1],
-                lrow4,
-                np.repeat(cpos.take(rslots), lens),
-                ok_rows,
-                rslots,
-                rep,
-            )
-            vis, new_flag, kth, bad, e_idx, l_idx = out
-            flag_parts.append(new_flag)
-            keep = ~skip
-            if bad.any():
-                failed.append(rows[bad & keep])
-            kth_slots.append(rslots[ok_rows])
-            kth_vals.append(kth[ok_rows])
-            cpad = np.zeros(e1 - e0 + 1, dtype=np.int64)
-            np.cumsum(vis, out=cpad[1:])
-            per_row = cpad[lens.cumsum()] - cpad[lens.cumsum() - lens]
-            vis_rows.append(rows[keep])
-            vis_counts.append(per_row[keep])
-            vis_ents.append(ent.take(np.flatnonzero(vis)))
-            ev_rows.append(rows.take(lrow4.take(e_idx) >> 2))
-            ev_ents.append(ent.take(e_idx))
-            l_row = lrow4.take(l_idx) >> 2
-            lk = keep.take(l_row)
-            lv_rows.append(rows.take(l_row[lk]))
-            lv_ents.append(ent.take(l_idx[lk]))
-
-        sp_eidx = np.zeros(0, dtype=np.int64)
-        sp_flag = np.zeros(0, dtype=np.uint8)
-        new_x = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.uint8))
-        if s_slot.size:
-            sp = np.flatnonzero(special)
-            run, sp_eidx = expand_runs(starts.take(sp), blk_len.take(sp))
-            rslots = np.unique(s_slot)
-            item_slot = np.concatenate((blk_slot.take(sp).take(run), s_slot))
-            lrow = np.searchsorted(rslots, item_slot)
-            ent = np.concatenate((self._ent.take(sp_eidx), s_ent))
-            flag = np.concatenate((self._flag.take(sp_eidx), s_flag))
-            rows = row_of.take(rslots)
-
-            def rep_s(per_row: NDArray[Any]) -> NDArray[Any]:
-                return per_row.take(lrow)
-
-            ok_rows = active.take(rslots)
-            out = self._kernel(
-                cpos, active, ent, flag, lrow * 4, cpos.take(item_slot), ok_rows, rslots, rep_s
-            )
-            vis, new_flag, kth, bad, e_idx, l_idx = out
-            if bad.any():
-                failed.append(rows[bad])
-            kth_slots.append(rslots[ok_rows])
-            kth_vals.append(kth[ok_rows])
-            vidx = np.flatnonzero(vis)
-            vrow = lrow.take(vidx)
-            order = np.argsort(vrow, kind="stable")
-            vis_rows.append(rows)
-            vis_counts.append(np.bincount(vrow, minlength=rslots.size))
-            vis_ents.append(ent.take(vidx.take(order)))
-            ev_rows.append(rows.take(lrow.take(e_idx)))
-            ev_ents.append(ent.take(e_idx))
-            lv_rows.append(rows.take(lrow.take(l_idx)))
-            lv_ents.append(ent.take(l_idx))
-            nb_items = sp_eidx.size
-            sp_flag = new_flag[:nb_items]
-            xs = np.flatnonzero(new_flag[nb_items:])
-            new_x = (s_slot.take(xs), s_ent.take(xs), new_flag[nb_items:].take(xs))
-
-        if failed:
-            bad_rows = np.concatenate(failed)
-            if bad_rows.size:
-                return self._empty_diff(observers), bad_rows
-
-        # write back: flags, extras, k-th distances
-        new_flags = np.concatenate(flag_parts) if flag_parts else np.zeros(0, np.uint8)
-        if sp_eidx.size:
-            new_flags[sp_eidx] = sp_flag
-        self._flag = new_flags
-        self._x_slot, self._x_ent, self._x_flag = new_x
-        if kth_slots:
-            self._kth[np.concatenate(kth_slots)] = np.concatenate(kth_vals)
-
-        # visible CSR: every row's entities come from exactly one chunk, in row order
-        counts = np.zeros(n, dtype=np.int64)
-        for r, c in zip(vis_rows, vis_counts, strict=True):
-            counts[r] = c
+    def _visible_csr(self) -> tuple[IntArray, NDArray[np.int32]]:
+        n = self._obs.size
         ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(counts, out=ptr[1:])
-        visible = np.empty(int(ptr[-1]), dtype=np.int32)
-        for r, c, e in zip(vis_rows, vis_counts, vis_ents, strict=True):
-            if e.size:
-                dest = np.repeat(ptr.take(r) - (np.cumsum(c) - c), c)
-                dest += np.arange(e.size, dtype=np.int64)
-                visible[dest] = e
-        eptr, entered = _sparse_csr(_cat_i64(ev_rows), _cat_i32(ev_ents), n)
-        lptr, left = _sparse_csr(_cat_i64(lv_rows), _cat_i32(lv_ents), n)
-        diff = InterestDiff(observers.copy(), ptr, visible, eptr, entered, lptr, left)
-        return diff, np.zeros(0, dtype=np.int64)
+        if n == 0:
+            return ptr, np.zeros(0, dtype=np.int32)
+        mask = self._vmask
+        np.cumsum(_row_count(mask), out=ptr[1:])
+        vis: NDArray[np.int32] = self._vent.reshape(-1).take(np.flatnonzero(mask))
+        if self._ov_obs.size:
+            ovr = self._row_of_slots(self._ov_obs)
+            ov_vis = (self._ov_flag & _VIS) > 0
+            per = np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
+            ptr, vis = _csr(
+                np.concatenate((per, ovr[ov_vis])),
+                np.concatenate((vis.astype(np.int64), self._ov_ent[ov_vis])),
+                n,
+            )
+        return ptr, vis
 
-    def _kernel(
-        self,
-        cpos: NDArray[np.complex64],
-        active: BoolArray,
-        ent: NDArray[np.int32],
-        flag: NDArray[np.uint8],
-        lrow4: IntArray,
-        opos: NDArray[np.complex64],
-        ok_rows: BoolArray,
-        rslots: NDArray[np.int32],
-        rep: Any,
-    ) -> tuple[BoolArray, NDArray[np.uint8], FloatArray, BoolArray, IntArray, IntArray]:
-        """Selection for one chunk of candidate items over local rows.
+    # ------------------------------------------------------------------ band
 
-        ``lrow4`` is 4 x the local row of each item, ``rep`` broadcasts a per-row
-        array to the items, ``rslots`` are the rows' observer slots and
-        ``ok_rows`` which rows take part (others see nothing). Returns
-        ``(visible, new_flags, kth, incomplete_rows, entered_items, left_items)``.
+    def _band_tick(
+        self, rows: IntArray, ox: FloatArray, oz: FloatArray, delta: F64Array, events: _Events
+    ) -> IntArray:
+        """Measure the band of ``rows``; return the rows that need a re-anchor.
+
+        While the band still separates core from spare (checked with this
+        tick's exact band distances), X is the core plus the nearest band
+        entries, and hysteresis runs on the band alone, in the rows where X
+        changed or a held incumbent or waiting newcomer is pending.
         """
-        k = self._k
-        radius = self._radius
-        nr = rslots.size
-        z = cpos.take(ent)
-        z -= opos
-        re = z.real
-        im = z.imag
-        d = re * re
-        d += im * im
-        np.sqrt(d, out=d)
-        valid = active.take(ent)
-        if not ok_rows.all():
-            valid &= rep(ok_rows)
+        bw, k = self._bw, self._k
+        m = rows.size
+        every = m == self._obs.size
+        if every:
+            ent = self._vent[:, :bw]
+            ncore = self._ncore
+            cmax, dout = self._cmax, self._dout
+            ovis = self._vmask[:, :bw]
+            oinx = self._xmask
+            qx, qz = ox[:, None], oz[:, None]
+        else:
+            ent = self._vent[rows, :bw]
+            ncore = self._ncore.take(rows)
+            cmax, dout = self._cmax.take(rows), self._dout.take(rows)
+            delta = delta.take(rows)
+            ovis = self._vmask[rows, :bw]
+            oinx = self._xmask.take(rows, axis=0)
+            qx, qz = ox.take(rows)[:, None], oz.take(rows)[:, None]
+        d = _dist(self._px, self._pz, ent, qx, qz)
+        key = d.view(np.uint32).astype(np.int64)
+        key <<= 32
+        key |= ent
+        skey = np.sort(key, axis=1)
+        flat = skey.reshape(-1)
+        base = np.arange(0, m * bw, bw, dtype=np.int64)
+        room = k - ncore  # X ranks left for the band
+        th = flat.take(base + np.clip(room - 1, 0, bw - 1))
+        th[room <= 0] = -1
+        inx = key <= th[:, None]
+        inx &= d <= self._radius
 
-        # X, the k nearest within R: count items below / inside / above a narrow
-        # window around each row's previous k-th distance; only rows whose k-th
-        # now falls inside the window need a (small) sort of the window items
-        prev = self._kth.take(rslots)
-        half_w = np.float32(self._window)
-        inr = valid & (d <= radius)
-        code = inr.view(np.uint8).copy()
-        code += d > rep(prev - half_w)
-        code += d > rep(prev + half_w)
-        code *= inr.view(np.uint8)
-        cnt = np.bincount(lrow4 + code, minlength=4 * nr).reshape(nr, 4)
-        below, inwin = cnt[:, 1], cnt[:, 2]
-        n_in = below + inwin + cnt[:, 3]
-        small = n_in <= k
-        hit = ~small & (below < k) & (below + inwin >= k)
-        miss = ~small & ~hit
-        # code <= thr selects everything in range (small rows) or the sure part (hit rows)
-        thr = np.where(small, 3, np.where(hit, 1, 0)).astype(np.uint8)
-        inx = code <= rep(thr)
-        inx &= inr
-        kth = np.full(nr, radius, dtype=np.float32)
-        if hit.any():
-            w_idx = np.flatnonzero((code == 2) & rep(hit))
-            self._take_nearest(inx, kth, w_idx, lrow4, d, ent, k - below)
-        if miss.any():
-            m_idx = np.flatnonzero(inr & rep(miss))
-            self._coarse_select(inx, kth, m_idx, lrow4, d, ent, miss)
+        # does the band still separate core from spare? (see _Eval.cmax/dout)
+        radius = float(self._radius)
+        eps = _EPS + 1e-6 * radius
+        reach = cmax + delta
+        reach += eps  # farthest a core entry can be now
+        low = dout - delta
+        low -= eps  # nearest a spare/unlisted entity can be now
+        sd = (flat >> 32).astype(np.uint32).view(np.float32)
+        after = sd.take(base + np.clip(room, 0, bw - 1)).astype(np.float64)
+        after[room >= bw] = np.inf
+        upto = sd.take(base + np.clip(room - 1, 0, bw - 1)).astype(np.float64)
+        upto[room <= 0] = -np.inf
+        upto[room > bw] = np.inf
+        holds = (reach <= radius) & (after >= reach) & (low > reach)
+        holds |= cmax == -np.inf
+        holds &= (low > radius) | ((upto < low) & (reach < low))
 
-        # completeness: the k-th must lie within the list's complete radius
-        q = self._q.take(rslots)
-        bad = ~(np.where(small, q >= radius, kth <= q) | ~ok_rows)
+        # rows with nothing pending keep their flags: X unchanged, all of it shown
+        pend = (inx != oinx) | (ovis != oinx)
+        busy = np.flatnonzero(_row_count(pend) > 0)
+        busy = busy[holds.take(busy)]
+        if busy.size:
+            self._band_hysteresis(rows, busy, ent, d, key, inx, ovis, oinx, room, events)
+        failed: IntArray = rows[~holds]
+        return failed
 
-        # V: settled (A = in X and seen before), held incumbents (B), newcomers (C)
-        was = flag != 0
-        was_vis = (flag & _FLAG_VIS).view(np.bool_)
-        c_idx = np.flatnonzero(inx & ~was)
-        b_mask = was_vis & ~inx
-        b_mask &= valid
-        b_mask &= d <= self._outer
-        b_idx = np.flatnonzero(b_mask)
-        vis = inx | b_mask
-        c_row = lrow4.take(c_idx) >> 2
-        b_row = lrow4.take(b_idx) >> 2
-        n_c = np.bincount(c_row, minlength=nr)
-        n_b = np.bincount(b_row, minlength=nr)
-        slots = k - (np.minimum(n_in, k) - n_c)
-        if (n_b > slots).any():
-            self._trim(vis, b_idx, b_row, d, ent, slots)
-        slots2 = slots - np.minimum(n_b, slots)
-        if (n_c > slots2).any():
-            self._trim(vis, c_idx, c_row, d, ent, slots2)
-        new_flag: NDArray[np.uint8] = inx.view(np.uint8) * np.uint8(2)
-        new_flag |= vis.view(np.uint8)
-        e_idx = np.flatnonzero(vis & ~was_vis)
-        l_idx = np.flatnonzero(was_vis & ~vis)
-        return vis, new_flag, kth, bad, e_idx, l_idx
-
-    @staticmethod
-    def _empty_diff(observers: NDArray[np.int32]) -> InterestDiff:
-        n = observers.size
-        z = np.zeros(n + 1, np.int64)
-        e = np.zeros(0, np.int32)
-        return InterestDiff(observers.copy(), z, e, z.copy(), e.copy(), z.copy(), e.copy())
-
-    @staticmethod
-    def _trim(
-        vis: BoolArray,
-        idx: IntArray,
-        rows: IntArray,
-        d: FloatArray,
-        ent: NDArray[np.int32],
-        allowed: IntArray,
-    ) -> None:
-        """Among items ``idx`` (rows ``rows``), keep only the ``allowed[row]`` nearest."""
-        order, rank = _rank_in_row(rows, d.take(idx), ent.take(idx))
-        drop = rank >= allowed.take(rows.take(order))
-        vis[idx.take(order[drop])] = False
-
-    @staticmethod
-    def _take_nearest(
-        inx: BoolArray,
-        kth: FloatArray,
-        idx: IntArray,
-        row4: IntArray,
-        d: FloatArray,
-        ent: NDArray[np.int32],
-        need: IntArray,
-    ) -> None:
-        """Select the ``need[row]`` nearest of items ``idx``; record each row's last one."""
-        rows = row4.take(idx) >> 2
-        order, rank = _rank_in_row(rows, d.take(idx), ent.take(idx))
-        srow = rows.take(order)
-        nd = need.take(srow)
-        inx[idx.take(order[rank < nd])] = True
-        last = rank == nd - 1
-        kth[srow[last]] = d.take(idx.take(order[last]))
-
-    def _coarse_select(
+    def _band_hysteresis(
         self,
-        inx: BoolArray,
-        kth: FloatArray,
-        idx: IntArray,
-        row4: IntArray,
-        d: FloatArray,
+        rows: IntArray,
+        busy: IntArray,
         ent: NDArray[np.int32],
-        rows_mask: BoolArray,
+        d: FloatArray,
+        key: IntArray,
+        inx: BoolArray,
+        ovis: BoolArray,
+        oinx: BoolArray,
+        room: IntArray,
+        events: _Events,
     ) -> None:
-        """k nearest for rows whose k-th left the narrow window (joins, teleports,
-        first ticks): a histogram over [0, R], then a sort of the crossing bin."""
-        k = self._k
-        big_rows = np.flatnonzero(rows_mask)
-        nb = big_rows.size
-        compact = np.full(rows_mask.size, -1, dtype=np.int64)
-        compact[big_rows] = np.arange(nb, dtype=np.int64)
-        crow = compact.take(row4.take(idx) >> 2)
-        cb = self._coarse_bins
-        inv = cb / (float(self._radius) * (1.0 + 1e-6))
-        dd = d.take(idx)
-        sure, boundary, need, ok = _hist_pass(crow, dd, np.zeros(nb, np.float32), inv, cb, k, nb)
-        lost = ~ok  # cannot happen for d in [0, R]; sort such rows in full
-        if lost.any():
-            boundary |= lost.take(crow)
-            need[lost] = k
-        inx[idx[sure]] = True
-        bi = np.flatnonzero(boundary)
-        need_rows = np.zeros(rows_mask.size, dtype=np.int64)
-        need_rows[big_rows] = need
-        self._take_nearest(inx, kth, idx.take(bi), row4, d, ent, need_rows)
+        """Apply A/B/C to the band of rows ``rows[busy]`` and store the flags."""
+        bw = self._bw
+        inx = inx.take(busy, axis=0)
+        ovis = ovis.take(busy, axis=0)
+        oinx = oinx.take(busy, axis=0)
+        key = key.take(busy, axis=0)
+        a = inx & (ovis | oinx)
+        b = ovis & ~inx
+        b &= d.take(busy, axis=0) <= self._outer
+        c = inx & ~a
+        free = room.take(busy) - _row_count(a)
+        b = _nearest(b, key, free)
+        free -= _row_count(b)
+        c = _nearest(c, key, free)
+        vis = a | b
+        vis |= c
+        r = rows.take(busy)
+        self._vmask[r, :bw] = vis
+        self._xmask[r] = inx
+        flip = np.flatnonzero(vis != ovis)
+        if flip.size:
+            e = ent.take(busy, axis=0).reshape(-1).take(flip).astype(np.int64)
+            who = r.take(flip // bw)
+            now = vis.reshape(-1).take(flip)
+            events.entered(who[now], e[now])
+            events.left(who[~now], e[~now])
+
+    # ------------------------------------------------------------------ lists
+
+    def _query(
+        self, rows: IntArray, ox: FloatArray, oz: FloatArray, delta: F64Array, wide: bool
+    ) -> tuple[NDArray[np.int32], F64Array]:
+        """Fresh candidates for ``rows``: ``(cand (m, w) padded, complete radius)``.
+
+        Every active entity within the returned radius of the observer is in
+        its row of ``cand`` (the observer itself is not).
+        """
+        cap = self._capacity
+        m = rows.size
+        grid = self._grid_now()
+        qx = ox.take(rows)
+        qz = oz.take(rows)
+        outer_all = float(self._outer) + self._skin
+        if wide:
+            qq = np.full(m, outer_all, dtype=np.float64)
+        else:
+            kth = self._kth.take(rows)
+            unknown = kth < 0.0
+            if unknown.any():
+                # no k-th distance yet: guess one from the local density
+                rho = grid.density(np.column_stack((qx[unknown], qz[unknown])), 8.0)
+                need = self._k + self._bw - self._inner
+                guess = np.sqrt(need / (np.pi * np.maximum(rho, 1e-9)))
+                kth = kth.copy()
+                kth[unknown] = guess
+            qq = np.minimum(kth + 2.0 * delta.take(rows) + self._skin, outer_all)
+        slack = self._dsum - self._grid_d
+        qi, point = grid.candidates(np.column_stack((qx, qz)), qq + slack + 0.01)
+        ids = grid.ids_of(point).astype(np.int64)
+        d = _dist(self._px, self._pz, ids, qx.take(qi), qz.take(qi))
+        keep = np.flatnonzero((d <= qq.take(qi)) & (ids != self._obs.take(rows).take(qi)))
+        (cand,) = _pad(qi.take(keep), (ids.take(keep),), m, (cap,))
+        return cand.astype(np.int32), qq
+
+    def _grid_now(self) -> HashGrid:
+        """The query grid, rebuilt when stale (positions at build are widened by D)."""
+        if self._grid is None or self._tick - self._grid_tick >= self._grid_ticks:
+            act = np.flatnonzero(self._act).astype(np.int32)
+            xz = np.column_stack((self._px.take(act), self._pz.take(act)))
+            self._grid = HashGrid(xz, act, self._cell)
+            self._grid_d = self._dsum
+            self._grid_tick = self._tick
+        return self._grid
+
+    def _evaluate(
+        self,
+        rows: IntArray,
+        ox: FloatArray,
+        oz: FloatArray,
+        qfar: F64Array,
+        ov: tuple[IntArray, IntArray, IntArray],
+        fresh: NDArray[np.int32] | None = None,
+    ) -> _Eval:
+        """Rank whole lists (plus ``fresh`` candidates) and derive new row state.
+
+        ``qfar``: every active entity not among the candidates is at least this
+        far. Pure: nothing is stored; ``ok`` says which rows were proven exact.
+        """
+        cap = self._capacity
+        k, bw, ns = self._k, self._bw, self._nspare
+        m = rows.size
+        # candidates with their flags: band+core (visible, in X), spare, extras
+        vmask = self._vmask.take(rows, axis=0)
+        inx_old = np.concatenate((self._xmask.take(rows, axis=0), vmask[:, bw:]), axis=1)
+        parts = [self._vent.take(rows, axis=0).astype(np.int64), self._spare.take(rows, axis=0)]
+        flags = [vmask.view(np.uint8) | (inx_old.view(np.uint8) << 1)]
+        flags.append(np.zeros((m, ns), dtype=np.uint8))
+        merge = False
+        if fresh is not None:
+            parts.append(fresh)
+            flags.append(np.zeros(fresh.shape, dtype=np.uint8))
+            merge = True
+        ov_row, ov_ent, ov_flag = ov
+        if ov_row.size:
+            local = np.minimum(np.searchsorted(rows, ov_row), m - 1)
+            mine = rows.take(local) == ov_row
+            if mine.any():
+                ocand, ofl = _pad(local[mine], (ov_ent[mine], ov_flag[mine]), m, (cap, 0))
+                parts.append(ocand)
+                flags.append(ofl.astype(np.uint8))
+                merge = True
+        cand = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        oflag = np.concatenate(flags, axis=1)
+        width = cand.shape[1]
+        d = _dist(self._px, self._pz, cand, ox.take(rows)[:, None], oz.take(rows)[:, None])
+        key = d.view(np.uint32).astype(np.int64)
+        key <<= 32
+        cand <<= 8
+        key |= cand
+        key |= oflag
+        key.sort(axis=1)
+        sentinel = (np.int64(np.float32(np.inf).view(np.uint32)) << 32) | (np.int64(cap) << 8)
+        if merge:
+            # an entry listed twice (fresh, or overflow): merge flags into one
+            hi_bits = key >> 8
+            same = hi_bits[:, 1:] == hi_bits[:, :-1]
+            same &= hi_bits[:, 1:] != (sentinel >> 8)
+            if same.any():
+                lower = key[:, :-1]
+                key[:, 1:] |= np.where(same, lower & 0xFF, 0)
+                lower[same] = sentinel
+                key.sort(axis=1)
+        # pad so that every row has band + spare columns beyond any start rank
+        pad = np.full((m, bw + ns + 1), sentinel, dtype=np.int64)
+        key = np.concatenate((key, pad), axis=1)
+        wp = key.shape[1]
+        flat = key.reshape(-1)
+        slot = ((flat >> 8) & _SLOT_MASK).astype(np.int32)
+        ovis = (flat & _VIS).astype(np.bool_).reshape(m, wp)
+        oinx = (flat & _INX).astype(np.bool_).reshape(m, wp)
+        dist = (flat >> 32).astype(np.uint32).view(np.float32)
+        base = np.arange(0, m * wp, wp, dtype=np.int64)
+
+        # X is a prefix: sorted by (distance, slot), the first k within range
+        n_in = _row_count(dist.reshape(m, wp) <= self._radius)
+        n_x = np.minimum(n_in, k)
+        col = np.arange(wp, dtype=np.int64)[None, :]
+        inx = col < n_x[:, None]
+        a = inx & (ovis | oinx)
+        b = ovis & ~inx
+        b &= dist.reshape(m, wp) <= self._outer
+        c = inx & ~a
+        free = k - _row_count(a)
+        b = _nearest(b, key, free)
+        free -= _row_count(b)
+        c = _nearest(c, key, free)
+        vis = a | b
+        vis |= c
+        flip = np.flatnonzero(vis != ovis)
+        changed = (rows.take(flip // wp), slot.take(flip).astype(np.int64), vis.reshape(-1).take(flip))
+
+        # exact only if no unlisted entity could be among the k nearest in range
+        dk1 = np.where(n_x >= k, dist.take(base + max(k - 1, 0)), np.inf).astype(np.float64)
+        ok = (qfar > float(self._radius)) | (dk1 < qfar)
+
+        # split into core / band / spare; core entries must be settled members
+        # and flagged entries should fall inside the band (else: overflow)
+        flagged = vis | inx
+        last = _last_true(flagged)
+        lo = np.maximum(np.maximum(n_x - self._inner, 0), last - bw + 1)
+        lo = np.minimum(lo, _first_false(vis & inx))
+        hi = lo + bw
+        dirty = last >= hi
+        overflow = _EMPTY3
+        if dirty.any():
+            beyond = np.flatnonzero((flagged & (col >= hi[:, None])).reshape(-1))
+            overflow = (
+                rows.take(beyond // wp),
+                slot.take(beyond).astype(np.int64),
+                vis.reshape(-1).take(beyond).astype(np.int64)
+                | (inx.reshape(-1).take(beyond).astype(np.int64) << 1),
+            )
+        bcol = (base + lo)[:, None] + np.arange(bw, dtype=np.int64)[None, :]
+        scol = (base + hi)[:, None] + np.arange(ns, dtype=np.int64)[None, :]
+        kcol = base[:, None] + np.arange(k, dtype=np.int64)[None, :]
+        core = np.arange(k, dtype=np.int64)[None, :] < lo[:, None]
+        vent = np.empty((m, bw + k), dtype=np.int32)
+        vent[:, :bw] = slot.take(bcol)
+        vent[:, bw:] = np.where(core, slot.take(kcol), cap)
+        new_vmask = np.empty((m, bw + k), dtype=np.bool_)
+        new_vmask[:, :bw] = vis.reshape(-1).take(bcol)
+        new_vmask[:, bw:] = core
+        xmask = inx.reshape(-1).take(bcol)
+        spare = slot.take(scol)
+
+        # bound on entities no longer listed: the first dropped rank
+        first_drop = dist.take(base + hi + ns).astype(np.float64)
+        qnew = np.minimum(qfar, first_drop)
+        d_out = np.minimum(dist.take(base + hi).astype(np.float64), qnew)
+        cmax = np.where(lo > 0, dist.take(base + np.maximum(lo - 1, 0)), -np.inf).astype(
+            np.float64
+        )
+        kth = np.minimum(dk1, float(self._radius))
+        return _Eval(
+            rows,
+            ok,
+            vent,
+            new_vmask,
+            xmask,
+            spare,
+            lo,
+            cmax,
+            d_out,
+            dirty,
+            qnew,
+            kth,
+            changed,
+            overflow,
+        )
+
+
+class _Events:
+    """Entered/left (row, slot) pairs collected over one tick."""
+
+    __slots__ = ("_er", "_ee", "_lr", "_le")
+
+    def __init__(self) -> None:
+        self._er: list[IntArray] = []
+        self._ee: list[IntArray] = []
+        self._lr: list[IntArray] = []
+        self._le: list[IntArray] = []
+
+    def entered(self, rows: IntArray, slots: IntArray) -> None:
+        self._er.append(rows)
+        self._ee.append(slots)
+
+    def left(self, rows: IntArray, slots: IntArray) -> None:
+        self._lr.append(rows)
+        self._le.append(slots)
+
+    def csr(self, n: int) -> tuple[IntArray, NDArray[np.int32], IntArray, NDArray[np.int32]]:
+        eptr, entered = _csr(_cat(self._er), _cat(self._ee), n)
+        lptr, left = _csr(_cat(self._lr), _cat(self._le), n)
+        return eptr, entered, lptr, left
+
+
+_EMPTY3: tuple[IntArray, IntArray, IntArray] = (
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+)
+
+
+def _row_count(mask: BoolArray) -> IntArray:
+    """Number of True per row."""
+    u8 = mask.view(np.uint8)
+    if mask.shape[1] < 256:
+        counts: IntArray = u8.sum(axis=1, dtype=np.uint8).astype(np.int64)
+    else:
+        counts = u8.sum(axis=1, dtype=np.int64)
+    return counts
+
+
+def _nearest(mask: BoolArray, key: IntArray, room: IntArray) -> BoolArray:
+    """Per row, the (at most ``room``) entries of ``mask`` with the smallest ``key``."""
+    count = _row_count(mask)
+    out = mask & (count <= room)[:, None]
+    part = np.flatnonzero((count > room) & (room > 0))
+    if part.size:
+        sub = np.where(mask[part], key[part], np.iinfo(np.int64).max)
+        sub.sort(axis=1)
+        th = sub[np.arange(part.size), room.take(part) - 1]
+        out[part] = mask[part] & (key[part] <= th[:, None])
+    return out
+
+
+def _pad(
+    row: IntArray, cols: tuple[IntArray, ...], m: int, fill: tuple[int, ...]
+) -> tuple[IntArray, ...]:
+    """Scatter items of ``row`` into padded ``(m, w)`` matrices, one per column."""
+    order = np.argsort(row, kind="stable")
+    row = row.take(order)
+    cols = tuple(c.take(order) for c in cols)
+    counts = np.bincount(row, minlength=m)
+    w = max(int(counts.max(initial=0)), 1)
+    start = np.zeros(m, dtype=np.int64)
+    np.cumsum(counts[:-1], out=start[1:])
+    col = np.arange(row.size, dtype=np.int64) - start.take(row)
+    out = []
+    for values, f in zip(cols, fill, strict=True):
+        mat = np.full((m, w), f, dtype=np.int64)
+        mat[row, col] = values
+        out.append(mat)
+    return tuple(out)
+
+
+def _cat(parts: list[IntArray]) -> IntArray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)

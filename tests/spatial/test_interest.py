@@ -192,14 +192,18 @@ def _scenario(data: st.DataObject) -> tuple[int, float, int, float, dict[str, An
     radius = data.draw(st.sampled_from([1.5, 4.0, 9.0]), label="radius")
     k = data.draw(st.integers(1, 7), label="k")
     margin = data.draw(st.sampled_from([0.0, 0.5, 2.0]), label="margin")
-    # tuning changes only the work done, never the result: exercise tiny skins
-    # (everything loose), one-tick lists, and histogram windows that miss
+    # tuning changes only the work done, never the result: exercise one-rank
+    # bands (most rows re-anchor), tiny skins (lists go stale at once), tiny
+    # jump thresholds (every mover is a jumper) and stale query grids
+    band = data.draw(st.integers(1, 6), label="band")
     tuning = {
-        "rebuild_ticks": data.draw(st.integers(1, 5), label="rebuild_ticks"),
+        "band": band,
+        "inner": data.draw(st.integers(0, band - 1), label="inner"),
+        "spare": data.draw(st.sampled_from([0, 1, 5, 64]), label="spare"),
         "skin": data.draw(st.sampled_from([0.01, 0.3, 1.0, 4.0]), label="skin"),
-        "slack": data.draw(st.sampled_from([0.0, 0.25, 2.0]), label="slack"),
-        "window": data.draw(st.sampled_from([0.0, 0.001, 0.2, 3.0]), label="window"),
-        "chunk": data.draw(st.sampled_from([1, 7, 32768]), label="chunk"),
+        "jump": data.draw(st.sampled_from([0.001, 0.5, 50.0]), label="jump"),
+        "grid_ticks": data.draw(st.integers(1, 5), label="grid_ticks"),
+        "cell": data.draw(st.sampled_from([0.5, 4.0]), label="cell"),
     }
     return cap, radius, k, margin, tuning
 
@@ -251,7 +255,7 @@ def test_radius_across_many_cells_crowded(data: st.DataObject) -> None:
     cap = 150
     pos = (rng.normal(0, 6, (cap, 2))).astype(np.float32)
     act = np.ones(cap, bool)
-    m = InterestManager(cap, radius=25.0, k=12, margin=1.0, skin=0.5, rebuild_ticks=3)
+    m = InterestManager(cap, radius=25.0, k=12, margin=1.0, skin=0.5, band=6, inner=3)
     oracle = OracleInterest(25.0, 12, 1.0)
     obs = np.arange(0, cap, 2, dtype=np.int32)
     for _ in range(6):
@@ -279,7 +283,7 @@ def test_matches_reference_on_a_walking_crowd_with_churn(seed: int) -> None:
     pos[: cap // 3] = rng.normal(0, 4, (cap // 3, 2)).astype(np.float32)  # a dense knot
     heading = rng.uniform(-np.pi, np.pi, cap)
     act = rng.random(cap) < 0.9
-    fast = InterestManager(cap, radius=12.0, k=16, margin=1.5, chunk=[3000, 700][seed])
+    fast = InterestManager(cap, radius=12.0, k=16, margin=1.5, band=[8, 32][seed], inner=[4, 16][seed])
     ref = ReferenceInterestManager(cap, radius=12.0, k=16, margin=1.5)
     obs = rng.choice(cap, 400, replace=False).astype(np.int32)
     for tick in range(40):
@@ -303,7 +307,7 @@ def test_sparse_world_and_many_cells_match_reference() -> None:
     pos[0] = (1e5, -1e5)
     heading = rng.uniform(-np.pi, np.pi, cap)
     act = np.ones(cap, bool)
-    fast = InterestManager(cap, radius=30.0, k=8, margin=3.0, skin=0.2, rebuild_ticks=2)
+    fast = InterestManager(cap, radius=30.0, k=8, margin=3.0, skin=0.2, band=4, inner=2)
     ref = ReferenceInterestManager(cap, radius=30.0, k=8, margin=3.0)
     obs = np.arange(0, cap, 2, dtype=np.int32)
     for tick in range(25):
@@ -319,7 +323,7 @@ def test_grow_mid_run_matches_reference() -> None:
     pos = rng.uniform(-half, half, (cap, 2)).astype(np.float32)
     heading = rng.uniform(-np.pi, np.pi, cap)
     act = np.ones(cap, bool)
-    fast = InterestManager(cap, radius=10.0, k=12, rebuild_ticks=4, skin=0.6)
+    fast = InterestManager(cap, radius=10.0, k=12, grid_ticks=3, skin=0.6)
     ref = ReferenceInterestManager(cap, radius=10.0, k=12)
     obs = np.arange(0, cap, 3, dtype=np.int32)
     for tick in range(24):
