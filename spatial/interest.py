@@ -153,7 +153,7 @@ def _csr(row: IntArray, ent: IntArray, n: int) -> tuple[IntArray, NDArray[np.int
 def _first_false(mask: BoolArray) -> IntArray:
     """Index of the first False per row (the row width when there is none)."""
     w = mask.shape[1]
-    pos = np.argmin(mask, axis=1).astype(np.int64)
+    pos: IntArray = np.argmin(mask, axis=1).astype(np.int64)
     allset = mask.all(axis=1)
     pos[allset] = w
     return pos
@@ -163,7 +163,7 @@ def _last_true(mask: BoolArray) -> IntArray:
     """Index of the last True per row (-1 when there is none)."""
     w = mask.shape[1]
     rev = np.argmax(mask[:, ::-1], axis=1).astype(np.int64)
-    last = w - 1 - rev
+    last: IntArray = w - 1 - rev
     last[~mask.any(axis=1)] = -1
     return last
 
@@ -198,10 +198,10 @@ class InterestManager:
 
     Tuning (performance only; results are identical for any values):
     ``band`` (32) - list ranks measured every tick around the k-th;
-    ``inner`` (16) - how many of them lie inside the k-th; ``spare`` (64) -
-    further list ranks kept for re-anchoring; ``skin`` (4.0 m) - how far beyond
+    ``inner`` (16) - how many of them lie inside the k-th; ``spare`` (160) -
+    further list ranks kept for re-anchoring; ``skin`` (3.0 m) - how far beyond
     the k-th distance a rebuilt list reaches; ``jump`` (0.25 m) - a step longer
-    than this makes an entity a jumper; ``grid_ticks`` (4) - ticks a query grid
+    than this makes an entity a jumper; ``grid_ticks`` (8) - ticks a query grid
     is reused; ``cell`` (4.0 m) - grid cell size.
     """
 
@@ -224,10 +224,10 @@ class InterestManager:
         opts: dict[str, Any] = {
             "band": 32,
             "inner": 16,
-            "spare": 64,
-            "skin": 4.0,
+            "spare": 160,
+            "skin": 3.0,
             "jump": 0.25,
-            "grid_ticks": 4,
+            "grid_ticks": 8,
             "cell": 4.0,
         }
         unknown = set(tuning) - set(opts)
@@ -790,7 +790,8 @@ class InterestManager:
                 kth[unknown] = guess
             qq = np.minimum(kth + 2.0 * delta.take(rows) + self._skin, outer_all)
         slack = self._dsum - self._grid_d
-        qi, point = grid.candidates(np.column_stack((qx, qz)), qq + slack + 0.01)
+        reach = (qq + slack + 0.01).astype(np.float32)
+        qi, point = grid.candidates(np.column_stack((qx, qz)), reach)
         ids = grid.ids_of(point).astype(np.int64)
         d = _dist(self._px, self._pz, ids, qx.take(qi), qz.take(qi))
         keep = np.flatnonzero((d <= qq.take(qi)) & (ids != self._obs.take(rows).take(qi)))
@@ -827,11 +828,13 @@ class InterestManager:
         # candidates with their flags: band+core (visible, in X), spare, extras
         vmask = self._vmask.take(rows, axis=0)
         inx_old = np.concatenate((self._xmask.take(rows, axis=0), vmask[:, bw:]), axis=1)
-        parts = [self._vent.take(rows, axis=0).astype(np.int64), self._spare.take(rows, axis=0)]
+        parts: list[NDArray[Any]] = [self._vent.take(rows, axis=0).astype(np.int64)]
         flags = [vmask.view(np.uint8) | (inx_old.view(np.uint8) << 1)]
-        flags.append(np.zeros((m, ns), dtype=np.uint8))
         merge = False
-        if fresh is not None:
+        if fresh is None:
+            parts.append(self._spare.take(rows, axis=0))
+            flags.append(np.zeros((m, ns), dtype=np.uint8))
+        else:  # the query holds every spare entry that still matters
             parts.append(fresh)
             flags.append(np.zeros(fresh.shape, dtype=np.uint8))
             merge = True
@@ -865,37 +868,48 @@ class InterestManager:
                 key[:, 1:] |= np.where(same, lower & 0xFF, 0)
                 lower[same] = sentinel
                 key.sort(axis=1)
-        # pad so that every row has band + spare columns beyond any start rank
-        pad = np.full((m, bw + ns + 1), sentinel, dtype=np.int64)
-        key = np.concatenate((key, pad), axis=1)
-        wp = key.shape[1]
+        # hysteresis only concerns X (a prefix of at most k ranks) and flagged
+        # entries; layout needs ranks up to band + spare past the band start
+        flagged_old = (key & 3) != 0
+        wh = max(min(k, width), int(_last_true(flagged_old).max(initial=-1)) + 1)
+        need = k - self._inner + bw + ns + 1
+        wp = max(width, need, wh + bw + ns + 1)
+        if wp > width:
+            pad = np.full((m, wp - width), sentinel, dtype=np.int64)
+            key = np.concatenate((key, pad), axis=1)
         flat = key.reshape(-1)
-        slot = ((flat >> 8) & _SLOT_MASK).astype(np.int32)
-        ovis = (flat & _VIS).astype(np.bool_).reshape(m, wp)
-        oinx = (flat & _INX).astype(np.bool_).reshape(m, wp)
-        dist = (flat >> 32).astype(np.uint32).view(np.float32)
         base = np.arange(0, m * wp, wp, dtype=np.int64)
+        hk = key[:, :wh]
+        hdist = (hk >> 32).astype(np.uint32).view(np.float32)
+        ovis = (hk & _VIS).astype(np.bool_)
+        oinx = (hk & _INX).astype(np.bool_)
 
         # X is a prefix: sorted by (distance, slot), the first k within range
-        n_in = _row_count(dist.reshape(m, wp) <= self._radius)
-        n_x = np.minimum(n_in, k)
-        col = np.arange(wp, dtype=np.int64)[None, :]
+        n_x = _row_count(hdist[:, : min(k, wh)] <= self._radius)
+        col = np.arange(wh, dtype=np.int64)[None, :]
         inx = col < n_x[:, None]
         a = inx & (ovis | oinx)
         b = ovis & ~inx
-        b &= dist.reshape(m, wp) <= self._outer
+        b &= hdist <= self._outer
         c = inx & ~a
         free = k - _row_count(a)
-        b = _nearest(b, key, free)
+        b = _nearest(b, hk, free)
         free -= _row_count(b)
-        c = _nearest(c, key, free)
+        c = _nearest(c, hk, free)
         vis = a | b
         vis |= c
         flip = np.flatnonzero(vis != ovis)
-        changed = (rows.take(flip // wp), slot.take(flip).astype(np.int64), vis.reshape(-1).take(flip))
+        fr = flip // wh
+        fslot = (hk.reshape(-1).take(flip) >> 8) & _SLOT_MASK
+        changed = (rows.take(fr), fslot, vis.reshape(-1).take(flip))
+
+        def dist_at(rank: IntArray) -> F64Array:
+            bits = (flat.take(base + rank) >> 32).astype(np.uint32)
+            out: F64Array = bits.view(np.float32).astype(np.float64)
+            return out
 
         # exact only if no unlisted entity could be among the k nearest in range
-        dk1 = np.where(n_x >= k, dist.take(base + max(k - 1, 0)), np.inf).astype(np.float64)
+        dk1 = np.where(n_x >= k, dist_at(np.full(m, k - 1, dtype=np.int64)), np.inf)
         ok = (qfar > float(self._radius)) | (dk1 < qfar)
 
         # split into core / band / spare; core entries must be settled members
@@ -910,31 +924,31 @@ class InterestManager:
         if dirty.any():
             beyond = np.flatnonzero((flagged & (col >= hi[:, None])).reshape(-1))
             overflow = (
-                rows.take(beyond // wp),
-                slot.take(beyond).astype(np.int64),
+                rows.take(beyond // wh),
+                (hk.reshape(-1).take(beyond) >> 8) & _SLOT_MASK,
                 vis.reshape(-1).take(beyond).astype(np.int64)
                 | (inx.reshape(-1).take(beyond).astype(np.int64) << 1),
             )
-        bcol = (base + lo)[:, None] + np.arange(bw, dtype=np.int64)[None, :]
-        scol = (base + hi)[:, None] + np.arange(ns, dtype=np.int64)[None, :]
-        kcol = base[:, None] + np.arange(k, dtype=np.int64)[None, :]
+        wv = bw + k
+        vcol = np.empty((m, wv), dtype=np.int64)
+        vcol[:, :bw] = lo[:, None] + np.arange(bw, dtype=np.int64)[None, :]
+        vcol[:, bw:] = np.arange(k, dtype=np.int64)[None, :]
         core = np.arange(k, dtype=np.int64)[None, :] < lo[:, None]
-        vent = np.empty((m, bw + k), dtype=np.int32)
-        vent[:, :bw] = slot.take(bcol)
-        vent[:, bw:] = np.where(core, slot.take(kcol), cap)
-        new_vmask = np.empty((m, bw + k), dtype=np.bool_)
-        new_vmask[:, :bw] = vis.reshape(-1).take(bcol)
+        vent = ((flat.take(vcol + base[:, None]) >> 8) & _SLOT_MASK).astype(np.int32)
+        vent[:, bw:][~core] = cap
+        new_vmask = np.empty((m, wv), dtype=np.bool_)
+        bcol = np.minimum(vcol[:, :bw], wh - 1)
+        inband = vcol[:, :bw] < wh
+        new_vmask[:, :bw] = np.take_along_axis(vis, bcol, axis=1) & inband
         new_vmask[:, bw:] = core
-        xmask = inx.reshape(-1).take(bcol)
-        spare = slot.take(scol)
+        xmask = np.take_along_axis(inx, bcol, axis=1) & inband
+        scol = (base + hi)[:, None] + np.arange(ns, dtype=np.int64)[None, :]
+        spare = ((flat.take(scol) >> 8) & _SLOT_MASK).astype(np.int32)
 
         # bound on entities no longer listed: the first dropped rank
-        first_drop = dist.take(base + hi + ns).astype(np.float64)
-        qnew = np.minimum(qfar, first_drop)
-        d_out = np.minimum(dist.take(base + hi).astype(np.float64), qnew)
-        cmax = np.where(lo > 0, dist.take(base + np.maximum(lo - 1, 0)), -np.inf).astype(
-            np.float64
-        )
+        qnew = np.minimum(qfar, dist_at(hi + ns))
+        d_out = np.minimum(dist_at(hi), qnew)
+        cmax = np.where(lo > 0, dist_at(np.maximum(lo - 1, 0)), -np.inf)
         kth = np.minimum(dk1, float(self._radius))
         return _Eval(
             rows,
@@ -957,7 +971,7 @@ class InterestManager:
 class _Events:
     """Entered/left (row, slot) pairs collected over one tick."""
 
-    __slots__ = ("_er", "_ee", "_lr", "_le")
+    __slots__ = ("_ee", "_er", "_le", "_lr")
 
     def __init__(self) -> None:
         self._er: list[IntArray] = []
@@ -1013,9 +1027,10 @@ def _pad(
     row: IntArray, cols: tuple[IntArray, ...], m: int, fill: tuple[int, ...]
 ) -> tuple[IntArray, ...]:
     """Scatter items of ``row`` into padded ``(m, w)`` matrices, one per column."""
-    order = np.argsort(row, kind="stable")
-    row = row.take(order)
-    cols = tuple(c.take(order) for c in cols)
+    if row.size > 1 and bool((row[1:] < row[:-1]).any()):
+        order = np.argsort(row, kind="stable")
+        row = row.take(order)
+        cols = tuple(c.take(order) for c in cols)
     counts = np.bincount(row, minlength=m)
     w = max(int(counts.max(initial=0)), 1)
     start = np.zeros(m, dtype=np.int64)

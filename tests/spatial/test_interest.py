@@ -283,7 +283,9 @@ def test_matches_reference_on_a_walking_crowd_with_churn(seed: int) -> None:
     pos[: cap // 3] = rng.normal(0, 4, (cap // 3, 2)).astype(np.float32)  # a dense knot
     heading = rng.uniform(-np.pi, np.pi, cap)
     act = rng.random(cap) < 0.9
-    fast = InterestManager(cap, radius=12.0, k=16, margin=1.5, band=[8, 32][seed], inner=[4, 16][seed])
+    fast = InterestManager(
+        cap, radius=12.0, k=16, margin=1.5, band=[8, 32][seed], inner=[4, 16][seed]
+    )
     ref = ReferenceInterestManager(cap, radius=12.0, k=16, margin=1.5)
     obs = rng.choice(cap, 400, replace=False).astype(np.int32)
     for tick in range(40):
