@@ -707,58 +707,60 @@ class InterestManager:
         upto = sd.take(base + np.clip(room - 1, 0, bw - 1)).astype(np.float64)
         upto[room <= 0] = -np.inf
         upto[room > bw] = np.inf
-        holds = (reach <= radius) & (after >= reach) & (low > reach)
-        holds |= cmax == -np.inf
-        holds &= (low > radius) | ((upto < low) & (reach < low))
+        holds = _separates(reach, low, after, upto, radius)
+        fail = np.flatnonzero(~holds)
+        if fail.size:
+            # a second chance without re-sorting: measure core and spare exactly
+            # now; if they are still on their sides of the band, re-base the row
+            r = rows.take(fail)
+            qx_f, qz_f = ox.take(r)[:, None], oz.take(r)[:, None]
+            dc = _dist(self._px, self._pz, self._vent[r, bw:], qx_f, qz_f)
+            incore = np.arange(k)[None, :] < ncore.take(fail)[:, None]
+            cmax2 = np.max(dc, axis=1, where=incore, initial=-np.inf).astype(np.float64)
+            ds = _dist(self._px, self._pz, self._spare.take(r, axis=0), qx_f, qz_f)
+            qf2 = self._qfar.take(r) - delta.take(fail)
+            dout2 = np.minimum(np.min(ds, axis=1, initial=np.inf), qf2)
+            ok2 = _separates(cmax2 + eps, dout2 - eps, after.take(fail), upto.take(fail), radius)
+            if ok2.any():
+                fine = fail[ok2]
+                rr = r[ok2]
+                holds[fine] = True
+                self._cmax[rr] = cmax2[ok2]
+                self._dout[rr] = dout2[ok2]
+                self._qfar[rr] = qf2[ok2]
+                self._anc_x[rr] = ox.take(rr)
+                self._anc_z[rr] = oz.take(rr)
+                self._anc_d[rr] = self._dsum
 
-        # rows with nothing pending keep their flags: X unchanged, all of it shown
-        pend = (inx != oinx) | (ovis != oinx)
-        busy = np.flatnonzero(_row_count(pend) > 0)
-        busy = busy[holds.take(busy)]
-        if busy.size:
-            self._band_hysteresis(rows, busy, ent, d, key, inx, ovis, oinx, room, events)
-        failed: IntArray = rows[~holds]
-        return failed
-
-    def _band_hysteresis(
-        self,
-        rows: IntArray,
-        busy: IntArray,
-        ent: NDArray[np.int32],
-        d: FloatArray,
-        key: IntArray,
-        inx: BoolArray,
-        ovis: BoolArray,
-        oinx: BoolArray,
-        room: IntArray,
-        events: _Events,
-    ) -> None:
-        """Apply A/B/C to the band of rows ``rows[busy]`` and store the flags."""
-        bw = self._bw
-        inx = inx.take(busy, axis=0)
-        ovis = ovis.take(busy, axis=0)
-        oinx = oinx.take(busy, axis=0)
-        key = key.take(busy, axis=0)
+        # hysteresis on the whole band (rows that failed keep their old flags)
         a = inx & (ovis | oinx)
         b = ovis & ~inx
-        b &= d.take(busy, axis=0) <= self._outer
+        b &= d <= self._outer
         c = inx & ~a
-        free = room.take(busy) - _row_count(a)
+        free = room - _row_count(a)
         b = _nearest(b, key, free)
         free -= _row_count(b)
         c = _nearest(c, key, free)
         vis = a | b
         vis |= c
-        r = rows.take(busy)
-        self._vmask[r, :bw] = vis
-        self._xmask[r] = inx
+        keep = ~holds[:, None]
+        np.copyto(vis, ovis, where=keep)
+        np.copyto(inx, oinx, where=keep)
         flip = np.flatnonzero(vis != ovis)
+        if every:
+            self._vmask[:, :bw] = vis
+            self._xmask[:] = inx
+        else:
+            self._vmask[rows, :bw] = vis
+            self._xmask[rows] = inx
         if flip.size:
-            e = ent.take(busy, axis=0).reshape(-1).take(flip).astype(np.int64)
-            who = r.take(flip // bw)
+            e = ent.reshape(-1).take(flip).astype(np.int64)
+            who = rows.take(flip // bw)
             now = vis.reshape(-1).take(flip)
             events.entered(who[now], e[now])
             events.left(who[~now], e[~now])
+        failed: IntArray = rows[~holds]
+        return failed
 
     # ------------------------------------------------------------------ lists
 
@@ -998,6 +1000,25 @@ _EMPTY3: tuple[IntArray, IntArray, IntArray] = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.int64),
 )
+
+
+def _separates(
+    reach: F64Array, low: F64Array, after: F64Array, upto: F64Array, radius: float
+) -> BoolArray:
+    """Whether X is still the core plus the nearest band entries.
+
+    ``reach``: farthest a core entry can be (-inf: no core); ``low``: nearest
+    a spare or unlisted entity can be; ``after``/``upto``: this tick's first
+    band distance beyond X's ranks and the last one within them. Core entries
+    stay in X if they stay in range and no more band entries than X has room
+    for, and no spare or unlisted entity, can be closer; spare and unlisted
+    entities stay out of X if they are out of range or the core and the band's
+    X entries are all closer.
+    """
+    core_ok = (reach <= radius) & (after >= reach) & (low > reach)
+    out_ok = (low > radius) | ((upto < low) & (reach < low))
+    holds: BoolArray = core_ok & out_ok
+    return holds
 
 
 def _row_count(mask: BoolArray) -> IntArray:
