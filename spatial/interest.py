@@ -428,25 +428,33 @@ class InterestManager:
         # lists whose bound on unlisted entities no longer clears the k-th: rebuild
         stale = (self._qfar - self._kth - 2.0 * delta) < _STALE
         rebuild |= due & stale
-        reanchor = np.flatnonzero(due & ~rebuild)
 
+        # one evaluation for re-anchored and rebuilt rows (a rebuilt row's query
+        # takes the place of its spare); rows it cannot prove exact get a wide query
         results: list[_Eval] = []
-        retry = np.flatnonzero(rebuild)
-        if reanchor.size:
-            qf = self._qfar.take(reanchor) - delta.take(reanchor)
-            res = self._evaluate(reanchor, ox, oz, qf, ov)
-            results.append(res)
-            if not res.ok.all():
-                retry = np.sort(np.concatenate((retry, res.rows[~res.ok])))
-        for wide in (False, True):
-            if not retry.size:
-                break
-            cand, qq = self._query(retry, ox, oz, delta, wide)
-            res = self._evaluate(retry, ox, oz, qq, ov, cand)
+        rows = np.flatnonzero(due | rebuild)
+        if rows.size:
+            qf = self._qfar.take(rows) - delta.take(rows)
+            rb = np.flatnonzero(rebuild.take(rows))
+            tail = self._spare.take(rows, axis=0)
+            if rb.size:
+                cand, qq = self._query(rows.take(rb), ox, oz, delta, wide=False)
+                qf[rb] = qq
+                w = max(tail.shape[1], cand.shape[1])
+                if w > tail.shape[1]:
+                    grow = np.full((rows.size, w - tail.shape[1]), self._capacity, np.int32)
+                    tail = np.concatenate((tail, grow), axis=1)
+                tail[rb] = self._capacity
+                tail[rb, : cand.shape[1]] = cand
+            res = self._evaluate(rows, ox, oz, qf, ov, tail, merge=bool(rb.size))
             results.append(res)
             retry = res.rows[~res.ok]
-        if retry.size:  # pragma: no cover - a wide query covers radius + margin + skin
-            raise AssertionError("interest rebuild could not prove the k nearest")
+            if retry.size:
+                cand, qq = self._query(retry, ox, oz, delta, wide=True)
+                res = self._evaluate(retry, ox, oz, qq, ov, cand, merge=True)
+                results.append(res)
+                if not res.ok.all():  # pragma: no cover - the wide query covers R + margin
+                    raise AssertionError("interest rebuild could not prove the k nearest")
         self._store(results, ox, oz, events)
 
         vptr, visible = self._visible_csr()
@@ -817,12 +825,14 @@ class InterestManager:
         oz: FloatArray,
         qfar: F64Array,
         ov: tuple[IntArray, IntArray, IntArray],
-        fresh: NDArray[np.int32] | None = None,
+        tail: NDArray[np.int32],
+        merge: bool,
     ) -> _Eval:
-        """Rank whole lists (plus ``fresh`` candidates) and derive new row state.
+        """Rank band, core and ``tail`` (spare or fresh query) per row; derive new state.
 
         ``qfar``: every active entity not among the candidates is at least this
-        far. Pure: nothing is stored; ``ok`` says which rows were proven exact.
+        far. ``merge``: the tail may repeat band/core entries. Pure: nothing
+        is stored; ``ok`` says which rows were proven exact.
         """
         cap = self._capacity
         k, bw, ns = self._k, self._bw, self._nspare
@@ -832,14 +842,8 @@ class InterestManager:
         inx_old = np.concatenate((self._xmask.take(rows, axis=0), vmask[:, bw:]), axis=1)
         parts: list[NDArray[Any]] = [self._vent.take(rows, axis=0).astype(np.int64)]
         flags = [vmask.view(np.uint8) | (inx_old.view(np.uint8) << 1)]
-        merge = False
-        if fresh is None:
-            parts.append(self._spare.take(rows, axis=0))
-            flags.append(np.zeros((m, ns), dtype=np.uint8))
-        else:  # the query holds every spare entry that still matters
-            parts.append(fresh)
-            flags.append(np.zeros(fresh.shape, dtype=np.uint8))
-            merge = True
+        parts.append(tail)
+        flags.append(np.zeros(tail.shape, dtype=np.uint8))
         ov_row, ov_ent, ov_flag = ov
         if ov_row.size:
             local = np.minimum(np.searchsorted(rows, ov_row), m - 1)
