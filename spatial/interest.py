@@ -113,6 +113,7 @@ _SLOT_MASK = (1 << _SLOT_BITS) - 1
 _MAX_CAPACITY = _SLOT_MASK - 1  # one index above the last slot is the sentinel
 _EPS = 1e-3
 _FULL_REBUILD_SHARE = 0.25  # this many jumpers per row: rebuild every row
+_PROBE = 48  # core and spare entries measured when re-basing a row
 _STALE = 1.0  # rebuild a due row whose list clears the k-th by less (metres)
 
 IntArray = NDArray[np.int64]
@@ -180,6 +181,8 @@ class _Eval:
     spare: NDArray[np.int32]  # (m, spare)
     ncore: IntArray
     cmax: F64Array  # farthest core distance at the anchor (-inf: no core)
+    cin: F64Array  # farthest core distance beyond the probed outer core (-inf: none)
+    sout: F64Array  # nearest spare or unlisted distance beyond the probed spare
     dout: F64Array  # nearest spare or unlisted distance at the anchor (a bound)
     dirty: BoolArray  # flagged entries overflowed the band: re-anchor next tick
     qfar: F64Array
@@ -273,6 +276,8 @@ class InterestManager:
         self._anc_z = np.zeros(0, dtype=np.float32)
         self._anc_d = np.zeros(0, dtype=np.float64)
         self._cmax = np.zeros(0, dtype=np.float64)
+        self._cin = np.zeros(0, dtype=np.float64)
+        self._sout = np.zeros(0, dtype=np.float64)
         self._dout = np.zeros(0, dtype=np.float64)
         self._dirty = np.zeros(0, dtype=np.bool_)
         self._qfar = np.zeros(0, dtype=np.float64)
@@ -478,6 +483,8 @@ class InterestManager:
             self._spare[rows] = sel(res.spare)
             self._ncore[rows] = sel(res.ncore)
             self._cmax[rows] = sel(res.cmax)
+            self._cin[rows] = sel(res.cin)
+            self._sout[rows] = sel(res.sout)
             self._dout[rows] = sel(res.dout)
             self._dirty[rows] = sel(res.dirty)
             self._qfar[rows] = sel(res.qfar)
@@ -598,6 +605,8 @@ class InterestManager:
         self._anc_z = pick(self._anc_z, 0.0)
         self._anc_d = pick(self._anc_d, 0.0)
         self._cmax = pick(self._cmax, 0.0)
+        self._cin = pick(self._cin, 0.0)
+        self._sout = pick(self._sout, 0.0)
         self._dout = pick(self._dout, 0.0)
         self._dirty = pick(self._dirty, True)
         self._qfar = pick(self._qfar, 0.0)
@@ -718,22 +727,31 @@ class InterestManager:
         holds = _separates(reach, low, after, upto, radius)
         fail = np.flatnonzero(~holds)
         if fail.size:
-            # a second chance without re-sorting: measure core and spare exactly
-            # now; if they are still on their sides of the band, re-base the row
+            # a second chance without re-sorting: measure the outer core and the
+            # inner spare exactly now (the rest by the bound); if they are still
+            # on their sides of the band, re-base the row
             r = rows.take(fail)
+            dl = delta.take(fail)
             qx_f, qz_f = ox.take(r)[:, None], oz.take(r)[:, None]
-            dc = _dist(self._px, self._pz, self._vent[r, bw:], qx_f, qz_f)
-            incore = np.arange(k)[None, :] < ncore.take(fail)[:, None]
+            pc = min(_PROBE, k)
+            dc = _dist(self._px, self._pz, self._vent[r, bw : bw + pc], qx_f, qz_f)
+            incore = np.arange(pc)[None, :] < ncore.take(fail)[:, None]
+            cin2 = self._cin.take(r) + dl
             cmax2 = np.max(dc, axis=1, where=incore, initial=-np.inf).astype(np.float64)
-            ds = _dist(self._px, self._pz, self._spare.take(r, axis=0), qx_f, qz_f)
-            qf2 = self._qfar.take(r) - delta.take(fail)
-            dout2 = np.minimum(np.min(ds, axis=1, initial=np.inf), qf2)
+            np.maximum(cmax2, cin2, out=cmax2)
+            ps = min(_PROBE, self._nspare)
+            ds = _dist(self._px, self._pz, self._spare[r, :ps], qx_f, qz_f)
+            qf2 = self._qfar.take(r) - dl
+            sout2 = self._sout.take(r) - dl
+            dout2 = np.minimum(np.min(ds, axis=1, initial=np.inf), np.minimum(sout2, qf2))
             ok2 = _separates(cmax2 + eps, dout2 - eps, after.take(fail), upto.take(fail), radius)
             if ok2.any():
                 fine = fail[ok2]
                 rr = r[ok2]
                 holds[fine] = True
                 self._cmax[rr] = cmax2[ok2]
+                self._cin[rr] = cin2[ok2]
+                self._sout[rr] = sout2[ok2]
                 self._dout[rr] = dout2[ok2]
                 self._qfar[rr] = qf2[ok2]
                 self._anc_x[rr] = ox.take(rr)
@@ -938,7 +956,8 @@ class InterestManager:
         wv = bw + k
         vcol = np.empty((m, wv), dtype=np.int64)
         vcol[:, :bw] = lo[:, None] + np.arange(bw, dtype=np.int64)[None, :]
-        vcol[:, bw:] = np.arange(k, dtype=np.int64)[None, :]
+        # core outermost first, so a re-base probes its first columns
+        vcol[:, bw:] = np.maximum(lo[:, None] - 1 - np.arange(k, dtype=np.int64)[None, :], 0)
         core = np.arange(k, dtype=np.int64)[None, :] < lo[:, None]
         vent = ((flat.take(vcol + base[:, None]) >> 8) & _SLOT_MASK).astype(np.int32)
         vent[:, bw:][~core] = cap
@@ -955,6 +974,9 @@ class InterestManager:
         qnew = np.minimum(qfar, dist_at(hi + ns))
         d_out = np.minimum(dist_at(hi), qnew)
         cmax = np.where(lo > 0, dist_at(np.maximum(lo - 1, 0)), -np.inf)
+        pc, ps = min(_PROBE, k), min(_PROBE, ns)
+        cin = np.where(lo > pc, dist_at(np.maximum(lo - 1 - pc, 0)), -np.inf)
+        sout = qnew if ps >= ns else np.minimum(dist_at(hi + ps), qnew)
         kth = np.minimum(dk1, float(self._radius))
         return _Eval(
             rows,
@@ -965,6 +987,8 @@ class InterestManager:
             spare,
             lo,
             cmax,
+            cin,
+            sout,
             d_out,
             dirty,
             qnew,
