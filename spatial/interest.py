@@ -28,7 +28,8 @@ becomes inactive is reported in ``left`` by every observer that saw it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from numpy.typing import NDArray
 
 from spatial.hashgrid import HashGrid
 
-__all__ = ["InterestDiff", "InterestManager"]
+__all__ = ["InterestDiff", "InterestManager", "InterestStats"]
 
 
 @dataclass(frozen=True)
@@ -67,43 +68,71 @@ class InterestDiff:
         )
 
 
+@dataclass
+class InterestStats:
+    """Work done by :meth:`InterestManager.update`, summed since the manager was made.
+
+    Rows are observer rows; per tick each is either checked on its band alone,
+    re-based (band plus a probe of its outer core and inner spare),
+    re-anchored (its list re-sorted) or rebuilt (a fresh grid query). Times
+    are in nanoseconds: ``band_ns`` for band checks and re-bases, ``lists_ns``
+    for re-anchors and rebuilds (queries included), ``output_ns`` for the
+    visible/entered/left arrays, ``total_ns`` for whole updates.
+    """
+
+    ticks: int = 0
+    rows: int = 0
+    rebased: int = 0
+    reanchored: int = 0
+    rebuilt: int = 0
+    band_ns: int = 0
+    lists_ns: int = 0
+    output_ns: int = 0
+    total_ns: int = 0
+
+    def copy(self) -> InterestStats:
+        return replace(self)
+
+
 # ----------------------------------------------------------------------------
 # How the fast path works (the semantics above do not depend on any of this).
 #
-# Per-tick work follows the boundary, not the crowd. Each observer row keeps a
-# candidate list, sorted by distance when it was last "anchored" and stored as
-# three column groups of dense matrices (the first two side by side, so the
-# visible set of every row is one boolean mask over one matrix):
+# Per-tick work follows the k-th boundary, not the crowd. Each observer row
+# keeps a candidate list, sorted by distance when it was last "anchored", in
+# three column groups (band and core side by side, so every row's visible set
+# is one boolean mask over one matrix):
 #
-#   [ band (width ``band``) | core (``k`` columns) ]   [ spare (width ``spare``) ]
+#   [ band (``band`` columns) | core (``k``, outermost first) ]  [ spare (``spare``) ]
 #
-# ``core`` holds the nearest entries, which are certainly in ``X`` (and
-# visible); the band holds the ranks around the k-th (``inner`` ranks below
-# it, the rest above); ``spare`` holds the next ranks out. From the sorted
-# distances at the anchor we derive a *budget*: how far distances may change
-# before a core entry could leave ``X`` or a spare/unlisted entity could enter
-# it. A distance changes by at most the observer's displacement plus the
-# entity's; the entity's is bounded by ``D``, the running sum of each tick's
-# largest step of any (non-jumping) entity. While ``|p_o - p_o(anchor)| +
-# D - D(anchor)`` stays under the budget, ``X`` is exactly the core plus the
-# nearest band entries, so a tick only measures ``band`` distances per row
-# (one dense ``(rows, band)`` pass, sorted per row) and applies hysteresis to
-# the band's flags, and only in rows where something is pending. Whether the
-# band still separates core from spare is re-checked each tick with the band's
-# exact distances, which roughly doubles how long an anchor lasts.
+# The core holds the nearest entries, all in X and visible; the band holds the
+# ranks around the k-th (``inner`` of them inside it); the spare the next
+# ranks out; entities not listed are known to be at least ``qfar`` away.
 #
-# A row whose budget ran out is re-anchored: its whole list is re-measured,
-# ranked and re-split, carrying each entry's flags (the sort key packs
-# distance bits, slot and flags into one int64). A row is rebuilt from a grid
-# query instead when its list may have gone stale (the bound on unlisted
-# entities, ``qfar``, no longer clears the k-th distance), when it is new, or
-# when a "jumper" (an entity that stepped more than ``jump`` metres, joined or
-# left) came near it. Rebuilds merge the query with the old list, so flags
-# survive. The query grid is reused for ``grid_ticks`` ticks, widened by ``D``.
+# Each tick a row measures its band only (one dense ``(rows, band)`` pass,
+# sorted per row by a key packing distance bits and slot). X is then the core
+# plus the nearest band entries - provided the band still separates core
+# from spare. That is checked with the band's exact distances and a bound on
+# everything else: a distance moves by at most the observer's displacement
+# plus the entity's, and an entity's is at most ``D``, the running sum of each
+# tick's largest step of any entity that did not jump (``_separates``).
+# Hysteresis then runs on the band's flags.
 #
-# Every evaluation that is not covered by a budget is exact and checked: a
-# re-anchor or rebuild whose candidates cannot prove the k nearest falls back
-# to a wider query in the same tick. So results never depend on the tuning.
+# A row whose check fails gets, in order of cost:
+#   1. a re-base: its outer core and inner spare (``_PROBE`` columns each) are
+#      measured exactly, the rest bounded from their anchored distances; if
+#      the band still separates them, only the baseline moves;
+#   2. a re-anchor: the whole list is re-measured, sorted (the key also
+#      carries each entry's flags) and split again;
+#   3. a rebuild: as 2, but with a fresh grid query in place of the spare,
+#      when the list may have gone stale (``qfar`` no longer clears the k-th),
+#      for new rows, and for rows near a "jumper" (an entity that stepped more
+#      than ``jump`` metres, joined or left). The query grid is reused for
+#      ``grid_ticks`` ticks, widened by ``D``.
+# Re-anchors and rebuilds share one evaluation per tick. An evaluation proves
+# itself (the k-th found must lie inside the listed radius) and falls back to
+# a wide query in the same tick when it cannot. Flagged entries that do not
+# fit a row's band are kept aside ("overflow") and the row re-anchors on the
+# next tick. So results never depend on the tuning; only the work does.
 # ----------------------------------------------------------------------------
 
 _VIS = 1
@@ -292,6 +321,7 @@ class InterestManager:
         self._grid: HashGrid | None = None
         self._grid_d = 0.0
         self._grid_tick = 0
+        self._stats = InterestStats()
         self.grow(capacity)
 
     # ------------------------------------------------------------------ public
@@ -310,6 +340,11 @@ class InterestManager:
     def k(self) -> int:
         """Maximum number of visible entities per observer."""
         return self._k
+
+    @property
+    def stats(self) -> InterestStats:
+        """Counters and phase times since creation (a live object; ``copy()`` it)."""
+        return self._stats
 
     def grow(self, capacity: int) -> None:
         """Accept arrays of ``capacity`` rows from now on; all state is kept.
@@ -393,6 +428,9 @@ class InterestManager:
         active: NDArray[np.bool_],
         observers: NDArray[np.int32],
     ) -> InterestDiff:
+        clock = time.perf_counter_ns
+        t_start = clock()
+        st = self._stats
         self._tick += 1
         jumpers_old, jumpers_new = self._move(positions, active)
         self._map_rows(observers)
@@ -427,9 +465,11 @@ class InterestManager:
 
         # the other rows measure their band only, unless the band proves too narrow
         steady = np.flatnonzero(oact & ~due)
+        t_band = clock()
         if steady.size:
             failed = self._band_tick(steady, ox, oz, delta, events)
             due[failed] = True
+        t_lists = clock()
         # lists whose bound on unlisted entities no longer clears the k-th: rebuild
         stale = (self._qfar - self._kth - 2.0 * delta) < _STALE
         rebuild |= due & stale
@@ -461,9 +501,19 @@ class InterestManager:
                 if not res.ok.all():  # pragma: no cover - the wide query covers R + margin
                     raise AssertionError("interest rebuild could not prove the k nearest")
         self._store(results, ox, oz, events)
+        t_out = clock()
 
         vptr, visible = self._visible_csr()
         eptr, entered, lptr, left = events.csr(n)
+        t_end = clock()
+        st.ticks += 1
+        st.rows += n
+        st.rebuilt += int(rebuild.sum())
+        st.reanchored += int(rows.size) - int(rebuild.sum())
+        st.band_ns += t_lists - t_band
+        st.lists_ns += t_out - t_lists
+        st.output_ns += t_end - t_out
+        st.total_ns += t_end - t_start
         return InterestDiff(observers.copy(), vptr, visible, eptr, entered, lptr, left)
 
     def _store(self, results: list[_Eval], ox: FloatArray, oz: FloatArray, events: _Events) -> None:
@@ -718,10 +768,9 @@ class InterestManager:
         reach += eps  # farthest a core entry can be now
         low = dout - delta
         low -= eps  # nearest a spare/unlisted entity can be now
-        sd = (flat >> 32).astype(np.uint32).view(np.float32)
-        after = sd.take(base + np.clip(room, 0, bw - 1)).astype(np.float64)
+        after = _key_dist(flat.take(base + np.clip(room, 0, bw - 1)))
         after[room >= bw] = np.inf
-        upto = sd.take(base + np.clip(room - 1, 0, bw - 1)).astype(np.float64)
+        upto = _key_dist(flat.take(base + np.clip(room - 1, 0, bw - 1)))
         upto[room <= 0] = -np.inf
         upto[room > bw] = np.inf
         holds = _separates(reach, low, after, upto, radius)
@@ -746,6 +795,7 @@ class InterestManager:
             dout2 = np.minimum(np.min(ds, axis=1, initial=np.inf), np.minimum(sout2, qf2))
             ok2 = _separates(cmax2 + eps, dout2 - eps, after.take(fail), upto.take(fail), radius)
             if ok2.any():
+                self._stats.rebased += int(ok2.sum())
                 fine = fail[ok2]
                 rr = r[ok2]
                 holds[fine] = True
@@ -1028,6 +1078,12 @@ _EMPTY3: tuple[IntArray, IntArray, IntArray] = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.int64),
 )
+
+
+def _key_dist(key: IntArray) -> F64Array:
+    """The distance packed in the high 32 bits of sort keys, as float64."""
+    d: F64Array = (key >> 32).astype(np.uint32).view(np.float32).astype(np.float64)
+    return d
 
 
 def _separates(

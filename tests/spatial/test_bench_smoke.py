@@ -28,6 +28,9 @@ CONFIG_KEYS = {
     "flicker_exact",
     "peak_mb",
     "quality_ok",
+    "fixed_ms_median",
+    "phases_ms",
+    "rows_per_tick",
 }
 
 
@@ -54,6 +57,8 @@ def test_quick_bench_reports_quality() -> None:
         assert 0 < r["max_visible"] <= 64
         assert r["flicker"] < r["flicker_exact"]
         assert r["quality_ok"] is True
+        assert set(r["phases_ms"]) == {"band", "lists", "output", "other"}
+        assert set(r["rows_per_tick"]) == {"rebased", "reanchored", "rebuilt"}
         assert r["truth_agreement"] is None or r["truth_agreement"] >= 0.999
     frames = [r for r in rows if r.get("bench") == "frames"]
     assert len(frames) == 1 and frames[0]["observers"] == 600 and frames[0]["bytes_per_tick"] > 0

@@ -171,11 +171,62 @@ def test_rejects_bad_input(positions: Any, active: Any, observers: Any) -> None:
 
 
 def test_rejects_bad_parameters() -> None:
-    for kwargs in ({"radius": 0}, {"k": 0}, {"margin": -1}):
+    bad: list[dict[str, Any]] = [
+        {"radius": 0},
+        {"k": 0},
+        {"margin": -1},
+        {"band": 0},
+        {"band": 4, "inner": 4},
+        {"spare": -1},
+        {"skin": 0.0},
+        {"jump": 0.0},
+        {"grid_ticks": 0},
+        {"cell": 0.0},
+    ]
+    for kwargs in bad:
         with pytest.raises(ValueError):
             InterestManager(3, **kwargs)
     with pytest.raises(TypeError):
         InterestManager(3, no_such_option=1)
+    with pytest.raises(ValueError):
+        InterestManager(-1)
+    with pytest.raises(ValueError):
+        InterestManager(1 << 24)
+
+
+def test_rejects_non_finite_active_position_without_changing_state() -> None:
+    m = InterestManager(3, radius=10, k=8)
+    pos = np.zeros((3, 2), np.float32)
+    pos[1] = (1.0, 0.0)
+    obs = np.array([0], np.int32)
+    assert _rows(m.update(pos, np.ones(3, bool), obs))[0][0] == {1, 2}
+    bad = pos.copy()
+    bad[2] = (np.inf, 0.0)
+    with pytest.raises(ValueError):
+        m.update(bad, np.ones(3, bool), obs)
+    assert _rows(m.update(pos, np.ones(3, bool), obs))[0] == ({1, 2}, set(), set())
+
+
+def test_stats_count_rows_and_split_the_time() -> None:
+    rng = np.random.default_rng(3)
+    cap = 400
+    pos = rng.uniform(-30, 30, (cap, 2)).astype(np.float32)
+    heading = rng.uniform(-np.pi, np.pi, cap)
+    act = np.ones(cap, bool)
+    m = InterestManager(cap, radius=12.0, k=16, band=8, inner=4)
+    obs = np.arange(0, cap, 2, dtype=np.int32)
+    for _ in range(30):
+        _walk(rng, pos, heading, 30.0)
+        m.update(pos, act, obs)
+    st = m.stats.copy()
+    assert st.ticks == 30 and st.rows == 30 * obs.size
+    assert st.rebuilt >= obs.size  # every row starts with a grid query
+    assert st.rebased + st.reanchored > 0  # walking wears the bands out
+    assert st.reanchored + st.rebuilt < st.rows  # most row-ticks are band-only
+    parts = st.band_ns + st.lists_ns + st.output_ns
+    assert 0 < parts <= st.total_ns
+    m.update(pos, act, obs)
+    assert m.stats.ticks == 31 and st.ticks == 30  # copy() is a snapshot
 
 
 def test_empty_world() -> None:
