@@ -330,7 +330,7 @@ def run_config(cfg: Config, frames: dict[str, Any] | None) -> dict[str, Any]:
         observers = np.sort(rng.choice(n, cfg.observers, replace=False)).astype(np.int32)
     sample_rows = np.sort(rng.choice(observers.size, min(SAMPLE, observers.size), replace=False))
     sample = observers[sample_rows].astype(np.int64)
-    mgr = InterestManager(n, radius=RADIUS, k=K)
+    mgr = InterestManager(n, radius=RADIUS, k=K, clock=time.perf_counter_ns)
     few = observers[:: max(1, observers.size // 10)][:10]
     fixed_mgr = InterestManager(n, radius=RADIUS, k=K)
     fixed_ms: list[float] = []

@@ -19,6 +19,7 @@ import gc
 import logging
 import signal
 import socket
+import time
 from types import TracebackType
 from typing import Any
 
@@ -58,7 +59,9 @@ class ServicePoint:
             radius=config.interest_radius,
             k=config.interest_k,
             margin=config.interest_margin,
+            clock=time.perf_counter_ns,
         )
+        self.metrics.interest = self.interest.stats
         self.tick = TickLoop(
             self.space, self.interest, self.metrics, config.tick_hz, self._zone_changed
         )

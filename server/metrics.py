@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from spatial.interest import InterestStats
+
 TICK_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25)
 
 
@@ -22,6 +24,7 @@ class Metrics:
     tick_count: int = 0
     tick_sum: float = 0.0
     tick_buckets: list[int] = field(default_factory=lambda: [0] * len(TICK_BUCKETS))
+    interest: InterestStats = field(default_factory=InterestStats)
 
     def observe_tick(self, seconds: float) -> None:
         self.tick_count += 1
@@ -78,4 +81,25 @@ class Metrics:
             f"servicepoint_tick_seconds_sum {self.tick_sum:.6f}",
             f"servicepoint_tick_seconds_count {self.tick_count}",
         ]
+        st = self.interest
+        lines += [
+            "# HELP servicepoint_interest_rows_total Observer rows updated by the interest"
+            " manager, by the work a row needed (band: the band check alone).",
+            "# TYPE servicepoint_interest_rows_total counter",
+            f'servicepoint_interest_rows_total{{work="band"}} '
+            f"{st.rows - st.reanchored - st.rebuilt - st.rebased}",
+            f'servicepoint_interest_rows_total{{work="rebased"}} {st.rebased}',
+            f'servicepoint_interest_rows_total{{work="reanchored"}} {st.reanchored}',
+            f'servicepoint_interest_rows_total{{work="rebuilt"}} {st.rebuilt}',
+            "# HELP servicepoint_interest_seconds_total Time in the interest manager, by phase.",
+            "# TYPE servicepoint_interest_seconds_total counter",
+        ]
+        other = st.total_ns - st.band_ns - st.lists_ns - st.output_ns
+        for phase, ns in (
+            ("band", st.band_ns),
+            ("lists", st.lists_ns),
+            ("output", st.output_ns),
+            ("other", other),
+        ):
+            lines.append(f'servicepoint_interest_seconds_total{{phase="{phase}"}} {ns / 1e9:.6f}')
         return "\n".join(lines) + "\n"

@@ -28,7 +28,7 @@ becomes inactive is reported in ``left`` by every observer that saw it.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -75,8 +75,9 @@ class InterestStats:
     Rows are observer rows; per tick each is either checked on its band alone,
     re-based (band plus a probe of its outer core and inner spare),
     re-anchored (its list re-sorted) or rebuilt (a fresh grid query). Times
-    are in nanoseconds: ``band_ns`` for band checks and re-bases, ``lists_ns``
-    for re-anchors and rebuilds (queries included), ``output_ns`` for the
+    are in nanoseconds of the ``clock`` given to the manager (all zero without
+    one): ``band_ns`` for band checks and re-bases, ``lists_ns`` for
+    re-anchors and rebuilds (queries included), ``output_ns`` for the
     visible/entered/left arrays, ``total_ns`` for whole updates.
     """
 
@@ -223,10 +224,12 @@ class _Eval:
 class InterestManager:
     """Per-observer visible sets with hysteresis; see the module docstring.
 
-    ``InterestManager(capacity, radius=20.0, k=64, margin=2.0, **tuning)``.
+    ``InterestManager(capacity, radius=20.0, k=64, margin=2.0, clock=None, **tuning)``.
     Call :meth:`update` once per tick with the full position and activity
     arrays (``capacity`` rows) and the observer slots; it returns an
     :class:`InterestDiff`. Call :meth:`grow` before passing larger arrays.
+    ``clock`` (e.g. ``time.perf_counter_ns``) times the phases in
+    :attr:`stats`; the spatial layer keeps no clock of its own.
 
     Tuning (performance only; results are identical for any values):
     ``band`` (32) - list ranks measured every tick around the k-th;
@@ -243,6 +246,7 @@ class InterestManager:
         radius: float = 20.0,
         k: int = 64,
         margin: float = 2.0,
+        clock: Callable[[], int] | None = None,
         **tuning: Any,
     ) -> None:
         if capacity < 0:
@@ -253,6 +257,7 @@ class InterestManager:
             raise ValueError("k must be >= 1")
         if not margin >= 0.0:
             raise ValueError("margin must be >= 0")
+        self._clock: Callable[[], int] = clock if clock is not None else _no_clock
         opts: dict[str, Any] = {
             "band": 32,
             "inner": 16,
@@ -428,7 +433,7 @@ class InterestManager:
         active: NDArray[np.bool_],
         observers: NDArray[np.int32],
     ) -> InterestDiff:
-        clock = time.perf_counter_ns
+        clock = self._clock
         t_start = clock()
         st = self._stats
         self._tick += 1
@@ -1078,6 +1083,10 @@ _EMPTY3: tuple[IntArray, IntArray, IntArray] = (
     np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.int64),
 )
+
+
+def _no_clock() -> int:
+    return 0
 
 
 def _key_dist(key: IntArray) -> F64Array:

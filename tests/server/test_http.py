@@ -37,6 +37,11 @@ async def test_health_and_metrics(tmp_path: Path) -> None:
         assert "servicepoint_connections 1" in text
         assert 'servicepoint_errors_total{code="bad_msgpack"} 1' in text
         assert "servicepoint_tick_seconds_count" in text
+        rebuilt = next(
+            line for line in text.splitlines() if 'interest_rows_total{work="rebuilt"}' in line
+        )
+        assert int(rebuilt.split()[1]) >= 1  # Ada's row started with a grid query
+        assert 'servicepoint_interest_seconds_total{phase="band"}' in text
         for name in (
             "messages_in_total",
             "messages_out_total",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -213,7 +214,7 @@ def test_stats_count_rows_and_split_the_time() -> None:
     pos = rng.uniform(-30, 30, (cap, 2)).astype(np.float32)
     heading = rng.uniform(-np.pi, np.pi, cap)
     act = np.ones(cap, bool)
-    m = InterestManager(cap, radius=12.0, k=16, band=8, inner=4)
+    m = InterestManager(cap, radius=12.0, k=16, band=8, inner=4, clock=time.perf_counter_ns)
     obs = np.arange(0, cap, 2, dtype=np.int32)
     for _ in range(30):
         _walk(rng, pos, heading, 30.0)
