@@ -713,14 +713,15 @@ class InterestManager:
         np.cumsum(_row_count(mask), out=ptr[1:])
         vis: NDArray[np.int32] = self._vent.reshape(-1).take(np.flatnonzero(mask))
         if self._ov_obs.size:
-            ovr = self._row_of_slots(self._ov_obs)
+            # visible overflow entries go at the end of their rows (one pass)
             ov_vis = (self._ov_flag & _VIS) > 0
-            per = np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
-            ptr, vis = _csr(
-                np.concatenate((per, ovr[ov_vis])),
-                np.concatenate((vis.astype(np.int64), self._ov_ent[ov_vis])),
-                n,
-            )
+            ovr = self._row_of_slots(self._ov_obs[ov_vis])
+            order = np.argsort(ovr, kind="stable")
+            ovr = ovr.take(order)
+            vis = np.insert(vis, ptr.take(ovr + 1), self._ov_ent[ov_vis].take(order))
+            extra = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(ovr, minlength=n), out=extra[1:])
+            ptr += extra
         return ptr, vis
 
     # ------------------------------------------------------------------ band
