@@ -39,7 +39,10 @@ with only 10 observers on the same world, the part that does not scale with
 observers (numpy's per-call overhead, taking positions, the query grid).
 
 It prints one JSON object per line per configuration plus one line for frame
-assembly (``StateFrameEncoder.encode`` for 1k observers at k=64). It exits
+assembly (``StateFrameEncoder.encode`` for 1k observers at k=64) and one
+``numpy_floor`` line: the least per-tick numpy work any exact manager needs
+at 10k/1k (rank 32 distances per observer, build the visible arrays), timed
+alone, next to a tenth of cKDTree's tick. It exits
 with status 1 when a quality figure misses its goal (recall >= 0.99,
 recall_5m == 1, max_visible <= k, flicker < flicker_exact); it never fails
 on a time.
@@ -288,6 +291,71 @@ class Config:
     warmup: int
     baseline_ticks: int
     seed: int
+
+
+def numpy_floor(cfg: Config, baseline_ms: float) -> dict[str, Any]:
+    """What any exact numpy tick must at least do at this size, timed alone.
+
+    Per observer it measures 32 distances around its k-th (ranks 49-80 of the
+    exact neighbours) and ranks them (one sort per row) - the least work that
+    keeps exact k-nearest sets current - and builds the visible CSR from a
+    ``(observers, 96)`` mask, the output every tick hands to the frame
+    encoder. The sum is compared with a tenth of cKDTree's tick.
+    """
+    world = World(cfg.workload, cfg.n, cfg.seed)
+    for _ in range(cfg.warmup):
+        world.step()
+    rng = np.random.default_rng(cfg.seed + 1)
+    obs = np.sort(rng.choice(cfg.n, cfg.observers, replace=False))
+    pos = world.pos32
+    _, idx = cKDTree(pos).query(pos[obs], k=K + 17)
+    band = idx[:, K - 15 : K + 17].astype(np.int32)
+    px = np.ascontiguousarray(pos[:, 0])
+    pz = np.ascontiguousarray(pos[:, 1])
+    ox = px[obs][:, None]
+    oz = pz[obs][:, None]
+    mask = rng.random((obs.size, 96)) < 2 / 3
+    ent = rng.integers(0, cfg.n, (obs.size, 96)).astype(np.int32)
+
+    def ranking() -> None:
+        dx = px.take(band)
+        dx -= ox
+        dz = pz.take(band)
+        dz -= oz
+        dx *= dx
+        dz *= dz
+        dx += dz
+        d = np.sqrt(dx, out=dx)
+        key = d.view(np.uint32).astype(np.int64)
+        key <<= 32
+        key |= band
+        th = np.sort(key, axis=1)[:, 15]
+        _ = key <= th[:, None]
+
+    def output() -> None:
+        ptr = np.zeros(obs.size + 1, dtype=np.int64)
+        np.cumsum(mask.view(np.uint8).sum(axis=1, dtype=np.uint8), out=ptr[1:])
+        _ = ent.reshape(-1).take(np.flatnonzero(mask))
+
+    def median_ms(f: Callable[[], None]) -> float:
+        times = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            f()
+            times.append((time.perf_counter() - t0) * 1e3)
+        return _pct(times, 50)
+
+    rank_ms, out_ms = median_ms(ranking), median_ms(output)
+    return {
+        "bench": "numpy_floor",
+        "workload": cfg.workload,
+        "n": cfg.n,
+        "observers": cfg.observers,
+        "rank_32_per_observer_ms": round(rank_ms, 3),
+        "visible_csr_ms": round(out_ms, 3),
+        "floor_ms": round(rank_ms + out_ms, 3),
+        "ten_x_budget_ms": round(baseline_ms / 10, 3),
+    }
 
 
 def _pct(x: list[float], q: float) -> float:
@@ -557,6 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     started = time.perf_counter()
     frame_row: dict[str, Any] = {}
+    floor_row: dict[str, Any] = {}
     frames_at = (10_000 if 10_000 in args.sizes else args.sizes[0], "uniform")
     for cfg in configs(args):
         want_frames = (
@@ -567,8 +636,12 @@ def main(argv: list[str] | None = None) -> int:
         row = run_config(cfg, frame_row if want_frames else None)
         ok &= bool(row["quality_ok"])
         _emit(row, args.json)
+        if want_frames:
+            floor_row = numpy_floor(cfg, float(row["baseline_ms_median"]))
     if frame_row:
         _emit(frame_row, args.json)
+    if floor_row:
+        _emit(floor_row, args.json)
     _emit(
         {"bench": "total", "seconds": round(time.perf_counter() - started, 1), "ok": ok}, args.json
     )
