@@ -66,6 +66,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from protocol.frames import StateFrameEncoder
+from spatial.hashgrid import distances_to
 from spatial.interest import InterestDiff, InterestManager, InterestStats
 
 RADIUS = 20.0
@@ -318,14 +319,7 @@ def numpy_floor(cfg: Config, baseline_ms: float) -> dict[str, Any]:
     ent = rng.integers(0, cfg.n, (obs.size, 96)).astype(np.int32)
 
     def ranking() -> None:
-        dx = px.take(band)
-        dx -= ox
-        dz = pz.take(band)
-        dz -= oz
-        dx *= dx
-        dz *= dz
-        dx += dz
-        d = np.sqrt(dx, out=dx)
+        d = distances_to(px, pz, band, ox, oz)
         key = d.view(np.uint32).astype(np.int64)
         key <<= 32
         key |= band

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["HashGrid", "expand_runs", "pair_distances"]
+__all__ = ["HashGrid", "distances_to", "expand_runs", "pair_distances"]
 
 _DENSE_CELLS_PER_POINT = 16
 _DENSE_MIN_CELLS = 1 << 16
@@ -51,13 +51,32 @@ def pair_distances(
     This is the single definition of "distance" used by the interest manager
     (``sqrt(dx*dx + dz*dz)`` in float32), so oracles can reproduce it exactly.
     """
-    pa = positions[a]
-    pb = positions[b]
-    dx = pb[:, 0] - pa[:, 0]
-    dz = pb[:, 1] - pa[:, 1]
-    d2 = dx * dx
-    d2 += dz * dz
-    d: NDArray[np.float32] = np.sqrt(d2, out=d2)
+    x = positions[:, 0]
+    z = positions[:, 1]
+    return distances_to(x, z, b, x.take(a), z.take(a))
+
+
+def distances_to(
+    x: NDArray[np.float32],
+    z: NDArray[np.float32],
+    ent: NDArray[np.integer],
+    ox: NDArray[np.float32],
+    oz: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """Distances from points ``(ox, oz)`` to points ``ent`` of the columns ``x``, ``z``.
+
+    ``ent`` may be any shape; ``ox``/``oz`` broadcast against it (a column
+    vector per row of a matrix of entities, say). Same operations, in the
+    same order, as :func:`pair_distances`, so the results are bit-identical.
+    """
+    dx = x.take(ent)
+    dx -= ox
+    dz = z.take(ent)
+    dz -= oz
+    dx *= dx
+    dz *= dz
+    dx += dz
+    d: NDArray[np.float32] = np.sqrt(dx, out=dx)
     return d
 
 
@@ -233,13 +252,7 @@ class HashGrid:
         q, p = self.candidates(qxz, radius)
         qx = np.ascontiguousarray(qxz[:, 0])
         qz = np.ascontiguousarray(qxz[:, 1])
-        dx = self._x.take(p)
-        dx -= qx.take(q)
-        dz = self._z.take(p)
-        dz -= qz.take(q)
-        d = dx * dx
-        d += dz * dz
-        np.sqrt(d, out=d)
+        d = distances_to(self._x, self._z, p, qx.take(q), qz.take(q))
         r = np.asarray(radius, dtype=np.float32)
         keep = np.flatnonzero(d <= (r.take(q) if r.ndim else r))
         return q.take(keep), self._ids.take(p.take(keep)), d.take(keep)

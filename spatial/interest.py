@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spatial.hashgrid import HashGrid
+from spatial.hashgrid import HashGrid, distances_to
 
 __all__ = ["InterestDiff", "InterestManager", "InterestStats"]
 
@@ -150,25 +150,6 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float32]
 F64Array = NDArray[np.float64]
-
-
-def _dist(
-    px: FloatArray, pz: FloatArray, ent: NDArray[Any], ox: FloatArray, oz: FloatArray
-) -> FloatArray:
-    """float32 distances from observers ``(ox, oz)`` (column vectors) to ``ent``.
-
-    Same operation order as :func:`spatial.hashgrid.pair_distances`, so the
-    results are bit-identical to it.
-    """
-    dx = px.take(ent)
-    dx -= ox
-    dz = pz.take(ent)
-    dz -= oz
-    dx *= dx
-    dz *= dz
-    dx += dz
-    d: FloatArray = np.sqrt(dx, out=dx)
-    return d
 
 
 def _csr(row: IntArray, ent: IntArray, n: int) -> tuple[IntArray, NDArray[np.int32]]:
@@ -754,7 +735,7 @@ class InterestManager:
             ovis = self._vmask[rows, :bw]
             oinx = self._xmask.take(rows, axis=0)
             qx, qz = ox.take(rows)[:, None], oz.take(rows)[:, None]
-        d = _dist(self._px, self._pz, ent, qx, qz)
+        d = distances_to(self._px, self._pz, ent, qx, qz)
         key = d.view(np.uint32).astype(np.int64)
         key <<= 32
         key |= ent
@@ -789,13 +770,13 @@ class InterestManager:
             dl = delta.take(fail)
             qx_f, qz_f = ox.take(r)[:, None], oz.take(r)[:, None]
             pc = min(_PROBE, k)
-            dc = _dist(self._px, self._pz, self._vent[r, bw : bw + pc], qx_f, qz_f)
+            dc = distances_to(self._px, self._pz, self._vent[r, bw : bw + pc], qx_f, qz_f)
             incore = np.arange(pc)[None, :] < ncore.take(fail)[:, None]
             cin2 = self._cin.take(r) + dl
             cmax2 = np.max(dc, axis=1, where=incore, initial=-np.inf).astype(np.float64)
             np.maximum(cmax2, cin2, out=cmax2)
             ps = min(_PROBE, self._nspare)
-            ds = _dist(self._px, self._pz, self._spare[r, :ps], qx_f, qz_f)
+            ds = distances_to(self._px, self._pz, self._spare[r, :ps], qx_f, qz_f)
             qf2 = self._qfar.take(r) - dl
             sout2 = self._sout.take(r) - dl
             dout2 = np.minimum(np.min(ds, axis=1, initial=np.inf), np.minimum(sout2, qf2))
@@ -877,7 +858,7 @@ class InterestManager:
         reach = (qq + slack + 0.01).astype(np.float32)
         qi, point = grid.candidates(np.column_stack((qx, qz)), reach)
         ids = grid.ids_of(point).astype(np.int64)
-        d = _dist(self._px, self._pz, ids, qx.take(qi), qz.take(qi))
+        d = distances_to(self._px, self._pz, ids, qx.take(qi), qz.take(qi))
         keep = np.flatnonzero((d <= qq.take(qi)) & (ids != self._obs.take(rows).take(qi)))
         (cand,) = _pad(qi.take(keep), (ids.take(keep),), m, (cap,))
         return cand.astype(np.int32), qq
@@ -930,7 +911,7 @@ class InterestManager:
         cand = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
         oflag = np.concatenate(flags, axis=1)
         width = cand.shape[1]
-        d = _dist(self._px, self._pz, cand, ox.take(rows)[:, None], oz.take(rows)[:, None])
+        d = distances_to(self._px, self._pz, cand, ox.take(rows)[:, None], oz.take(rows)[:, None])
         key = d.view(np.uint32).astype(np.int64)
         key <<= 32
         cand <<= 8
