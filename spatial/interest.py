@@ -442,7 +442,7 @@ class InterestManager:
         delta = np.hypot(ox - self._anc_x, oz - self._anc_z).astype(np.float64)
         delta += self._dsum
         delta -= self._anc_d
-        due = oact & (self._fresh | self._dirty | ~np.isfinite(delta))
+        due = oact & (self._dirty | ~np.isfinite(delta))  # fresh rows are dirty too
         rebuild = due & self._fresh
         affected = self._near_jumpers(jumpers_old, jumpers_new, ox, oz, oact, delta)
         if affected is not None:
@@ -796,16 +796,7 @@ class InterestManager:
                 self._anc_d[rr] = self._dsum
 
         # hysteresis on the whole band (rows that failed keep their old flags)
-        a = inx & (ovis | oinx)
-        b = ovis & ~inx
-        b &= d <= self._outer
-        c = inx & ~a
-        free = room - _row_count(a)
-        b = _nearest(b, key, free)
-        free -= _row_count(b)
-        c = _nearest(c, key, free)
-        vis = a | b
-        vis |= c
+        vis = _hysteresis(inx, ovis, oinx, d <= self._outer, key, room)
         keep = ~holds[:, None]
         np.copyto(vis, ovis, where=keep)
         np.copyto(inx, oinx, where=keep)
@@ -949,16 +940,7 @@ class InterestManager:
         n_x = _row_count(hdist[:, : min(k, wh)] <= self._radius)
         col = np.arange(wh, dtype=np.int64)[None, :]
         inx = col < n_x[:, None]
-        a = inx & (ovis | oinx)
-        b = ovis & ~inx
-        b &= hdist <= self._outer
-        c = inx & ~a
-        free = k - _row_count(a)
-        b = _nearest(b, hk, free)
-        free -= _row_count(b)
-        c = _nearest(c, hk, free)
-        vis = a | b
-        vis |= c
+        vis = _hysteresis(inx, ovis, oinx, hdist <= self._outer, hk, np.full(m, k))
         flip = np.flatnonzero(vis != ovis)
         fr = flip // wh
         fslot = (hk.reshape(-1).take(flip) >> 8) & _SLOT_MASK
@@ -1104,6 +1086,34 @@ def _row_count(mask: BoolArray) -> IntArray:
     else:
         counts = u8.sum(axis=1, dtype=np.int64)
     return counts
+
+
+def _hysteresis(
+    inx: BoolArray,
+    ovis: BoolArray,
+    oinx: BoolArray,
+    held: BoolArray,
+    key: IntArray,
+    room: IntArray,
+) -> BoolArray:
+    """The visible flags V_t of the module docstring, per row of entries.
+
+    ``inx``: in X_t now; ``ovis``/``oinx``: visible / in X last tick;
+    ``held``: close enough to be held (``d <= radius + margin``); ``key``
+    orders entries by distance; ``room``: visible places these entries share.
+    A, then the nearest of B, then the nearest of C, up to ``room``.
+    """
+    a = inx & (ovis | oinx)
+    b = ovis & ~inx
+    b &= held
+    c = inx & ~a
+    free = room - _row_count(a)
+    b = _nearest(b, key, free)
+    free -= _row_count(b)
+    c = _nearest(c, key, free)
+    vis = a | b
+    vis |= c
+    return vis
 
 
 def _nearest(mask: BoolArray, key: IntArray, room: IntArray) -> BoolArray:
