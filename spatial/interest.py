@@ -202,7 +202,82 @@ class _Eval:
     overflow: tuple[IntArray, IntArray, IntArray]  # (row, slot, flags) beyond the band
 
 
-class InterestManager:
+class _InterestBase:
+    """What the manager and its reference share: parameters, capacity, input checks."""
+
+    def __init__(self, capacity: int, radius: float, k: int, margin: float) -> None:
+        if capacity < 0:
+            raise ValueError("capacity must be >= 0")
+        if not radius > 0.0:
+            raise ValueError("radius must be positive")
+        if k < 1:
+            raise ValueError("k must be >= 1")
+        if not margin >= 0.0:
+            raise ValueError("margin must be >= 0")
+        self._radius = np.float32(radius)
+        self._outer = np.float32(radius + margin)
+        self._k = int(k)
+        self._capacity = 0
+        self._row_of = np.zeros(0, dtype=np.int64)  # scratch: slot -> row, else -1
+
+    @property
+    def capacity(self) -> int:
+        """Number of slots the arrays passed to ``update`` must have."""
+        return self._capacity
+
+    @property
+    def radius(self) -> float:
+        """Entry radius in metres."""
+        return float(self._radius)
+
+    @property
+    def k(self) -> int:
+        """Maximum number of visible entities per observer."""
+        return self._k
+
+    def _grow_slots(self, capacity: int) -> int:
+        """Take the new capacity (never smaller); return how many slots it adds."""
+        old = self._capacity
+        if capacity < old:
+            raise ValueError("capacity can only grow")
+        extra = int(capacity) - old
+        self._row_of = np.concatenate((self._row_of, np.full(extra, -1, dtype=np.int64)))
+        self._capacity = int(capacity)
+        return extra
+
+    def _check(
+        self,
+        positions: NDArray[np.float32],
+        active: NDArray[np.bool_],
+        observers: NDArray[np.int32],
+    ) -> tuple[NDArray[np.float32], NDArray[np.bool_], NDArray[np.int32]]:
+        """Validated, contiguous ``update`` arguments; ``ValueError`` on bad input."""
+        cap = self._capacity
+        positions = np.ascontiguousarray(positions, dtype=np.float32)
+        active = np.ascontiguousarray(active, dtype=np.bool_)
+        observers = np.ascontiguousarray(observers, dtype=np.int32).reshape(-1)
+        if positions.shape != (cap, 2):
+            raise ValueError(f"positions must have shape ({cap}, 2), got {positions.shape}")
+        if active.shape != (cap,):
+            raise ValueError(f"active must have shape ({cap},), got {active.shape}")
+        n = observers.size
+        if n:
+            if int(observers.min()) < 0 or int(observers.max()) >= cap:
+                raise ValueError("observer slot out of range")
+            row_of = self._row_of
+            row_of[observers] = np.arange(n, dtype=np.int64)
+            dup = not np.array_equal(row_of.take(observers), np.arange(n, dtype=np.int64))
+            row_of[observers] = -1
+            if dup:
+                raise ValueError("observers must be unique")
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(positions[:, 0]) & np.isfinite(positions[:, 1])
+        if not finite[active].all():
+            raise ValueError("positions of active slots must be finite")
+        return positions, active, observers
+
+
+class InterestManager(_InterestBase):
     """Per-observer visible sets with hysteresis; see the module docstring.
 
     ``InterestManager(capacity, radius=20.0, k=64, margin=2.0, clock=None, **tuning)``.
@@ -230,14 +305,7 @@ class InterestManager:
         clock: Callable[[], int] | None = None,
         **tuning: Any,
     ) -> None:
-        if capacity < 0:
-            raise ValueError("capacity must be >= 0")
-        if not radius > 0.0:
-            raise ValueError("radius must be positive")
-        if k < 1:
-            raise ValueError("k must be >= 1")
-        if not margin >= 0.0:
-            raise ValueError("margin must be >= 0")
+        super().__init__(capacity, radius, k, margin)
         self._clock: Callable[[], int] = clock if clock is not None else _no_clock
         opts: dict[str, Any] = {
             "band": 32,
@@ -259,9 +327,6 @@ class InterestManager:
             raise ValueError("skin and jump must be positive")
         if int(opts["grid_ticks"]) < 1 or not float(opts["cell"]) > 0.0:
             raise ValueError("grid_ticks must be >= 1 and cell > 0")
-        self._radius = np.float32(radius)
-        self._outer = np.float32(radius + margin)
-        self._k = int(k)
         self._bw = band
         self._inner = inner
         self._nspare = spare
@@ -269,7 +334,6 @@ class InterestManager:
         self._jump = float(opts["jump"])
         self._grid_ticks = int(opts["grid_ticks"])
         self._cell = float(opts["cell"])
-        self._capacity = 0
         self._tick = 0
         self._dsum = 0.0  # running sum of the largest non-jumper step per tick
         # per slot (plus one sentinel at index capacity, always infinitely far)
@@ -278,7 +342,6 @@ class InterestManager:
         self._prev_x = self._px
         self._prev_z = self._pz
         self._act = np.zeros(0, dtype=np.bool_)
-        self._row_of = np.zeros(0, dtype=np.int64)  # scratch: slot -> row, else -1
         # per row, in the order of the last update's observers
         w = band + self._k
         self._obs = np.zeros(0, dtype=np.int32)
@@ -313,21 +376,6 @@ class InterestManager:
     # ------------------------------------------------------------------ public
 
     @property
-    def capacity(self) -> int:
-        """Number of slots the arrays passed to :meth:`update` must have."""
-        return self._capacity
-
-    @property
-    def radius(self) -> float:
-        """Entry radius in metres."""
-        return float(self._radius)
-
-    @property
-    def k(self) -> int:
-        """Maximum number of visible entities per observer."""
-        return self._k
-
-    @property
     def stats(self) -> InterestStats:
         """Counters and phase times since creation (a live object; ``copy()`` it)."""
         return self._stats
@@ -337,12 +385,10 @@ class InterestManager:
 
         ``capacity`` must not be smaller than the current one.
         """
-        old = self._capacity
-        if capacity < old:
-            raise ValueError("capacity can only grow")
         if capacity > _MAX_CAPACITY:
             raise ValueError(f"capacity must be <= {_MAX_CAPACITY}")
-        extra = int(capacity) - old
+        old = self._capacity
+        extra = self._grow_slots(capacity)
         if extra == 0:
             return
         inf = np.full(extra, np.inf, dtype=np.float32)
@@ -350,10 +396,8 @@ class InterestManager:
         self._px = np.concatenate((self._px[:old], inf, self._px[old:]))
         self._pz = np.concatenate((self._pz[:old], inf, self._pz[old:]))
         self._act = np.concatenate((self._act, np.zeros(extra, dtype=np.bool_)))
-        self._row_of = np.concatenate((self._row_of, np.full(extra, -1, dtype=np.int64)))
         self._vent[self._vent == old] = capacity
         self._spare[self._spare == old] = capacity
-        self._capacity = int(capacity)
         self._grid = None
 
     def update(
@@ -373,38 +417,6 @@ class InterestManager:
         positions, active, observers = self._check(positions, active, observers)
         with np.errstate(invalid="ignore", over="ignore"):
             return self._update(positions, active, observers)
-
-    # ------------------------------------------------------------------ input
-
-    def _check(
-        self,
-        positions: NDArray[np.float32],
-        active: NDArray[np.bool_],
-        observers: NDArray[np.int32],
-    ) -> tuple[NDArray[np.float32], NDArray[np.bool_], NDArray[np.int32]]:
-        cap = self._capacity
-        positions = np.ascontiguousarray(positions, dtype=np.float32)
-        active = np.ascontiguousarray(active, dtype=np.bool_)
-        observers = np.ascontiguousarray(observers, dtype=np.int32).reshape(-1)
-        if positions.shape != (cap, 2):
-            raise ValueError(f"positions must have shape ({cap}, 2), got {positions.shape}")
-        if active.shape != (cap,):
-            raise ValueError(f"active must have shape ({cap},), got {active.shape}")
-        n = observers.size
-        if n:
-            if int(observers.min()) < 0 or int(observers.max()) >= cap:
-                raise ValueError("observer slot out of range")
-            row_of = self._row_of
-            row_of[observers] = np.arange(n, dtype=np.int64)
-            dup = not np.array_equal(row_of.take(observers), np.arange(n, dtype=np.int64))
-            row_of[observers] = -1
-            if dup:
-                raise ValueError("observers must be unique")
-        with np.errstate(invalid="ignore"):
-            finite = np.isfinite(positions[:, 0]) & np.isfinite(positions[:, 1])
-        if not finite[active].all():
-            raise ValueError("positions of active slots must be finite")
-        return positions, active, observers
 
     # ------------------------------------------------------------------ tick
 

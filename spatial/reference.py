@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spatial.hashgrid import HashGrid
-from spatial.interest import InterestDiff
+from spatial.interest import InterestDiff, _InterestBase
 
 __all__ = ["ReferenceInterestManager"]
 
@@ -61,7 +61,7 @@ def _rank_in_row(
     return rank
 
 
-class ReferenceInterestManager:
+class ReferenceInterestManager(_InterestBase):
     """Per-observer visible sets with hysteresis; see the module docstring.
 
     ``ReferenceInterestManager(capacity, radius=20.0, k=64, margin=2.0)``. Call
@@ -78,69 +78,21 @@ class ReferenceInterestManager:
         margin: float = 2.0,
         **tuning: Any,
     ) -> None:
-        if capacity < 0:
-            raise ValueError("capacity must be >= 0")
-        if not radius > 0.0:
-            raise ValueError("radius must be positive")
-        if k < 1:
-            raise ValueError("k must be >= 1")
-        if not margin >= 0.0:
-            raise ValueError("margin must be >= 0")
+        super().__init__(capacity, radius, k, margin)
         if tuning:
             raise TypeError(f"unknown tuning options: {sorted(tuning)}")
-        self._capacity = int(capacity)
-        self._radius = np.float32(radius)
-        self._outer = np.float32(radius + margin)
-        self._k = int(k)
+        self._grow_slots(capacity)
         # previous update's state, keyed by observer slot: sorted slot << 32 | entity
         self._vis_keys = np.empty(0, dtype=np.int64)
         self._inx_keys = np.empty(0, dtype=np.int64)
         self._cell = float(radius + margin) / 2.0
-
-    @property
-    def capacity(self) -> int:
-        """Number of slots the arrays passed to :meth:`update` must have."""
-        return self._capacity
-
-    @property
-    def radius(self) -> float:
-        """Entry radius in metres."""
-        return float(self._radius)
-
-    @property
-    def k(self) -> int:
-        """Maximum number of visible entities per observer."""
-        return self._k
 
     def grow(self, capacity: int) -> None:
         """Accept arrays of ``capacity`` rows from now on; all state is kept.
 
         ``capacity`` must not be smaller than the current one.
         """
-        if capacity < self._capacity:
-            raise ValueError("capacity can only grow")
-        self._capacity = int(capacity)
-
-    def _check(
-        self,
-        positions: NDArray[np.float32],
-        active: NDArray[np.bool_],
-        observers: NDArray[np.int32],
-    ) -> tuple[NDArray[np.float32], NDArray[np.bool_], NDArray[np.int32]]:
-        cap = self._capacity
-        positions = np.asarray(positions, dtype=np.float32)
-        active = np.asarray(active, dtype=np.bool_)
-        observers = np.asarray(observers, dtype=np.int32).reshape(-1)
-        if positions.shape != (cap, 2):
-            raise ValueError(f"positions must have shape ({cap}, 2), got {positions.shape}")
-        if active.shape != (cap,):
-            raise ValueError(f"active must have shape ({cap},), got {active.shape}")
-        if observers.size:
-            if int(observers.min()) < 0 or int(observers.max()) >= cap:
-                raise ValueError("observer slot out of range")
-            if np.unique(observers).size != observers.size:
-                raise ValueError("observers must be unique")
-        return positions, active, observers
+        self._grow_slots(capacity)
 
     def update(
         self,
