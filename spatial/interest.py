@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spatial import kernels
 from spatial.hashgrid import HashGrid, distances_to
 
 __all__ = ["InterestDiff", "InterestManager", "InterestStats"]
@@ -160,24 +161,6 @@ def _csr(row: IntArray, ent: IntArray, n: int) -> tuple[IntArray, NDArray[np.int
     np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
     out: NDArray[np.int32] = ent.take(np.argsort(row, kind="stable")).astype(np.int32)
     return ptr, out
-
-
-def _first_false(mask: BoolArray) -> IntArray:
-    """Index of the first False per row (the row width when there is none)."""
-    w = mask.shape[1]
-    pos: IntArray = np.argmin(mask, axis=1).astype(np.int64)
-    allset = mask.all(axis=1)
-    pos[allset] = w
-    return pos
-
-
-def _last_true(mask: BoolArray) -> IntArray:
-    """Index of the last True per row (-1 when there is none)."""
-    w = mask.shape[1]
-    rev = np.argmax(mask[:, ::-1], axis=1).astype(np.int64)
-    last: IntArray = w - 1 - rev
-    last[~mask.any(axis=1)] = -1
-    return last
 
 
 @dataclass
@@ -489,12 +472,12 @@ class InterestManager(_InterestBase):
                     tail = np.concatenate((tail, grow), axis=1)
                 tail[rb] = self._capacity
                 tail[rb, : cand.shape[1]] = cand
-            res = self._evaluate(rows, ox, oz, qf, ov, tail, merge=bool(rb.size))
+            res = self._evaluate(rows, ox, oz, qf, ov, tail)
             results.append(res)
             retry = res.rows[~res.ok]
             if retry.size:
                 cand, qq = self._query(retry, ox, oz, delta, wide=True)
-                res = self._evaluate(retry, ox, oz, qq, ov, cand, merge=True)
+                res = self._evaluate(retry, ox, oz, qq, ov, cand)
                 results.append(res)
                 if not res.ok.all():  # pragma: no cover - the wide query covers R + margin
                     raise AssertionError("interest rebuild could not prove the k nearest")
@@ -726,105 +709,58 @@ class InterestManager(_InterestBase):
 
         While the band still separates core from spare (checked with this
         tick's exact band distances), X is the core plus the nearest band
-        entries, and hysteresis runs on the band alone, in the rows where X
-        changed or a held incumbent or waiting newcomer is pending.
+        entries, and hysteresis runs on the band alone. A row whose band no
+        longer separates gets a second chance without re-sorting: its outer
+        core and inner spare are measured exactly now (the rest by the bound)
+        and, if they are still on their sides of the band, the row is
+        re-based. The loop is compiled (:func:`spatial.kernels.band_tick`); it
+        keeps each band sorted by distance in place.
         """
         bw, k = self._bw, self._k
         m = rows.size
-        every = m == self._obs.size
-        if every:
-            ent = self._vent[:, :bw]
-            ncore = self._ncore
-            cmax, dout = self._cmax, self._dout
-            ovis = self._vmask[:, :bw]
-            oinx = self._xmask
-            qx, qz = ox[:, None], oz[:, None]
-        else:
-            ent = self._vent[rows, :bw]
-            ncore = self._ncore.take(rows)
-            cmax, dout = self._cmax.take(rows), self._dout.take(rows)
-            delta = delta.take(rows)
-            ovis = self._vmask[rows, :bw]
-            oinx = self._xmask.take(rows, axis=0)
-            qx, qz = ox.take(rows)[:, None], oz.take(rows)[:, None]
-        d = distances_to(self._px, self._pz, ent, qx, qz)
-        key = d.view(np.uint32).astype(np.int64)
-        key <<= 32
-        key |= ent
-        skey = np.sort(key, axis=1)
-        flat = skey.reshape(-1)
-        base = np.arange(0, m * bw, bw, dtype=np.int64)
-        room = k - ncore  # X ranks left for the band
-        th = flat.take(base + np.clip(room - 1, 0, bw - 1))
-        th[room <= 0] = -1
-        inx = key <= th[:, None]
-        inx &= d <= self._radius
-
-        # does the band still separate core from spare? (see _Eval.cmax/dout)
+        holds = np.zeros(m, dtype=np.bool_)
+        ev_row = np.empty(m * bw, dtype=np.int64)
+        ev_ent = np.empty(m * bw, dtype=np.int64)
+        ev_now = np.empty(m * bw, dtype=np.bool_)
         radius = float(self._radius)
-        eps = _EPS + 1e-6 * radius
-        reach = cmax + delta
-        reach += eps  # farthest a core entry can be now
-        low = dout - delta
-        low -= eps  # nearest a spare/unlisted entity can be now
-        after = _key_dist(flat.take(base + np.clip(room, 0, bw - 1)))
-        after[room >= bw] = np.inf
-        upto = _key_dist(flat.take(base + np.clip(room - 1, 0, bw - 1)))
-        upto[room <= 0] = -np.inf
-        upto[room > bw] = np.inf
-        holds = _separates(reach, low, after, upto, radius)
-        fail = np.flatnonzero(~holds)
-        if fail.size:
-            # a second chance without re-sorting: measure the outer core and the
-            # inner spare exactly now (the rest by the bound); if they are still
-            # on their sides of the band, re-base the row
-            r = rows.take(fail)
-            dl = delta.take(fail)
-            qx_f, qz_f = ox.take(r)[:, None], oz.take(r)[:, None]
-            pc = min(_PROBE, k)
-            dc = distances_to(self._px, self._pz, self._vent[r, bw : bw + pc], qx_f, qz_f)
-            incore = np.arange(pc)[None, :] < ncore.take(fail)[:, None]
-            cin2 = self._cin.take(r) + dl
-            cmax2 = np.max(dc, axis=1, where=incore, initial=-np.inf).astype(np.float64)
-            np.maximum(cmax2, cin2, out=cmax2)
-            ps = min(_PROBE, self._nspare)
-            ds = distances_to(self._px, self._pz, self._spare[r, :ps], qx_f, qz_f)
-            qf2 = self._qfar.take(r) - dl
-            sout2 = self._sout.take(r) - dl
-            dout2 = np.minimum(np.min(ds, axis=1, initial=np.inf), np.minimum(sout2, qf2))
-            ok2 = _separates(cmax2 + eps, dout2 - eps, after.take(fail), upto.take(fail), radius)
-            if ok2.any():
-                self._stats.rebased += int(ok2.sum())
-                fine = fail[ok2]
-                rr = r[ok2]
-                holds[fine] = True
-                self._cmax[rr] = cmax2[ok2]
-                self._cin[rr] = cin2[ok2]
-                self._sout[rr] = sout2[ok2]
-                self._dout[rr] = dout2[ok2]
-                self._qfar[rr] = qf2[ok2]
-                self._anc_x[rr] = ox.take(rr)
-                self._anc_z[rr] = oz.take(rr)
-                self._anc_d[rr] = self._dsum
-
-        # hysteresis on the whole band (rows that failed keep their old flags)
-        vis = _hysteresis(inx, ovis, oinx, d <= self._outer, key, room)
-        keep = ~holds[:, None]
-        np.copyto(vis, ovis, where=keep)
-        np.copyto(inx, oinx, where=keep)
-        flip = np.flatnonzero(vis != ovis)
-        if every:
-            self._vmask[:, :bw] = vis
-            self._xmask[:] = inx
-        else:
-            self._vmask[rows, :bw] = vis
-            self._xmask[rows] = inx
-        if flip.size:
-            e = ent.reshape(-1).take(flip).astype(np.int64)
-            who = rows.take(flip // bw)
-            now = vis.reshape(-1).take(flip)
-            events.entered(who[now], e[now])
-            events.left(who[~now], e[~now])
+        nev, rebased = kernels.band_tick(
+            self._px,
+            self._pz,
+            rows,
+            ox,
+            oz,
+            delta,
+            self._vent,
+            self._vmask,
+            self._xmask,
+            self._ncore,
+            self._cmax,
+            self._cin,
+            self._sout,
+            self._dout,
+            self._qfar,
+            self._spare,
+            self._anc_x,
+            self._anc_z,
+            self._anc_d,
+            self._dsum,
+            k,
+            bw,
+            min(_PROBE, k),
+            min(_PROBE, self._nspare),
+            self._radius,
+            self._outer,
+            _EPS + 1e-6 * radius,
+            holds,
+            ev_row,
+            ev_ent,
+            ev_now,
+        )
+        self._stats.rebased += rebased
+        if nev:
+            now = ev_now[:nev]
+            events.entered(ev_row[:nev][now], ev_ent[:nev][now])
+            events.left(ev_row[:nev][~now], ev_ent[:nev][~now])
         failed: IntArray = rows[~holds]
         return failed
 
@@ -884,143 +820,73 @@ class InterestManager(_InterestBase):
         qfar: F64Array,
         ov: tuple[IntArray, IntArray, IntArray],
         tail: NDArray[np.int32],
-        merge: bool,
     ) -> _Eval:
         """Rank band, core and ``tail`` (spare or fresh query) per row; derive new state.
 
         ``qfar``: every active entity not among the candidates is at least this
-        far. ``merge``: the tail may repeat band/core entries. Pure: nothing
-        is stored; ``ok`` says which rows were proven exact.
+        far. Pure: nothing is stored; ``ok`` says which rows were proven exact.
+        Keys are made and evaluated by compiled loops
+        (:func:`spatial.kernels.list_keys`, :func:`spatial.kernels.list_eval`);
+        numpy sorts them, all rows at once.
         """
         cap = self._capacity
         k, bw, ns = self._k, self._bw, self._nspare
         m = rows.size
-        # candidates with their flags: band+core (visible, in X), spare, extras
-        vmask = self._vmask.take(rows, axis=0)
-        inx_old = np.concatenate((self._xmask.take(rows, axis=0), vmask[:, bw:]), axis=1)
-        parts: list[NDArray[Any]] = [self._vent.take(rows, axis=0).astype(np.int64)]
-        flags = [vmask.view(np.uint8) | (inx_old.view(np.uint8) << 1)]
-        parts.append(tail)
-        flags.append(np.zeros(tail.shape, dtype=np.uint8))
         ov_row, ov_ent, ov_flag = ov
+        ocand = np.zeros((m, 0), dtype=np.int64)
+        oflag = ocand
         if ov_row.size:
             local = np.minimum(np.searchsorted(rows, ov_row), m - 1)
             mine = rows.take(local) == ov_row
             if mine.any():
-                ocand, ofl = _pad(local[mine], (ov_ent[mine], ov_flag[mine]), m, (cap, 0))
-                parts.append(ocand)
-                flags.append(ofl.astype(np.uint8))
-                merge = True
-        cand = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-        oflag = np.concatenate(flags, axis=1)
-        width = cand.shape[1]
-        d = distances_to(self._px, self._pz, cand, ox.take(rows)[:, None], oz.take(rows)[:, None])
-        key = d.view(np.uint32).astype(np.int64)
-        key <<= 32
-        cand <<= 8
-        key |= cand
-        key |= oflag
+                ocand, oflag = _pad(local[mine], (ov_ent[mine], ov_flag[mine]), m, (cap, 0))
+        tail = np.ascontiguousarray(tail, dtype=np.int32)
+        width = bw + k + tail.shape[1] + ocand.shape[1]
+        key = np.empty((m, width), dtype=np.int64)
+        kernels.list_keys(
+            self._px, self._pz, rows, ox, oz, self._vent, self._vmask, self._xmask,
+            tail, ocand, oflag, cap, key,
+        )  # fmt: skip
         key.sort(axis=1)
-        sentinel = (np.int64(np.float32(np.inf).view(np.uint32)) << 32) | (np.int64(cap) << 8)
-        if merge:
-            # an entry listed twice (fresh, or overflow): merge flags into one
-            hi_bits = key >> 8
-            same = hi_bits[:, 1:] == hi_bits[:, :-1]
-            same &= hi_bits[:, 1:] != (sentinel >> 8)
-            if same.any():
-                lower = key[:, :-1]
-                key[:, 1:] |= np.where(same, lower & 0xFF, 0)
-                lower[same] = sentinel
-                key.sort(axis=1)
-        # hysteresis only concerns X (a prefix of at most k ranks) and flagged
-        # entries; layout needs ranks up to band + spare past the band start
-        flagged_old = (key & 3) != 0
-        wh = max(min(k, width), int(_last_true(flagged_old).max(initial=-1)) + 1)
-        need = k - self._inner + bw + ns + 1
-        wp = max(width, need, wh + bw + ns + 1)
-        if wp > width:
-            pad = np.full((m, wp - width), sentinel, dtype=np.int64)
-            key = np.concatenate((key, pad), axis=1)
-        flat = key.reshape(-1)
-        base = np.arange(0, m * wp, wp, dtype=np.int64)
-        hk = key[:, :wh]
-        hdist = (hk >> 32).astype(np.uint32).view(np.float32)
-        ovis = (hk & _VIS).astype(np.bool_)
-        oinx = (hk & _INX).astype(np.bool_)
-
-        # X is a prefix: sorted by (distance, slot), the first k within range
-        n_x = _row_count(hdist[:, : min(k, wh)] <= self._radius)
-        col = np.arange(wh, dtype=np.int64)[None, :]
-        inx = col < n_x[:, None]
-        vis = _hysteresis(inx, ovis, oinx, hdist <= self._outer, hk, np.full(m, k))
-        flip = np.flatnonzero(vis != ovis)
-        fr = flip // wh
-        fslot = (hk.reshape(-1).take(flip) >> 8) & _SLOT_MASK
-        changed = (rows.take(fr), fslot, vis.reshape(-1).take(flip))
-
-        def dist_at(rank: IntArray) -> F64Array:
-            bits = (flat.take(base + rank) >> 32).astype(np.uint32)
-            out: F64Array = bits.view(np.float32).astype(np.float64)
-            return out
-
-        # exact only if no unlisted entity could be among the k nearest in range
-        dk1 = np.where(n_x >= k, dist_at(np.full(m, k - 1, dtype=np.int64)), np.inf)
-        ok = (qfar > float(self._radius)) | (dk1 < qfar)
-
-        # split into core / band / spare; core entries must be settled members
-        # and flagged entries should fall inside the band (else: overflow)
-        flagged = vis | inx
-        last = _last_true(flagged)
-        lo = np.maximum(np.maximum(n_x - self._inner, 0), last - bw + 1)
-        lo = np.minimum(lo, _first_false(vis & inx))
-        hi = lo + bw
-        dirty = last >= hi
+        vent = np.empty((m, bw + k), dtype=np.int32)
+        vmask = np.empty((m, bw + k), dtype=np.bool_)
+        xmask = np.empty((m, bw), dtype=np.bool_)
+        spare = np.empty((m, ns), dtype=np.int32)
+        ncore = np.empty(m, dtype=np.int64)
+        cmax, cin, sout, dout, qnew, kth = (np.empty(m, dtype=np.float64) for _ in range(6))
+        dirty = np.empty(m, dtype=np.bool_)
+        ok = np.empty(m, dtype=np.bool_)
+        ev_row = np.empty(2 * m * width, dtype=np.int64)
+        ev_ent = np.empty(2 * m * width, dtype=np.int64)
+        ev_flag = np.empty(2 * m * width, dtype=np.int64)
+        ev_changed = np.empty(2 * m * width, dtype=np.bool_)
+        counts = np.zeros(1, dtype=np.int64)
+        nev = kernels.list_eval(
+            key, rows, np.ascontiguousarray(qfar, dtype=np.float64),
+            k, bw, self._inner, ns, min(_PROBE, k), min(_PROBE, ns),
+            self._radius, self._outer, cap,
+            vent, vmask, xmask, spare, ncore, cmax, cin, sout, dout, dirty, qnew, kth, ok,
+            ev_row, ev_ent, ev_flag, ev_changed, counts,
+        )  # fmt: skip
+        ch = ev_changed[:nev]
+        er, ee, ef = ev_row[:nev], ev_ent[:nev], ev_flag[:nev]
+        changed = (er[ch], ee[ch], ef[ch] > 0)
         overflow = _EMPTY3
-        if dirty.any():
-            beyond = np.flatnonzero((flagged & (col >= hi[:, None])).reshape(-1))
-            overflow = (
-                rows.take(beyond // wh),
-                (hk.reshape(-1).take(beyond) >> 8) & _SLOT_MASK,
-                vis.reshape(-1).take(beyond).astype(np.int64)
-                | (inx.reshape(-1).take(beyond).astype(np.int64) << 1),
-            )
-        wv = bw + k
-        vcol = np.empty((m, wv), dtype=np.int64)
-        vcol[:, :bw] = lo[:, None] + np.arange(bw, dtype=np.int64)[None, :]
-        # core outermost first, so a re-base probes its first columns
-        vcol[:, bw:] = np.maximum(lo[:, None] - 1 - np.arange(k, dtype=np.int64)[None, :], 0)
-        core = np.arange(k, dtype=np.int64)[None, :] < lo[:, None]
-        vent = ((flat.take(vcol + base[:, None]) >> 8) & _SLOT_MASK).astype(np.int32)
-        vent[:, bw:][~core] = cap
-        new_vmask = np.empty((m, wv), dtype=np.bool_)
-        bcol = np.minimum(vcol[:, :bw], wh - 1)
-        inband = vcol[:, :bw] < wh
-        new_vmask[:, :bw] = np.take_along_axis(vis, bcol, axis=1) & inband
-        new_vmask[:, bw:] = core
-        xmask = np.take_along_axis(inx, bcol, axis=1) & inband
-        scol = (base + hi)[:, None] + np.arange(ns, dtype=np.int64)[None, :]
-        spare = ((flat.take(scol) >> 8) & _SLOT_MASK).astype(np.int32)
-
-        # bound on entities no longer listed: the first dropped rank
-        qnew = np.minimum(qfar, dist_at(hi + ns))
-        d_out = np.minimum(dist_at(hi), qnew)
-        cmax = np.where(lo > 0, dist_at(np.maximum(lo - 1, 0)), -np.inf)
-        pc, ps = min(_PROBE, k), min(_PROBE, ns)
-        cin = np.where(lo > pc, dist_at(np.maximum(lo - 1 - pc, 0)), -np.inf)
-        sout = qnew if ps >= ns else np.minimum(dist_at(hi + ps), qnew)
-        kth = np.minimum(dk1, float(self._radius))
+        if counts[0]:
+            out = ~ch
+            overflow = (er[out], ee[out], ef[out])
         return _Eval(
             rows,
             ok,
             vent,
-            new_vmask,
+            vmask,
             xmask,
             spare,
-            lo,
+            ncore,
             cmax,
             cin,
             sout,
-            d_out,
+            dout,
             dirty,
             qnew,
             kth,
@@ -1065,80 +931,25 @@ def _no_clock() -> int:
     return 0
 
 
-def _key_dist(key: IntArray) -> F64Array:
-    """The distance packed in the high 32 bits of sort keys, as float64."""
-    d: F64Array = (key >> 32).astype(np.uint32).view(np.float32).astype(np.float64)
-    return d
-
-
-def _separates(
-    reach: F64Array, low: F64Array, after: F64Array, upto: F64Array, radius: float
-) -> BoolArray:
-    """Whether X is still the core plus the nearest band entries.
-
-    ``reach``: farthest a core entry can be (-inf: no core); ``low``: nearest
-    a spare or unlisted entity can be; ``after``/``upto``: this tick's first
-    band distance beyond X's ranks and the last one within them. Core entries
-    stay in X if they stay in range and no more band entries than X has room
-    for, and no spare or unlisted entity, can be closer; spare and unlisted
-    entities stay out of X if they are out of range or the core and the band's
-    X entries are all closer.
-    """
-    core_ok = (reach <= radius) & (after >= reach) & (low > reach)
-    out_ok = (low > radius) | ((upto < low) & (reach < low))
-    holds: BoolArray = core_ok & out_ok
-    return holds
-
-
 def _row_count(mask: BoolArray) -> IntArray:
     """Number of True per row."""
+    w = mask.shape[1]
+    if w % 8 == 0 and 0 < w < 256 and mask.flags.c_contiguous:
+        # eight flags per word: add the words column by column, then add up
+        # each word's bytes with one multiply (every byte stays below 256)
+        words = mask.view(np.uint64)
+        acc = words[:, 0].copy()
+        for j in range(1, w // 8):
+            acc += words[:, j]
+        acc *= np.uint64(0x0101010101010101)
+        acc >>= np.uint64(56)
+        return acc.astype(np.int64)
     u8 = mask.view(np.uint8)
-    if mask.shape[1] < 256:
+    if w < 256:
         counts: IntArray = u8.sum(axis=1, dtype=np.uint8).astype(np.int64)
     else:
         counts = u8.sum(axis=1, dtype=np.int64)
     return counts
-
-
-def _hysteresis(
-    inx: BoolArray,
-    ovis: BoolArray,
-    oinx: BoolArray,
-    held: BoolArray,
-    key: IntArray,
-    room: IntArray,
-) -> BoolArray:
-    """The visible flags V_t of the module docstring, per row of entries.
-
-    ``inx``: in X_t now; ``ovis``/``oinx``: visible / in X last tick;
-    ``held``: close enough to be held (``d <= radius + margin``); ``key``
-    orders entries by distance; ``room``: visible places these entries share.
-    A, then the nearest of B, then the nearest of C, up to ``room``.
-    """
-    a = inx & (ovis | oinx)
-    b = ovis & ~inx
-    b &= held
-    c = inx & ~a
-    free = room - _row_count(a)
-    b = _nearest(b, key, free)
-    free -= _row_count(b)
-    c = _nearest(c, key, free)
-    vis = a | b
-    vis |= c
-    return vis
-
-
-def _nearest(mask: BoolArray, key: IntArray, room: IntArray) -> BoolArray:
-    """Per row, the (at most ``room``) entries of ``mask`` with the smallest ``key``."""
-    count = _row_count(mask)
-    out = mask & (count <= room)[:, None]
-    part = np.flatnonzero((count > room) & (room > 0))
-    if part.size:
-        sub = np.where(mask[part], key[part], np.iinfo(np.int64).max)
-        sub.sort(axis=1)
-        th = sub[np.arange(part.size), room.take(part) - 1]
-        out[part] = mask[part] & (key[part] <= th[:, None])
-    return out
 
 
 def _pad(
