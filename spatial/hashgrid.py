@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spatial import kernels
+
 __all__ = ["HashGrid", "distances_to", "expand_runs", "pair_distances"]
 
 _DENSE_CELLS_PER_POINT = 16
@@ -239,6 +241,36 @@ class HashGrid:
         qrow, start, end = self._runs(x_lo, x_hi, z_lo, nrows)
         seg, point = expand_runs(start, end - start)
         return qrow.take(seg), point
+
+    def ids_within(
+        self,
+        qxz: NDArray[np.float32],
+        reach: NDArray[np.float32],
+        x: NDArray[np.float32],
+        z: NDArray[np.float32],
+        within: NDArray[np.float64],
+        exclude: NDArray[np.int64],
+        fill: int,
+    ) -> NDArray[np.int32]:
+        """Ids in cells overlapping each query's square of half-side ``reach``
+        whose distance now, by the positions ``x``/``z`` indexed by id, is at
+        most ``within``; never ``exclude[q]``. A ``(q, w)`` matrix padded with
+        ``fill`` (one compiled pass, :func:`spatial.kernels.grid_within`).
+        """
+        qxz = np.asarray(qxz, dtype=np.float32)
+        nq = qxz.shape[0]
+        if nq == 0 or self._ids.size == 0:
+            return np.full((nq, 1), fill, dtype=np.int32)
+        out: NDArray[np.int32] = kernels.grid_within(
+            self._cell_start, self._keys, self._dense,
+            self._origin[0], self._origin[1], self._cell, self._width, self._height,
+            self._ids, x, z,
+            np.ascontiguousarray(qxz[:, 0]), np.ascontiguousarray(qxz[:, 1]),
+            np.ascontiguousarray(reach, dtype=np.float32),
+            np.ascontiguousarray(within, dtype=np.float64),
+            np.ascontiguousarray(exclude, dtype=np.int64), fill,
+        )  # fmt: skip
+        return out
 
     def pairs_within(
         self, qxz: NDArray[np.float32], radius: float | np.floating[Any] | NDArray[np.float32]

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spatial import kernels
-from spatial.hashgrid import HashGrid, distances_to
+from spatial.hashgrid import HashGrid
 
 __all__ = ["InterestDiff", "InterestManager", "InterestStats"]
 
@@ -552,26 +552,11 @@ class InterestManager(_InterestBase):
         Returns ``(old, new)``: slots whose previous position (``old``, kept in
         ``_prev_x/_prev_z``) or current position (``new``) is a jump's end.
         """
-        cap = self._capacity
         prev_x = self._px
         prev_z = self._pz
-        px = np.full(cap + 1, np.inf, dtype=np.float32)
-        pz = np.full(cap + 1, np.inf, dtype=np.float32)
-        np.copyto(px[:cap], positions[:, 0], where=active)
-        np.copyto(pz[:cap], positions[:, 1], where=active)
-        dx = px[:cap] - prev_x[:cap]
-        dz = pz[:cap] - prev_z[:cap]
-        dx *= dx
-        dz *= dz
-        dx += dz  # squared step (nan where not active on both ticks)
         jump2 = np.float32(self._jump * self._jump)
-        walked = dx <= jump2  # false for nan
-        step2 = float(np.max(dx, where=walked, initial=0.0))
-        self._dsum += step2**0.5
-        was = self._act
-        moved = ~walked
-        old = np.flatnonzero(moved & was)
-        new = np.flatnonzero(moved & active)
+        px, pz, step2, old, new = kernels.move(positions, active, prev_x, prev_z, self._act, jump2)
+        self._dsum += float(step2) ** 0.5
         self._prev_x, self._prev_z = prev_x, prev_z
         self._px, self._pz = px, pz
         self._act = active.copy()
@@ -682,12 +667,7 @@ class InterestManager(_InterestBase):
 
     def _visible_csr(self) -> tuple[IntArray, NDArray[np.int32]]:
         n = self._obs.size
-        ptr = np.zeros(n + 1, dtype=np.int64)
-        if n == 0:
-            return ptr, np.zeros(0, dtype=np.int32)
-        mask = self._vmask
-        np.cumsum(_row_count(mask), out=ptr[1:])
-        vis: NDArray[np.int32] = self._vent.reshape(-1).take(np.flatnonzero(mask))
+        ptr, vis = kernels.masked_rows(self._vent, self._vmask)
         if self._ov_obs.size:
             # visible overflow entries go at the end of their rows (one pass)
             ov_vis = (self._ov_flag & _VIS) > 0
@@ -795,12 +775,9 @@ class InterestManager(_InterestBase):
             qq = np.minimum(kth + 2.0 * delta.take(rows) + self._skin, outer_all)
         slack = self._dsum - self._grid_d
         reach = (qq + slack + 0.01).astype(np.float32)
-        qi, point = grid.candidates(np.column_stack((qx, qz)), reach)
-        ids = grid.ids_of(point).astype(np.int64)
-        d = distances_to(self._px, self._pz, ids, qx.take(qi), qz.take(qi))
-        keep = np.flatnonzero((d <= qq.take(qi)) & (ids != self._obs.take(rows).take(qi)))
-        (cand,) = _pad(qi.take(keep), (ids.take(keep),), m, (cap,))
-        return cand.astype(np.int32), qq
+        me = self._obs.take(rows).astype(np.int64)
+        cand = grid.ids_within(np.column_stack((qx, qz)), reach, self._px, self._pz, qq, me, cap)
+        return cand, qq
 
     def _grid_now(self) -> HashGrid:
         """The query grid, rebuilt when stale (positions at build are widened by D)."""

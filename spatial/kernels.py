@@ -102,6 +102,8 @@ def band_tick(
     """
     radius64 = np.float64(radius)
     dd = np.empty(bw, np.float32)
+    dbits = dd.view(np.uint32)
+    key = np.empty(bw, np.int64)
     nev = 0
     nreb = 0
     for i in range(rows.size):
@@ -111,6 +113,8 @@ def band_tick(
         ve = vent[r]
         vm = vmask[r]
         xm = xmask[r]
+        # keys (distance bits, slot, flags), insertion-sorted: the band is
+        # still sorted from the last tick, so few entries move
         for j in range(bw):
             e = ve[j]
             dx = px[e] - x0
@@ -118,25 +122,22 @@ def band_tick(
             dx = dx * dx
             dz = dz * dz
             dd[j] = np.sqrt(dx + dz)
-        # insertion sort by (distance, slot), carrying the flags along
+        for j in range(bw):
+            kj = (np.int64(dbits[j]) << 32) | (np.int64(ve[j]) << 8)
+            key[j] = kj | np.int64(vm[j]) | (np.int64(xm[j]) << 1)
         for j in range(1, bw):
-            d = dd[j]
-            e = ve[j]
+            kj = key[j]
             q = j - 1
-            if dd[q] < d or (dd[q] == d and ve[q] < e):
-                continue
-            v = vm[j]
-            x = xm[j]
-            while q >= 0 and (dd[q] > d or (dd[q] == d and ve[q] > e)):
-                dd[q + 1] = dd[q]
-                ve[q + 1] = ve[q]
-                vm[q + 1] = vm[q]
-                xm[q + 1] = xm[q]
+            while q >= 0 and key[q] > kj:
+                key[q + 1] = key[q]
                 q -= 1
-            dd[q + 1] = d
-            ve[q + 1] = e
-            vm[q + 1] = v
-            xm[q + 1] = x
+            key[q + 1] = kj
+        for j in range(bw):
+            kj = key[j]
+            dbits[j] = np.uint32(kj >> 32)
+            ve[j] = np.int32((kj >> 8) & 0xFFFFFF)
+            vm[j] = (kj & 1) != 0
+            xm[j] = (kj & 2) != 0
         room = k - ncore[r]
         dl = delta[r]
         after = np.inf if room >= bw else np.float64(dd[max(room, 0)])
@@ -463,3 +464,169 @@ def list_eval(
         ncore[i] = lo
     counts[0] = nov
     return nev
+
+
+_GRID_SIG = (
+    "int32[:, ::1](int64[::1], int64[::1], boolean, float64, float64, float64, int64, int64,"
+    "int32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32[::1],"
+    "float64[::1], int64[::1], int32)"
+)
+
+
+@_compiled(_GRID_SIG)
+def grid_within(
+    cell_start: Any,
+    keys: Any,
+    dense: bool,
+    origin_x: float,
+    origin_z: float,
+    cell: float,
+    width: int,
+    height: int,
+    ids: Any,
+    px: Any,
+    pz: Any,
+    qx: Any,
+    qz: Any,
+    reach: Any,
+    within: Any,
+    exclude: Any,
+    fill: int,
+) -> Any:
+    """Per query, the ids in the cells its square of half-side ``reach`` overlaps
+    that are within ``within`` now.
+
+    Cells are a :class:`~spatial.hashgrid.HashGrid`'s (``cell_start`` when
+    ``dense``, else its sorted ``keys``), covered as ``HashGrid._cover``
+    does; distances use the current positions ``px``/``pz`` of each id. Row
+    ``q`` of the result lists the ids with distance ``<= within[q]`` other
+    than ``exclude[q]``, padded with ``fill``.
+    """
+    nq = qx.size
+    inv = 1.0 / cell
+    lo = np.empty((nq, 3), np.int64)  # x_lo, x_hi, z_lo
+    nrows = np.zeros(nq, np.int64)
+    room = np.zeros(nq, np.int64)
+    for q in range(nq):
+        x = np.float64(qx[q])
+        z = np.float64(qz[q])
+        r = np.float64(reach[q])
+        x_lo = min(max(np.floor((x - r - origin_x) * inv), 0), width - 1)
+        x_hi = min(max(np.floor((x + r - origin_x) * inv), -1), width - 1)
+        z_lo = min(max(np.floor((z - r - origin_z) * inv), 0), height - 1)
+        z_hi = min(max(np.floor((z + r - origin_z) * inv), -1), height - 1)
+        outside = x + r < origin_x or z + r < origin_z
+        outside = outside or (x - r - origin_x) * inv >= width
+        outside = outside or (z - r - origin_z) * inv >= height
+        if outside or x_hi < x_lo or z_hi < z_lo:
+            continue
+        lo[q, 0] = np.int64(x_lo)
+        lo[q, 1] = np.int64(x_hi)
+        lo[q, 2] = np.int64(z_lo)
+        nrows[q] = np.int64(z_hi) - np.int64(z_lo) + 1
+        for row in range(nrows[q]):
+            base = (lo[q, 2] + row) * width
+            if dense:
+                room[q] += cell_start[base + lo[q, 1] + 1] - cell_start[base + lo[q, 0]]
+            else:
+                room[q] += np.searchsorted(keys, base + lo[q, 1], side="right") - np.searchsorted(
+                    keys, base + lo[q, 0], side="left"
+                )
+    out = np.full((nq, max(room.max(), 1) if nq else 1), fill, np.int32)
+    wmax = 1
+    for q in range(nq):
+        x0 = qx[q]
+        z0 = qz[q]
+        n = 0
+        for row in range(nrows[q]):
+            base = (lo[q, 2] + row) * width
+            if dense:
+                start = cell_start[base + lo[q, 0]]
+                end = cell_start[base + lo[q, 1] + 1]
+            else:
+                start = np.searchsorted(keys, base + lo[q, 0], side="left")
+                end = np.searchsorted(keys, base + lo[q, 1], side="right")
+            for p in range(start, end):
+                e = ids[p]
+                dx = px[e] - x0
+                dz = pz[e] - z0
+                dx = dx * dx
+                dz = dz * dz
+                if np.sqrt(dx + dz) <= within[q] and e != exclude[q]:
+                    out[q, n] = e
+                    n += 1
+        wmax = max(wmax, n)
+    return out[:, :wmax].copy()
+
+
+@_compiled("Tuple((int64[::1], int32[::1]))(int32[:, ::1], boolean[:, ::1])")
+def masked_rows(ent: Any, mask: Any) -> tuple[Any, Any]:
+    """CSR of the entries of ``ent`` where ``mask`` is set, row by row: ``(ptr, values)``."""
+    n, w = ent.shape
+    ptr = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        c = 0
+        for j in range(w):
+            c += mask[i, j]
+        ptr[i + 1] = ptr[i] + c
+    out = np.empty(ptr[n], np.int32)
+    p = 0
+    for i in range(n):
+        for j in range(w):
+            if mask[i, j]:
+                out[p] = ent[i, j]
+                p += 1
+    return ptr, out
+
+
+_MOVE_SIG = (
+    "Tuple((float32[::1], float32[::1], float32, int64[::1], int64[::1]))("
+    "float32[:, ::1], boolean[::1], float32[::1], float32[::1], boolean[::1], float32)"
+)
+
+
+@_compiled(_MOVE_SIG)
+def move(positions: Any, active: Any, prev_x: Any, prev_z: Any, was: Any, jump2: Any) -> Any:
+    """One tick's positions as columns with a far sentinel, and who jumped.
+
+    Returns ``(x, z, step2, old, new)``: ``x``/``z`` have one more entry than
+    ``positions`` (inactive slots and the sentinel are at infinity);
+    ``step2`` is the largest squared step of a slot active on both ticks that
+    moved at most ``sqrt(jump2)``; every other slot "jumped": ``old`` are those
+    of them active before, ``new`` those active now.
+    """
+    cap = active.size
+    x = np.full(cap + 1, np.inf, np.float32)
+    z = np.full(cap + 1, np.inf, np.float32)
+    step2 = np.float32(0.0)
+    nold = 0
+    nnew = 0
+    moved = np.zeros(cap, np.bool_)
+    for i in range(cap):
+        if active[i]:
+            x[i] = positions[i, 0]
+            z[i] = positions[i, 1]
+        dx = x[i] - prev_x[i]
+        dz = z[i] - prev_z[i]
+        dx = dx * dx
+        dz = dz * dz
+        s = dx + dz
+        if s <= jump2:
+            step2 = max(step2, s)
+        else:  # a jump, a join, a leave or nan (inactive on either tick)
+            moved[i] = True
+            nold += was[i]
+            nnew += active[i]
+    old = np.empty(nold, np.int64)
+    new = np.empty(nnew, np.int64)
+    a = 0
+    b = 0
+    for i in range(cap):
+        if moved[i]:
+            if was[i]:
+                old[a] = i
+                a += 1
+            if active[i]:
+                new[b] = i
+                b += 1
+    return x, z, step2, old, new
