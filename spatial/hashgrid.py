@@ -246,14 +246,13 @@ class HashGrid:
         self,
         qxz: NDArray[np.float32],
         reach: NDArray[np.float32],
-        x: NDArray[np.float32],
-        z: NDArray[np.float32],
+        pos: NDArray[np.float32],
         within: NDArray[np.float64],
         exclude: NDArray[np.int64],
         fill: int,
     ) -> NDArray[np.int32]:
         """Ids in cells overlapping each query's square of half-side ``reach``
-        whose distance now, by the positions ``x``/``z`` indexed by id, is at
+        whose distance now, by the positions ``pos`` (x, z rows by id), is at
         most ``within``; never ``exclude[q]``. A ``(q, w)`` matrix padded with
         ``fill`` (one compiled pass, :func:`spatial.kernels.grid_within`).
         """
@@ -264,7 +263,7 @@ class HashGrid:
         out: NDArray[np.int32] = kernels.grid_within(
             self._cell_start, self._keys, self._dense,
             self._origin[0], self._origin[1], self._cell, self._width, self._height,
-            self._ids, x, z,
+            self._ids, pos,
             np.ascontiguousarray(qxz[:, 0]), np.ascontiguousarray(qxz[:, 1]),
             np.ascontiguousarray(reach, dtype=np.float32),
             np.ascontiguousarray(within, dtype=np.float64),

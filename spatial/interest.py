@@ -146,6 +146,11 @@ _EPS = 1e-3
 _FULL_REBUILD_SHARE = 0.25  # this many jumpers per row: rebuild every row
 _PROBE = 48  # core and spare entries measured when re-basing a row
 _STALE = 1.0  # rebuild a due row whose list clears the k-th by less (metres)
+_BAD_INPUT = {
+    1: "observer slot out of range",
+    2: "observers must be unique",
+    3: "positions of active slots must be finite",
+}
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -155,11 +160,9 @@ F64Array = NDArray[np.float64]
 
 def _csr(row: IntArray, ent: IntArray, n: int) -> tuple[IntArray, NDArray[np.int32]]:
     """CSR over ``n`` rows from an unordered list of (row, entity) items."""
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    if row.size == 0:
-        return ptr, np.zeros(0, dtype=np.int32)
-    np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
-    out: NDArray[np.int32] = ent.take(np.argsort(row, kind="stable")).astype(np.int32)
+    ptr: IntArray
+    out: NDArray[np.int32]
+    ptr, out = kernels.group_rows(row, ent, n)
     return ptr, out
 
 
@@ -202,6 +205,7 @@ class _InterestBase:
         self._k = int(k)
         self._capacity = 0
         self._row_of = np.zeros(0, dtype=np.int64)  # scratch: slot -> row, else -1
+        self._seen = np.zeros(0, dtype=np.bool_)  # scratch for the input check, all False
 
     @property
     def capacity(self) -> int:
@@ -225,6 +229,7 @@ class _InterestBase:
             raise ValueError("capacity can only grow")
         extra = int(capacity) - old
         self._row_of = np.concatenate((self._row_of, np.full(extra, -1, dtype=np.int64)))
+        self._seen = np.zeros(int(capacity), dtype=np.bool_)
         self._capacity = int(capacity)
         return extra
 
@@ -243,20 +248,9 @@ class _InterestBase:
             raise ValueError(f"positions must have shape ({cap}, 2), got {positions.shape}")
         if active.shape != (cap,):
             raise ValueError(f"active must have shape ({cap},), got {active.shape}")
-        n = observers.size
-        if n:
-            if int(observers.min()) < 0 or int(observers.max()) >= cap:
-                raise ValueError("observer slot out of range")
-            row_of = self._row_of
-            row_of[observers] = np.arange(n, dtype=np.int64)
-            dup = not np.array_equal(row_of.take(observers), np.arange(n, dtype=np.int64))
-            row_of[observers] = -1
-            if dup:
-                raise ValueError("observers must be unique")
-        with np.errstate(invalid="ignore"):
-            finite = np.isfinite(positions[:, 0]) & np.isfinite(positions[:, 1])
-        if not finite[active].all():
-            raise ValueError("positions of active slots must be finite")
+        code = kernels.check_inputs(positions, active, observers, self._seen)
+        if code:
+            raise ValueError(_BAD_INPUT[code])
         return positions, active, observers
 
 
@@ -320,10 +314,8 @@ class InterestManager(_InterestBase):
         self._tick = 0
         self._dsum = 0.0  # running sum of the largest non-jumper step per tick
         # per slot (plus one sentinel at index capacity, always infinitely far)
-        self._px = np.full(1, np.inf, dtype=np.float32)
-        self._pz = np.full(1, np.inf, dtype=np.float32)
-        self._prev_x = self._px
-        self._prev_z = self._pz
+        self._pos = np.full((1, 2), np.inf, dtype=np.float32)  # x, z per slot
+        self._prev = self._pos
         self._act = np.zeros(0, dtype=np.bool_)
         # per row, in the order of the last update's observers
         w = band + self._k
@@ -374,10 +366,9 @@ class InterestManager(_InterestBase):
         extra = self._grow_slots(capacity)
         if extra == 0:
             return
-        inf = np.full(extra, np.inf, dtype=np.float32)
+        inf = np.full((extra, 2), np.inf, dtype=np.float32)
         # the sentinel moves from index ``old`` to ``capacity``
-        self._px = np.concatenate((self._px[:old], inf, self._px[old:]))
-        self._pz = np.concatenate((self._pz[:old], inf, self._pz[old:]))
+        self._pos = np.concatenate((self._pos[:old], inf, self._pos[old:]))
         self._act = np.concatenate((self._act, np.zeros(extra, dtype=np.bool_)))
         self._vent[self._vent == old] = capacity
         self._spare[self._spare == old] = capacity
@@ -416,8 +407,8 @@ class InterestManager(_InterestBase):
         jumpers_old, jumpers_new = self._move(positions, active)
         self._map_rows(observers)
         n = observers.size
-        ox = self._px.take(observers)
-        oz = self._pz.take(observers)
+        ox = self._pos[:, 0].take(observers)
+        oz = self._pos[:, 1].take(observers)
         oact = active.take(observers) if n else np.zeros(0, dtype=np.bool_)
         events = _Events()
 
@@ -550,15 +541,13 @@ class InterestManager(_InterestBase):
         """Take this tick's positions; return the jumpers' slots.
 
         Returns ``(old, new)``: slots whose previous position (``old``, kept in
-        ``_prev_x/_prev_z``) or current position (``new``) is a jump's end.
+        ``_prev``) or current position (``new``) is a jump's end.
         """
-        prev_x = self._px
-        prev_z = self._pz
         jump2 = np.float32(self._jump * self._jump)
-        px, pz, step2, old, new = kernels.move(positions, active, prev_x, prev_z, self._act, jump2)
+        pos, step2, old, new = kernels.move(positions, active, self._pos, self._act, jump2)
         self._dsum += float(step2) ** 0.5
-        self._prev_x, self._prev_z = prev_x, prev_z
-        self._px, self._pz = px, pz
+        self._prev = self._pos
+        self._pos = pos
         self._act = active.copy()
         if old.size or new.size:
             self._grid = None
@@ -580,14 +569,12 @@ class InterestManager(_InterestBase):
             return None
         if npts > max(64.0, _FULL_REBUILD_SHARE * n):
             return np.ones(n, dtype=np.bool_)
-        xs = np.concatenate((self._prev_x.take(old), self._px.take(new)))
-        zs = np.concatenate((self._prev_z.take(old), self._pz.take(new)))
+        pts = np.concatenate((self._prev.take(old, axis=0), self._pos.take(new, axis=0)))
         # a listed entity is within max(outer, qfar) + its last step + delta of
         # the observer; an unlisted one must stay beyond qfar - delta
         reach = np.maximum(self._qfar, float(self._outer)) + np.maximum(delta, 0.0)
         reach += self._jump + 0.01
         reach = np.where(oact & np.isfinite(reach), reach, 0.0)
-        pts = np.column_stack((xs, zs))
         grid = HashGrid(pts, np.arange(pts.shape[0], dtype=np.int32), float(self._outer) + 1.0)
         qi, _, _ = grid.pairs_within(np.column_stack((ox, oz)), reach.astype(np.float32))
         near: BoolArray = np.bincount(qi, minlength=n) > 0
@@ -704,8 +691,7 @@ class InterestManager(_InterestBase):
         ev_now = np.empty(m * bw, dtype=np.bool_)
         radius = float(self._radius)
         nev, rebased = kernels.band_tick(
-            self._px,
-            self._pz,
+            self._pos,
             rows,
             ox,
             oz,
@@ -776,14 +762,14 @@ class InterestManager(_InterestBase):
         slack = self._dsum - self._grid_d
         reach = (qq + slack + 0.01).astype(np.float32)
         me = self._obs.take(rows).astype(np.int64)
-        cand = grid.ids_within(np.column_stack((qx, qz)), reach, self._px, self._pz, qq, me, cap)
+        cand = grid.ids_within(np.column_stack((qx, qz)), reach, self._pos, qq, me, cap)
         return cand, qq
 
     def _grid_now(self) -> HashGrid:
         """The query grid, rebuilt when stale (positions at build are widened by D)."""
         if self._grid is None or self._tick - self._grid_tick >= self._grid_ticks:
             act = np.flatnonzero(self._act).astype(np.int32)
-            xz = np.column_stack((self._px.take(act), self._pz.take(act)))
+            xz = self._pos.take(act, axis=0)
             self._grid = HashGrid(xz, act, self._cell)
             self._grid_d = self._dsum
             self._grid_tick = self._tick
@@ -821,7 +807,7 @@ class InterestManager(_InterestBase):
         width = bw + k + tail.shape[1] + ocand.shape[1]
         key = np.empty((m, width), dtype=np.int64)
         kernels.list_keys(
-            self._px, self._pz, rows, ox, oz, self._vent, self._vmask, self._xmask,
+            self._pos, rows, ox, oz, self._vent, self._vmask, self._xmask,
             tail, ocand, oflag, cap, key,
         )  # fmt: skip
         key.sort(axis=1)

@@ -47,7 +47,7 @@ def _separates(reach: float, low: float, after: float, upto: float, radius: floa
 
 _BAND_SIG = (
     "Tuple((int64, int64))("
-    "float32[::1], float32[::1], int64[::1], float32[::1], float32[::1], float64[::1],"  # px..delta
+    "float32[:, ::1], int64[::1], float32[::1], float32[::1], float64[::1],"  # pos..delta
     "int32[:, ::1], boolean[:, ::1], boolean[:, ::1], int64[::1],"  # vent, vmask, xmask, ncore
     "float64[::1], float64[::1], float64[::1], float64[::1], float64[::1],"  # cmax..qfar
     "int32[:, ::1], float32[::1], float32[::1], float64[::1], float64,"  # spare, anchors, dsum
@@ -58,8 +58,7 @@ _BAND_SIG = (
 
 @_compiled(_BAND_SIG)
 def band_tick(
-    px: Any,
-    pz: Any,
+    pos: Any,
     rows: Any,
     ox: Any,
     oz: Any,
@@ -117,8 +116,8 @@ def band_tick(
         # still sorted from the last tick, so few entries move
         for j in range(bw):
             e = ve[j]
-            dx = px[e] - x0
-            dz = pz[e] - z0
+            dx = pos[e, 0] - x0
+            dz = pos[e, 1] - z0
             dx = dx * dx
             dz = dz * dz
             dd[j] = np.sqrt(dx + dz)
@@ -155,8 +154,8 @@ def band_tick(
             nc = min(pc, ncore[r])
             for j in range(nc):
                 e = ve[bw + j]
-                dx = px[e] - x0
-                dz = pz[e] - z0
+                dx = pos[e, 0] - x0
+                dz = pos[e, 1] - z0
                 dx = dx * dx
                 dz = dz * dz
                 dc = np.float64(np.sqrt(dx + dz))
@@ -169,8 +168,8 @@ def band_tick(
             sp = spare[r]
             for j in range(ps):
                 e = sp[j]
-                dx = px[e] - x0
-                dz = pz[e] - z0
+                dx = pos[e, 0] - x0
+                dz = pos[e, 1] - z0
                 dx = dx * dx
                 dz = dz * dz
                 ds = np.float64(np.sqrt(dx + dz))
@@ -229,7 +228,7 @@ def band_tick(
 
 
 _KEYS_SIG = (
-    "void(float32[::1], float32[::1], int64[::1], float32[::1], float32[::1],"  # px pz rows ox oz
+    "void(float32[:, ::1], int64[::1], float32[::1], float32[::1],"  # pos rows ox oz
     "int32[:, ::1], boolean[:, ::1], boolean[:, ::1],"  # vent, vmask, xmask
     "int32[:, ::1], int64[:, ::1], int64[:, ::1], int64, int64[:, ::1])"  # tail, ov, cap, out
 )
@@ -237,8 +236,7 @@ _KEYS_SIG = (
 
 @_compiled(_KEYS_SIG)
 def list_keys(
-    px: Any,
-    pz: Any,
+    pos: Any,
     rows: Any,
     ox: Any,
     oz: Any,
@@ -281,8 +279,8 @@ def list_keys(
             else:
                 e = ov_ent[i, j - wv - wt]
                 flags = ov_flag[i, j - wv - wt]
-            dx = px[e] - x0
-            dz = pz[e] - z0
+            dx = pos[e, 0] - x0
+            dz = pos[e, 1] - z0
             dx = dx * dx
             dz = dz * dz
             dbits[0] = np.sqrt(dx + dz)
@@ -468,7 +466,7 @@ def list_eval(
 
 _GRID_SIG = (
     "int32[:, ::1](int64[::1], int64[::1], boolean, float64, float64, float64, int64, int64,"
-    "int32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32[::1],"
+    "int32[::1], float32[:, ::1], float32[::1], float32[::1], float32[::1],"
     "float64[::1], int64[::1], int32)"
 )
 
@@ -484,8 +482,7 @@ def grid_within(
     width: int,
     height: int,
     ids: Any,
-    px: Any,
-    pz: Any,
+    pos: Any,
     qx: Any,
     qz: Any,
     reach: Any,
@@ -498,7 +495,7 @@ def grid_within(
 
     Cells are a :class:`~spatial.hashgrid.HashGrid`'s (``cell_start`` when
     ``dense``, else its sorted ``keys``), covered as ``HashGrid._cover``
-    does; distances use the current positions ``px``/``pz`` of each id. Row
+    does; distances use the current positions ``pos`` of each id. Row
     ``q`` of the result lists the ids with distance ``<= within[q]`` other
     than ``exclude[q]``, padded with ``fill``.
     """
@@ -548,8 +545,8 @@ def grid_within(
                 end = np.searchsorted(keys, base + lo[q, 1], side="right")
             for p in range(start, end):
                 e = ids[p]
-                dx = px[e] - x0
-                dz = pz[e] - z0
+                dx = pos[e, 0] - x0
+                dz = pos[e, 1] - z0
                 dx = dx * dx
                 dz = dz * dz
                 if np.sqrt(dx + dz) <= within[q] and e != exclude[q]:
@@ -580,34 +577,33 @@ def masked_rows(ent: Any, mask: Any) -> tuple[Any, Any]:
 
 
 _MOVE_SIG = (
-    "Tuple((float32[::1], float32[::1], float32, int64[::1], int64[::1]))("
-    "float32[:, ::1], boolean[::1], float32[::1], float32[::1], boolean[::1], float32)"
+    "Tuple((float32[:, ::1], float32, int64[::1], int64[::1]))("
+    "float32[:, ::1], boolean[::1], float32[:, ::1], boolean[::1], float32)"
 )
 
 
 @_compiled(_MOVE_SIG)
-def move(positions: Any, active: Any, prev_x: Any, prev_z: Any, was: Any, jump2: Any) -> Any:
-    """One tick's positions as columns with a far sentinel, and who jumped.
+def move(positions: Any, active: Any, prev: Any, was: Any, jump2: Any) -> Any:
+    """One tick's positions with a far sentinel, and who jumped.
 
-    Returns ``(x, z, step2, old, new)``: ``x``/``z`` have one more entry than
+    Returns ``(pos, step2, old, new)``: ``pos`` has one more row than
     ``positions`` (inactive slots and the sentinel are at infinity);
     ``step2`` is the largest squared step of a slot active on both ticks that
     moved at most ``sqrt(jump2)``; every other slot "jumped": ``old`` are those
     of them active before, ``new`` those active now.
     """
     cap = active.size
-    x = np.full(cap + 1, np.inf, np.float32)
-    z = np.full(cap + 1, np.inf, np.float32)
+    pos = np.full((cap + 1, 2), np.inf, np.float32)
     step2 = np.float32(0.0)
     nold = 0
     nnew = 0
     moved = np.zeros(cap, np.bool_)
     for i in range(cap):
         if active[i]:
-            x[i] = positions[i, 0]
-            z[i] = positions[i, 1]
-        dx = x[i] - prev_x[i]
-        dz = z[i] - prev_z[i]
+            pos[i, 0] = positions[i, 0]
+            pos[i, 1] = positions[i, 1]
+        dx = pos[i, 0] - prev[i, 0]
+        dz = pos[i, 1] - prev[i, 1]
         dx = dx * dx
         dz = dz * dz
         s = dx + dz
@@ -629,4 +625,49 @@ def move(positions: Any, active: Any, prev_x: Any, prev_z: Any, was: Any, jump2:
             if active[i]:
                 new[b] = i
                 b += 1
-    return x, z, step2, old, new
+    return pos, step2, old, new
+
+
+@_compiled("Tuple((int64[::1], int32[::1]))(int64[::1], int64[::1], int64)")
+def group_rows(row: Any, ent: Any, n: int) -> tuple[Any, Any]:
+    """CSR over ``n`` rows of the items ``(row[i], ent[i])``, in item order within a row."""
+    ptr = np.zeros(n + 1, np.int64)
+    for i in range(row.size):
+        ptr[row[i] + 1] += 1
+    for r in range(n):
+        ptr[r + 1] += ptr[r]
+    fill = ptr[:n].copy()
+    out = np.empty(row.size, np.int32)
+    for i in range(row.size):
+        r = row[i]
+        out[fill[r]] = ent[i]
+        fill[r] += 1
+    return ptr, out
+
+
+@_compiled("int64(float32[:, ::1], boolean[::1], int32[::1], boolean[::1])")
+def check_inputs(positions: Any, active: Any, observers: Any, seen: Any) -> int:
+    """0 when the inputs are sound, else what is wrong first: 1 an observer slot
+    out of range, 2 an observer listed twice, 3 an active slot not finite.
+    ``seen`` is all False scratch of one entry per slot, left all False.
+    """
+    cap = active.size
+    for i in range(observers.size):
+        if observers[i] < 0 or observers[i] >= cap:
+            return 1
+    bad = 0
+    n = 0
+    for i in range(observers.size):
+        if seen[observers[i]]:
+            bad = 2
+            break
+        seen[observers[i]] = True
+        n += 1
+    for i in range(n):
+        seen[observers[i]] = False
+    if bad:
+        return bad
+    for i in range(cap):
+        if active[i] and not (np.isfinite(positions[i, 0]) and np.isfinite(positions[i, 1])):
+            return 3
+    return 0
