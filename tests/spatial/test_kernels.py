@@ -136,3 +136,16 @@ def test_masked_rows_is_a_csr_of_the_mask(n: int, w: int, seed: int) -> None:
     ptr, vals = kernels.masked_rows(ent, mask)
     np.testing.assert_array_equal(ptr, np.concatenate(([0], np.cumsum(mask.sum(axis=1)))))
     np.testing.assert_array_equal(vals, ent[mask])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 30), st.integers(0, 200), st.integers(0, 2**31 - 1))
+def test_group_rows_keeps_item_order_within_a_row(n: int, items: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    row = rng.integers(0, max(n, 1), items).astype(np.int64) if n else np.zeros(0, np.int64)
+    ent = rng.integers(0, 1000, row.size).astype(np.int64)
+    ptr, vals = kernels.group_rows(row, ent, n)
+    order = np.argsort(row, kind="stable")
+    counts = np.bincount(row, minlength=n)
+    np.testing.assert_array_equal(ptr, np.concatenate(([0], np.cumsum(counts))))
+    np.testing.assert_array_equal(vals, ent[order])
