@@ -137,8 +137,7 @@ class InterestStats:
 # next tick. So results never depend on the tuning; only the work does.
 # ----------------------------------------------------------------------------
 
-_VIS = 1
-_INX = 2
+_VIS = 1  # flag bit: visible (bit 1 is: in X)
 _SLOT_BITS = 24
 _SLOT_MASK = (1 << _SLOT_BITS) - 1
 _MAX_CAPACITY = _SLOT_MASK - 1  # one index above the last slot is the sentinel
@@ -164,28 +163,6 @@ def _csr(row: IntArray, ent: IntArray, n: int) -> tuple[IntArray, NDArray[np.int
     out: NDArray[np.int32]
     ptr, out = kernels.group_rows(row, ent, n)
     return ptr, out
-
-
-@dataclass
-class _Eval:
-    """Outcome of evaluating whole candidate lists for some rows (not yet stored)."""
-
-    rows: IntArray
-    ok: BoolArray  # the candidates proved X_t exactly
-    vent: NDArray[np.int32]  # (m, band + k) new band and core
-    vmask: BoolArray  # (m, band + k) visible
-    xmask: BoolArray  # (m, band) band entries in X
-    spare: NDArray[np.int32]  # (m, spare)
-    ncore: IntArray
-    cmax: F64Array  # farthest core distance at the anchor (-inf: no core)
-    cin: F64Array  # farthest core distance beyond the probed outer core (-inf: none)
-    sout: F64Array  # nearest spare or unlisted distance beyond the probed spare
-    dout: F64Array  # nearest spare or unlisted distance at the anchor (a bound)
-    dirty: BoolArray  # flagged entries overflowed the band: re-anchor next tick
-    qfar: F64Array
-    kth: F64Array
-    changed: tuple[IntArray, IntArray, BoolArray]  # (row, slot, now visible)
-    overflow: tuple[IntArray, IntArray, IntArray]  # (row, slot, flags) beyond the band
 
 
 class _InterestBase:
@@ -448,8 +425,8 @@ class InterestManager(_InterestBase):
 
         # one evaluation for re-anchored and rebuilt rows (a rebuilt row's query
         # takes the place of its spare); rows it cannot prove exact get a wide query
-        results: list[_Eval] = []
         rows = np.flatnonzero(due | rebuild)
+        new_ov: list[tuple[IntArray, IntArray, IntArray]] = []
         if rows.size:
             qf = self._qfar.take(rows) - delta.take(rows)
             rb = np.flatnonzero(rebuild.take(rows))
@@ -463,16 +440,16 @@ class InterestManager(_InterestBase):
                     tail = np.concatenate((tail, grow), axis=1)
                 tail[rb] = self._capacity
                 tail[rb, : cand.shape[1]] = cand
-            res = self._evaluate(rows, ox, oz, qf, ov, tail)
-            results.append(res)
-            retry = res.rows[~res.ok]
+            retry = self._evaluate(rows, ox, oz, qf, ov, tail, events, new_ov)
             if retry.size:
                 cand, qq = self._query(retry, ox, oz, delta, wide=True)
-                res = self._evaluate(retry, ox, oz, qq, ov, cand)
-                results.append(res)
-                if not res.ok.all():  # pragma: no cover - the wide query covers R + margin
+                again = self._evaluate(retry, ox, oz, qq, ov, cand, events, new_ov)
+                if again.size:  # pragma: no cover - the wide query covers R + margin
                     raise AssertionError("interest rebuild could not prove the k nearest")
-        self._store(results, ox, oz, events)
+        obs = self._obs
+        self._ov_obs = _cat([obs.take(r).astype(np.int64) for r, _, _ in new_ov])
+        self._ov_ent = _cat([e for _, e, _ in new_ov])
+        self._ov_flag = _cat([f for _, _, f in new_ov])
         t_out = clock()
 
         vptr, visible = self._visible_csr()
@@ -487,51 +464,6 @@ class InterestManager(_InterestBase):
         st.output_ns += t_end - t_out
         st.total_ns += t_end - t_start
         return InterestDiff(observers.copy(), vptr, visible, eptr, entered, lptr, left)
-
-    def _store(self, results: list[_Eval], ox: FloatArray, oz: FloatArray, events: _Events) -> None:
-        """Keep the proven rows of each evaluation, their events and overflow."""
-        new_ov: list[tuple[IntArray, IntArray, IntArray]] = []
-        for res in results:
-            keep = res.ok
-            allok = bool(keep.all())
-            rows = res.rows if allok else res.rows[keep]
-
-            def sel(a: NDArray[Any], allok: bool = allok, keep: BoolArray = keep) -> NDArray[Any]:
-                return a if allok else a[keep]
-
-            self._vent[rows] = sel(res.vent)
-            self._vmask[rows] = sel(res.vmask)
-            self._xmask[rows] = sel(res.xmask)
-            self._spare[rows] = sel(res.spare)
-            self._ncore[rows] = sel(res.ncore)
-            self._cmax[rows] = sel(res.cmax)
-            self._cin[rows] = sel(res.cin)
-            self._sout[rows] = sel(res.sout)
-            self._dout[rows] = sel(res.dout)
-            self._dirty[rows] = sel(res.dirty)
-            self._qfar[rows] = sel(res.qfar)
-            self._kth[rows] = sel(res.kth)
-            self._anc_x[rows] = ox.take(rows)
-            self._anc_z[rows] = oz.take(rows)
-            self._anc_d[rows] = self._dsum
-            self._fresh[rows] = False
-            okrow = np.zeros(res.rows.size + 1, dtype=np.bool_)
-            okrow[:-1] = keep
-            r, e, now = res.changed
-            if r.size:
-                if not allok:
-                    pick = okrow.take(np.searchsorted(res.rows, r))
-                    r, e, now = r[pick], e[pick], now[pick]
-                events.entered(r[now], e[now])
-                events.left(r[~now], e[~now])
-            r, e, f = res.overflow
-            if r.size:
-                pick = okrow.take(np.searchsorted(res.rows, r))
-                new_ov.append((r[pick], e[pick], f[pick]))
-        obs = self._obs
-        self._ov_obs = _cat([obs.take(r).astype(np.int64) for r, _, _ in new_ov])
-        self._ov_ent = _cat([e for _, e, _ in new_ov])
-        self._ov_flag = _cat([f for _, _, f in new_ov])
 
     # ------------------------------------------------------------------ motion
 
@@ -783,12 +715,15 @@ class InterestManager(_InterestBase):
         qfar: F64Array,
         ov: tuple[IntArray, IntArray, IntArray],
         tail: NDArray[np.int32],
-    ) -> _Eval:
-        """Rank band, core and ``tail`` (spare or fresh query) per row; derive new state.
+        events: _Events,
+        new_ov: list[tuple[IntArray, IntArray, IntArray]],
+    ) -> IntArray:
+        """Rank band, core and ``tail`` (spare or fresh query) per row and store
+        every row this proves exact, with its events and overflow; return the
+        rows it could not prove.
 
         ``qfar``: every active entity not among the candidates is at least this
-        far. Pure: nothing is stored; ``ok`` says which rows were proven exact.
-        Keys are made and evaluated by compiled loops
+        far. Keys are made and evaluated by compiled loops
         (:func:`spatial.kernels.list_keys`, :func:`spatial.kernels.list_eval`);
         numpy sorts them, all rows at once.
         """
@@ -811,13 +746,6 @@ class InterestManager(_InterestBase):
             tail, ocand, oflag, cap, key,
         )  # fmt: skip
         key.sort(axis=1)
-        vent = np.empty((m, bw + k), dtype=np.int32)
-        vmask = np.empty((m, bw + k), dtype=np.bool_)
-        xmask = np.empty((m, bw), dtype=np.bool_)
-        spare = np.empty((m, ns), dtype=np.int32)
-        ncore = np.empty(m, dtype=np.int64)
-        cmax, cin, sout, dout, qnew, kth = (np.empty(m, dtype=np.float64) for _ in range(6))
-        dirty = np.empty(m, dtype=np.bool_)
         ok = np.empty(m, dtype=np.bool_)
         ev_row = np.empty(2 * m * width, dtype=np.int64)
         ev_ent = np.empty(2 * m * width, dtype=np.int64)
@@ -825,37 +753,27 @@ class InterestManager(_InterestBase):
         ev_changed = np.empty(2 * m * width, dtype=np.bool_)
         counts = np.zeros(1, dtype=np.int64)
         nev = kernels.list_eval(
-            key, rows, np.ascontiguousarray(qfar, dtype=np.float64),
+            key, rows, np.ascontiguousarray(qfar, dtype=np.float64), ox, oz, self._dsum,
             k, bw, self._inner, ns, min(_PROBE, k), min(_PROBE, ns),
             self._radius, self._outer, cap,
-            vent, vmask, xmask, spare, ncore, cmax, cin, sout, dout, dirty, qnew, kth, ok,
-            ev_row, ev_ent, ev_flag, ev_changed, counts,
+            self._vent, self._vmask, self._xmask, self._spare, self._ncore,
+            self._cmax, self._cin, self._sout, self._dout, self._dirty, self._qfar, self._kth,
+            self._anc_x, self._anc_z, self._anc_d, self._fresh,
+            ok, ev_row, ev_ent, ev_flag, ev_changed, counts,
         )  # fmt: skip
-        ch = ev_changed[:nev]
-        er, ee, ef = ev_row[:nev], ev_ent[:nev], ev_flag[:nev]
-        changed = (er[ch], ee[ch], ef[ch] > 0)
-        overflow = _EMPTY3
-        if counts[0]:
-            out = ~ch
-            overflow = (er[out], ee[out], ef[out])
-        return _Eval(
-            rows,
-            ok,
-            vent,
-            vmask,
-            xmask,
-            spare,
-            ncore,
-            cmax,
-            cin,
-            sout,
-            dout,
-            dirty,
-            qnew,
-            kth,
-            changed,
-            overflow,
-        )
+        if nev:
+            ch = ev_changed[:nev]
+            er, ee, ef = ev_row[:nev], ev_ent[:nev], ev_flag[:nev]
+            if counts[0] < nev:
+                now = ch & (ef > 0)
+                events.entered(er[now], ee[now])
+                gone = ch & (ef == 0)
+                events.left(er[gone], ee[gone])
+            if counts[0]:
+                out = ~ch
+                new_ov.append((er[out], ee[out], ef[out]))
+        unproven: IntArray = rows[~ok]
+        return unproven
 
 
 class _Events:
@@ -883,36 +801,8 @@ class _Events:
         return eptr, entered, lptr, left
 
 
-_EMPTY3: tuple[IntArray, IntArray, IntArray] = (
-    np.zeros(0, dtype=np.int64),
-    np.zeros(0, dtype=np.int64),
-    np.zeros(0, dtype=np.int64),
-)
-
-
 def _no_clock() -> int:
     return 0
-
-
-def _row_count(mask: BoolArray) -> IntArray:
-    """Number of True per row."""
-    w = mask.shape[1]
-    if w % 8 == 0 and 0 < w < 256 and mask.flags.c_contiguous:
-        # eight flags per word: add the words column by column, then add up
-        # each word's bytes with one multiply (every byte stays below 256)
-        words = mask.view(np.uint64)
-        acc = words[:, 0].copy()
-        for j in range(1, w // 8):
-            acc += words[:, j]
-        acc *= np.uint64(0x0101010101010101)
-        acc >>= np.uint64(56)
-        return acc.astype(np.int64)
-    u8 = mask.view(np.uint8)
-    if w < 256:
-        counts: IntArray = u8.sum(axis=1, dtype=np.uint8).astype(np.int64)
-    else:
-        counts = u8.sum(axis=1, dtype=np.int64)
-    return counts
 
 
 def _pad(

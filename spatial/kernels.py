@@ -290,12 +290,13 @@ def list_keys(
 
 
 _EVAL_SIG = (
-    "int64(int64[:, ::1], int64[::1], float64[::1], int64, int64, int64, int64, int64, int64,"
-    "float32, float32, int64,"  # radius outer cap
+    "int64(int64[:, ::1], int64[::1], float64[::1], float32[::1], float32[::1], float64,"
+    "int64, int64, int64, int64, int64, int64, float32, float32, int64,"  # k..cap
     "int32[:, ::1], boolean[:, ::1], boolean[:, ::1], int32[:, ::1],"  # vent vmask xmask spare
     "int64[::1], float64[::1], float64[::1], float64[::1], float64[::1],"  # ncore..dout
-    "boolean[::1], float64[::1], float64[::1], boolean[::1],"  # dirty qnew kth ok
-    "int64[::1], int64[::1], int64[::1], boolean[::1], int64[::1])"  # events, counts
+    "boolean[::1], float64[::1], float64[::1],"  # dirty qfar kth
+    "float32[::1], float32[::1], float64[::1], boolean[::1],"  # anc_x anc_z anc_d fresh
+    "boolean[::1], int64[::1], int64[::1], int64[::1], boolean[::1], int64[::1])"  # out
 )
 
 
@@ -303,7 +304,10 @@ _EVAL_SIG = (
 def list_eval(
     keys: Any,
     rows: Any,
-    qfar: Any,
+    qfar_in: Any,
+    ox: Any,
+    oz: Any,
+    dsum: float,
     k: int,
     bw: int,
     inner: int,
@@ -323,8 +327,12 @@ def list_eval(
     sout: Any,
     dout: Any,
     dirty: Any,
-    qnew: Any,
+    qfar: Any,
     kth: Any,
+    anc_x: Any,
+    anc_z: Any,
+    anc_d: Any,
+    fresh: Any,
     ok: Any,
     ev_row: Any,
     ev_ent: Any,
@@ -332,17 +340,20 @@ def list_eval(
     ev_changed: Any,
     counts: Any,
 ) -> int:
-    """Evaluate sorted candidate ``keys`` (from :func:`list_keys`) row by row.
+    """Evaluate sorted candidate ``keys`` (from :func:`list_keys`) row by row
+    and store each row it proves exact.
 
-    Does what ``InterestManager._evaluate`` documents: merges an entry
-    listed twice (flags or-ed), finds X (the first ``k`` within ``radius``),
-    runs hysteresis over the whole list, proves the row exact against
-    ``qfar`` (``ok``) and splits the list into band, core (outermost first)
-    and spare, with the anchor bounds. Outputs are row ``i`` of each array.
-    Events go to ``ev_*``: entries whose visibility changed
-    (``ev_changed``, ``ev_flag`` = now visible) and flagged entries beyond
-    the band (overflow, ``ev_flag`` = visible | in X << 1). Returns the number
-    of events; ``counts[0]`` is how many of them are overflow.
+    Row ``i`` of ``keys`` belongs to row ``rows[i]`` of the state arrays;
+    ``qfar_in[i]`` bounds every unlisted entity. Does what
+    ``InterestManager._evaluate`` documents: merges an entry listed twice
+    (flags or-ed), finds X (the first ``k`` within ``radius``), proves it
+    exact against ``qfar_in`` (``ok[i]``; an unproven row is left untouched),
+    runs hysteresis over the whole list, splits it into band, core (outermost
+    first) and spare with the anchor bounds, and re-anchors the row at
+    ``(ox, oz)`` and ``dsum``. Events go to ``ev_*``: entries whose
+    visibility changed (``ev_changed``, ``ev_flag`` = now visible) and flagged
+    entries beyond the band (overflow, ``ev_flag`` = visible | in X << 1).
+    Returns the number of events; ``counts[0]`` is how many are overflow.
     """
     width = keys.shape[1]
     dist = np.empty(width, np.float32)
@@ -356,6 +367,7 @@ def list_eval(
     nov = 0
     sentinel_hi = (np.int64(0x7F800000) << 24) | np.int64(cap)
     for i in range(rows.size):
+        r = rows[i]
         kr = keys[i]
         # unique entries in (distance, slot) order; a repeated entry or-s its flags
         u = 0
@@ -370,10 +382,15 @@ def list_eval(
             slot[u] = hi_bits & 0xFFFFFF
             fl[u] = kr[j] & 0xFF
             u += 1
-        # X: the first k within range
+        # X: the first k within range; exact only if no unlisted entity could
+        # be among the k nearest in range
         n_x = 0
         while n_x < min(k, u) and dist[n_x] <= radius:
             n_x += 1
+        dk1 = np.float64(dist[k - 1]) if n_x >= k else np.inf
+        ok[i] = qfar_in[i] > radius64 or dk1 < qfar_in[i]
+        if not ok[i]:
+            continue
         # hysteresis: A (in X, and in X or visible before), then the nearest
         # of B (visible before, left X, still held), then of C (new in X)
         na = 0
@@ -401,7 +418,7 @@ def list_eval(
         first_out = u
         for j in range(u):
             if now[j] != ((fl[j] & 1) != 0):
-                ev_row[nev] = rows[i]
+                ev_row[nev] = r
                 ev_ent[nev] = slot[j]
                 ev_flag[nev] = now[j]
                 ev_changed[nev] = True
@@ -410,17 +427,15 @@ def list_eval(
                 last = j
             if first_out == u and not (now[j] and inx[j]):
                 first_out = j
-        dk1 = np.float64(dist[k - 1]) if n_x >= k else np.inf
-        ok[i] = qfar[i] > radius64 or dk1 < qfar[i]
         # split: core (settled members), band (around the k-th and every
         # flagged entry), spare (the next ranks)
         lo = max(max(n_x - inner, 0), last - bw + 1)
         lo = min(lo, first_out)
         hi = lo + bw
-        dirty[i] = last >= hi
+        dirty[r] = last >= hi
         for j in range(hi, last + 1):
             if now[j] or inx[j]:
-                ev_row[nev] = rows[i]
+                ev_row[nev] = r
                 ev_ent[nev] = slot[j]
                 ev_flag[nev] = np.int64(now[j]) | (np.int64(inx[j]) << 1)
                 ev_changed[nev] = False
@@ -429,37 +444,41 @@ def list_eval(
         for j in range(bw):
             rank = lo + j
             if rank < u:
-                vent[i, j] = slot[rank]
-                vmask[i, j] = now[rank]
-                xmask[i, j] = inx[rank]
+                vent[r, j] = slot[rank]
+                vmask[r, j] = now[rank]
+                xmask[r, j] = inx[rank]
             else:
-                vent[i, j] = cap
-                vmask[i, j] = False
-                xmask[i, j] = False
+                vent[r, j] = cap
+                vmask[r, j] = False
+                xmask[r, j] = False
         for j in range(k):
             if j < lo:
-                vent[i, bw + j] = slot[lo - 1 - j]
-                vmask[i, bw + j] = True
+                vent[r, bw + j] = slot[lo - 1 - j]
+                vmask[r, bw + j] = True
             else:
-                vent[i, bw + j] = cap
-                vmask[i, bw + j] = False
+                vent[r, bw + j] = cap
+                vmask[r, bw + j] = False
         for j in range(ns):
             rank = hi + j
-            spare[i, j] = slot[rank] if rank < u else cap
+            spare[r, j] = slot[rank] if rank < u else cap
         # bounds, from the anchored distances (inf past the list)
-        q = qfar[i]
+        q = qfar_in[i]
         if hi + ns < u:
             q = min(q, np.float64(dist[hi + ns]))
-        qnew[i] = q
-        dout[i] = min(np.float64(dist[hi]), q) if hi < u else q
-        cmax[i] = np.float64(dist[lo - 1]) if lo > 0 else -np.inf
-        cin[i] = np.float64(dist[lo - 1 - pc]) if lo > pc else -np.inf
+        qfar[r] = q
+        dout[r] = min(np.float64(dist[hi]), q) if hi < u else q
+        cmax[r] = np.float64(dist[lo - 1]) if lo > 0 else -np.inf
+        cin[r] = np.float64(dist[lo - 1 - pc]) if lo > pc else -np.inf
         if ps >= ns:
-            sout[i] = q
+            sout[r] = q
         else:
-            sout[i] = min(np.float64(dist[hi + ps]), q) if hi + ps < u else q
-        kth[i] = min(dk1, radius64)
-        ncore[i] = lo
+            sout[r] = min(np.float64(dist[hi + ps]), q) if hi + ps < u else q
+        kth[r] = min(dk1, radius64)
+        ncore[r] = lo
+        anc_x[r] = ox[r]
+        anc_z[r] = oz[r]
+        anc_d[r] = dsum
+        fresh[r] = False
     counts[0] = nov
     return nev
 
