@@ -384,14 +384,14 @@ class InterestManager(_InterestBase):
         jumpers_old, jumpers_new = self._move(positions, active)
         self._map_rows(observers)
         n = observers.size
-        ox = self._pos[:, 0].take(observers)
-        oz = self._pos[:, 1].take(observers)
-        oact = active.take(observers) if n else np.zeros(0, dtype=np.bool_)
+        ox, oz, oact, delta, due, rebuild, steady, gone = kernels.plan(
+            self._pos, observers, active, self._anc_x, self._anc_z, self._anc_d,
+            self._dsum, self._dirty, self._fresh,
+        )  # fmt: skip
         events = _Events()
 
         ov_row, ov_ent, ov_flag = self._overflow_rows()
         # inactive observers: everything they saw leaves, and they start afresh
-        gone = np.flatnonzero(~oact & ~self._fresh)
         if gone.size:
             events.left(*self._visible_pairs(gone))
             self._reset_rows(gone)
@@ -402,18 +402,14 @@ class InterestManager(_InterestBase):
             ov_row, ov_ent, ov_flag = ov_row[~off], ov_ent[~off], ov_flag[~off]
         ov = (ov_row, ov_ent, ov_flag)
 
-        delta = np.hypot(ox - self._anc_x, oz - self._anc_z).astype(np.float64)
-        delta += self._dsum
-        delta -= self._anc_d
-        due = oact & (self._dirty | ~np.isfinite(delta))  # fresh rows are dirty too
-        rebuild = due & self._fresh
         affected = self._near_jumpers(jumpers_old, jumpers_new, ox, oz, oact, delta)
         if affected is not None:
-            rebuild |= affected & oact
-            due |= affected & oact
+            affected &= oact
+            rebuild |= affected
+            due |= affected
+            steady = steady[~affected.take(steady)]
 
         # the other rows measure their band only, unless the band proves too narrow
-        steady = np.flatnonzero(oact & ~due)
         t_band = clock()
         if steady.size:
             failed = self._band_tick(steady, ox, oz, delta, events)

@@ -690,3 +690,69 @@ def check_inputs(positions: Any, active: Any, observers: Any, seen: Any) -> int:
         if active[i] and not (np.isfinite(positions[i, 0]) and np.isfinite(positions[i, 1])):
             return 3
     return 0
+
+
+_PLAN_SIG = (
+    "Tuple((float32[::1], float32[::1], boolean[::1], float64[::1], boolean[::1], boolean[::1],"
+    " int64[::1], int64[::1]))("
+    "float32[:, ::1], int32[::1], boolean[::1], float32[::1], float32[::1], float64[::1],"
+    " float64, boolean[::1], boolean[::1])"
+)
+
+
+@_compiled(_PLAN_SIG)
+def plan(
+    pos: Any,
+    observers: Any,
+    active: Any,
+    anc_x: Any,
+    anc_z: Any,
+    anc_d: Any,
+    dsum: float,
+    dirty: Any,
+    fresh: Any,
+) -> Any:
+    """Per observer row, what this tick must do before any jumper is known.
+
+    Returns ``(ox, oz, oact, delta, due, rebuild, steady, gone)``: the
+    observer's position and activity; ``delta``, how far any listed distance
+    can have moved since the row's anchor (observer displacement plus the
+    growth of ``dsum``; inf for a row never anchored); ``due``, active rows
+    that must be re-anchored (dirty, or no finite bound); ``rebuild``, the due
+    rows that are fresh; ``steady``, the active rows that are not due;
+    ``gone``, inactive rows that had state.
+    """
+    n = observers.size
+    ox = np.empty(n, np.float32)
+    oz = np.empty(n, np.float32)
+    oact = np.empty(n, np.bool_)
+    delta = np.empty(n, np.float64)
+    due = np.zeros(n, np.bool_)
+    rebuild = np.zeros(n, np.bool_)
+    nsteady = 0
+    ngone = 0
+    for i in range(n):
+        o = observers[i]
+        ox[i] = pos[o, 0]
+        oz[i] = pos[o, 1]
+        oact[i] = active[o]
+        d = np.float64(np.hypot(ox[i] - anc_x[i], oz[i] - anc_z[i]))
+        delta[i] = d + dsum - anc_d[i]
+        if oact[i]:
+            due[i] = dirty[i] or not np.isfinite(delta[i])
+            rebuild[i] = due[i] and fresh[i]
+            nsteady += not due[i]
+        else:
+            ngone += not fresh[i]
+    steady = np.empty(nsteady, np.int64)
+    gone = np.empty(ngone, np.int64)
+    a = 0
+    b = 0
+    for i in range(n):
+        if oact[i] and not due[i]:
+            steady[a] = i
+            a += 1
+        elif not oact[i] and not fresh[i]:
+            gone[b] = i
+            b += 1
+    return ox, oz, oact, delta, due, rebuild, steady, gone
