@@ -36,7 +36,7 @@ Where the time goes (from ``InterestManager.stats`` over the measured ticks):
 visible/entered/left arrays) and ``other``; ``rows_per_tick`` counts rows
 re-based, re-anchored and rebuilt. ``fixed_ms_median`` is our cost per tick
 with only 10 observers on the same world, the part that does not scale with
-observers (numpy's per-call overhead, taking positions, the query grid).
+observers (per-call overhead, taking positions, the query grid).
 
 It prints one JSON object per line per configuration plus one line for frame
 assembly (``StateFrameEncoder.encode`` for 1k observers at k=64) and one

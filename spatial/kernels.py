@@ -131,13 +131,16 @@ def band_tick(
                 key[q + 1] = key[q]
                 q -= 1
             key[q + 1] = kj
+        room = k - ncore[r]
+        settled = True  # X as before and V was X: hysteresis changes nothing
         for j in range(bw):
             kj = key[j]
             dbits[j] = np.uint32(kj >> 32)
             ve[j] = np.int32((kj >> 8) & 0xFFFFFF)
             vm[j] = (kj & 1) != 0
             xm[j] = (kj & 2) != 0
-        room = k - ncore[r]
+            inx = j < room and dd[j] <= radius
+            settled &= (vm[j] == inx) & (xm[j] == inx)
         dl = delta[r]
         after = np.inf if room >= bw else np.float64(dd[max(room, 0)])
         if room <= 0:
@@ -187,7 +190,7 @@ def band_tick(
                 anc_z[r] = z0
                 anc_d[r] = dsum
         holds[i] = ok
-        if not ok:
+        if not ok or settled:
             continue
         # hysteresis in (distance, slot) order: A, then the nearest of B, then of C
         na = 0
