@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatial import kernels
 from spatial.hashgrid import HashGrid, distances_to
+
+HERE = Path(__file__).resolve().parent
 
 coords = st.one_of(
     st.floats(-50, 50, width=32),
@@ -149,3 +156,20 @@ def test_group_rows_keeps_item_order_within_a_row(n: int, items: int, seed: int)
     counts = np.bincount(row, minlength=n)
     np.testing.assert_array_equal(ptr, np.concatenate(([0], np.cumsum(counts))))
     np.testing.assert_array_equal(vals, ent[order])
+
+
+def test_interest_tests_pass_with_bounds_checked_kernels(tmp_path: Path) -> None:
+    """The kernels run without bounds checks; this reruns the interest tests
+    with numba's checks on (a fresh compile), so an out-of-range index fails
+    loudly here instead of corrupting memory in production."""
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    tests = str(HERE / "test_interest.py")
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", tests],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert " passed" in out.stdout and "failed" not in out.stdout
