@@ -759,3 +759,22 @@ def plan(
             gone[b] = i
             b += 1
     return ox, oz, oact, delta, due, rebuild, steady, gone
+
+
+@_compiled("Tuple((int64[::1], int64[::1]))(int64[::1], int64)")
+def cell_order(keys: Any, ncells: int) -> tuple[Any, Any]:
+    """Counting sort of points by cell: ``(order, start)`` where ``order``
+    lists point indices cell by cell (in index order within a cell) and
+    ``start[c]:start[c + 1]`` is cell ``c``'s run of it."""
+    start = np.zeros(ncells + 1, np.int64)
+    for i in range(keys.size):
+        start[keys[i] + 1] += 1
+    for c in range(ncells):
+        start[c + 1] += start[c]
+    fill = start[:ncells].copy()
+    order = np.empty(keys.size, np.int64)
+    for i in range(keys.size):
+        c = keys[i]
+        order[fill[c]] = i
+        fill[c] += 1
+    return order, start
