@@ -141,7 +141,7 @@ class HashGrid:
         self._dense = ncells <= max(_DENSE_CELLS_PER_POINT * m, _DENSE_MIN_CELLS)
         if self._dense:
             # a counting sort by cell: one compiled pass, no comparison sort
-            order, self._cell_start = kernels.cell_order(keys, ncells)
+            self._cell_start, order = kernels.group_rows(keys, np.arange(m, dtype=np.int64), ncells)
             self._keys = np.empty(0, dtype=np.int64)
         else:
             # int32 keys sort faster; a huge sparse box needs int64

@@ -110,8 +110,9 @@ class InterestStats:
 # ranks around the k-th (``inner`` of them inside it); the spare the next
 # ranks out; entities not listed are known to be at least ``qfar`` away.
 #
-# Each tick a row measures its band only (one dense ``(rows, band)`` pass,
-# sorted per row by a key packing distance bits and slot). X is then the core
+# Each tick a row measures its band only, and keeps it sorted by distance in
+# place (a key packs distance bits and slot; the band was sorted last tick, so
+# an insertion sort has little to do). X is then the core
 # plus the nearest band entries - provided the band still separates core
 # from spare. That is checked with the band's exact distances and a bound on
 # everything else: a distance moves by at most the observer's displacement
@@ -135,6 +136,10 @@ class InterestStats:
 # a wide query in the same tick when it cannot. Flagged entries that do not
 # fit a row's band are kept aside ("overflow") and the row re-anchors on the
 # next tick. So results never depend on the tuning; only the work does.
+#
+# The per-row loops (band check and re-base, list keys and evaluation, grid
+# query, move, planning, output) are compiled by numba in ``spatial.kernels``;
+# numpy does the rest, including the one wide sort of all evaluated lists.
 # ----------------------------------------------------------------------------
 
 _VIS = 1  # flag bit: visible (bit 1 is: in X)

@@ -38,6 +38,17 @@ def _compiled(signature: str) -> Callable[[_F], _F]:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _distance(pos: Any, e: Any, x0: Any, z0: Any) -> Any:
+    """Float32 distance from ``(x0, z0)`` to entity ``e``: the operations of
+    :func:`spatial.hashgrid.distances_to`, in the same order."""
+    dx = pos[e, 0] - x0
+    dz = pos[e, 1] - z0
+    dx = dx * dx
+    dz = dz * dz
+    return np.sqrt(dx + dz)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _separates(reach: float, low: float, after: float, upto: float, radius: float) -> bool:
     """The check of ``interest._separates``, for one row."""
     core_ok = reach <= radius and after >= reach and low > reach
@@ -116,11 +127,7 @@ def band_tick(
         # still sorted from the last tick, so few entries move
         for j in range(bw):
             e = ve[j]
-            dx = pos[e, 0] - x0
-            dz = pos[e, 1] - z0
-            dx = dx * dx
-            dz = dz * dz
-            dd[j] = np.sqrt(dx + dz)
+            dd[j] = _distance(pos, e, x0, z0)
         for j in range(bw):
             kj = (np.int64(dbits[j]) << 32) | (np.int64(ve[j]) << 8)
             key[j] = kj | np.int64(vm[j]) | (np.int64(xm[j]) << 1)
@@ -157,11 +164,7 @@ def band_tick(
             nc = min(pc, ncore[r])
             for j in range(nc):
                 e = ve[bw + j]
-                dx = pos[e, 0] - x0
-                dz = pos[e, 1] - z0
-                dx = dx * dx
-                dz = dz * dz
-                dc = np.float64(np.sqrt(dx + dz))
+                dc = np.float64(_distance(pos, e, x0, z0))
                 if dc > cmax2:
                     cmax2 = dc
             cmax2 = max(cmax2, cin2)
@@ -171,11 +174,7 @@ def band_tick(
             sp = spare[r]
             for j in range(ps):
                 e = sp[j]
-                dx = pos[e, 0] - x0
-                dz = pos[e, 1] - z0
-                dx = dx * dx
-                dz = dz * dz
-                ds = np.float64(np.sqrt(dx + dz))
+                ds = np.float64(_distance(pos, e, x0, z0))
                 if ds < dout2:
                     dout2 = ds
             if _separates(cmax2 + eps, dout2 - eps, after, upto, radius64):
@@ -282,11 +281,7 @@ def list_keys(
             else:
                 e = ov_ent[i, j - wv - wt]
                 flags = ov_flag[i, j - wv - wt]
-            dx = pos[e, 0] - x0
-            dz = pos[e, 1] - z0
-            dx = dx * dx
-            dz = dz * dz
-            dbits[0] = np.sqrt(dx + dz)
+            dbits[0] = _distance(pos, e, x0, z0)
             out[j] = (np.int64(ubits[0]) << 32) | (e << 8) | flags
         for j in range(wv + wt + wo, out.size):
             out[j] = (np.int64(0x7F800000) << 32) | (np.int64(cap) << 8)
@@ -567,11 +562,7 @@ def grid_within(
                 end = np.searchsorted(keys, base + lo[q, 1], side="right")
             for p in range(start, end):
                 e = ids[p]
-                dx = pos[e, 0] - x0
-                dz = pos[e, 1] - z0
-                dx = dx * dx
-                dz = dz * dz
-                if np.sqrt(dx + dz) <= within[q] and e != exclude[q]:
+                if _distance(pos, e, x0, z0) <= within[q] and e != exclude[q]:
                     out[q, n] = e
                     n += 1
         wmax = max(wmax, n)
@@ -759,22 +750,3 @@ def plan(
             gone[b] = i
             b += 1
     return ox, oz, oact, delta, due, rebuild, steady, gone
-
-
-@_compiled("Tuple((int64[::1], int64[::1]))(int64[::1], int64)")
-def cell_order(keys: Any, ncells: int) -> tuple[Any, Any]:
-    """Counting sort of points by cell: ``(order, start)`` where ``order``
-    lists point indices cell by cell (in index order within a cell) and
-    ``start[c]:start[c + 1]`` is cell ``c``'s run of it."""
-    start = np.zeros(ncells + 1, np.int64)
-    for i in range(keys.size):
-        start[keys[i] + 1] += 1
-    for c in range(ncells):
-        start[c + 1] += start[c]
-    fill = start[:ncells].copy()
-    order = np.empty(keys.size, np.int64)
-    for i in range(keys.size):
-        c = keys[i]
-        order[fill[c]] = i
-        fill[c] += 1
-    return order, start
