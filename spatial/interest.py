@@ -117,7 +117,7 @@ class InterestStats:
 # from spare. That is checked with the band's exact distances and a bound on
 # everything else: a distance moves by at most the observer's displacement
 # plus the entity's, and an entity's is at most ``D``, the running sum of each
-# tick's largest step of any entity that did not jump (``_separates``).
+# tick's largest step of any entity that did not jump (``kernels._separates``).
 # Hysteresis then runs on the band's flags.
 #
 # A row whose check fails gets, in order of cost:
@@ -143,9 +143,7 @@ class InterestStats:
 # ----------------------------------------------------------------------------
 
 _VIS = 1  # flag bit: visible (bit 1 is: in X)
-_SLOT_BITS = 24
-_SLOT_MASK = (1 << _SLOT_BITS) - 1
-_MAX_CAPACITY = _SLOT_MASK - 1  # one index above the last slot is the sentinel
+_MAX_CAPACITY = kernels.SLOT_MASK - 1  # one index above the last slot is the sentinel
 _EPS = 1e-3
 _FULL_REBUILD_SHARE = 0.25  # this many jumpers per row: rebuild every row
 _PROBE = 48  # core and spare entries measured when re-basing a row

@@ -22,7 +22,10 @@ from typing import Any, TypeVar, cast
 import numba
 import numpy as np
 
-__all__ = ["band_tick"]
+# A sort key packs a float32 distance's bits, a slot and two flag bits:
+# ``bits << 32 | slot << 8 | flags`` (bit 0 visible, bit 1 in X).
+SLOT_BITS = 24
+SLOT_MASK = (1 << SLOT_BITS) - 1
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -50,10 +53,49 @@ def _distance(pos: Any, e: Any, x0: Any, z0: Any) -> Any:
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _separates(reach: float, low: float, after: float, upto: float, radius: float) -> bool:
-    """The check of ``interest._separates``, for one row."""
+    """Whether a row's X is still its core plus the nearest band entries.
+
+    ``reach``: farthest a core entry can be now (-inf: no core); ``low``:
+    nearest a spare or unlisted entity can be; ``after``/``upto``: this
+    tick's first band distance beyond X's ranks and the last one within
+    them. Core entries stay in X if they stay in range and no band entry X
+    has no room for, and no spare or unlisted entity, can be closer; spare
+    and unlisted entities stay out of X if they are out of range or the core
+    and the band's X entries are all closer.
+    """
     core_ok = reach <= radius and after >= reach and low > reach
     out_ok = low > radius or (upto < low and reach < low)
     return core_ok and out_ok
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _hysteresis(
+    n: int, n_x: int, room: int, was_vis: Any, was_inx: Any, dist: Any, outer: Any, now: Any
+) -> None:
+    """V_t of ``spatial.interest``'s docstring into ``now[:n]``, for entries
+    sorted nearest first of which X is the first ``n_x``: A (in X, and in X
+    or visible before) stays; then the nearest of B (visible before, out of
+    X, within ``outer``), then of C (new in X), while ``room`` places last.
+    """
+    na = 0
+    for j in range(n_x):
+        if was_vis[j] or was_inx[j]:
+            na += 1
+    free = room - na
+    for j in range(n):
+        if j < n_x:
+            now[j] = was_vis[j] or was_inx[j]
+        elif was_vis[j] and dist[j] <= outer and free > 0:
+            now[j] = True
+            free -= 1
+        else:
+            now[j] = False
+    for j in range(n_x):
+        if free <= 0:
+            break
+        if not now[j]:
+            now[j] = True
+            free -= 1
 
 
 _BAND_SIG = (
@@ -105,7 +147,7 @@ def band_tick(
     The band columns of ``vent``/``vmask``/``xmask`` are kept sorted by
     (distance, slot) in place, so the next tick's sort has little to do.
     Rows whose band no longer separates core from spare get the re-base
-    probe of ``InterestManager._band_tick``; ``holds[i]`` says whether row
+    probe (the fast-path comment in ``spatial.interest``); ``holds[i]`` says whether row
     ``rows[i]`` was settled (its anchor bounds are updated when re-based).
     Flag changes go to ``ev_*`` as (row, slot, now visible). Returns
     ``(events, rebased rows)``.
@@ -114,6 +156,7 @@ def band_tick(
     dd = np.empty(bw, np.float32)
     dbits = dd.view(np.uint32)
     key = np.empty(bw, np.int64)
+    now = np.empty(bw, np.bool_)
     nev = 0
     nreb = 0
     for i in range(rows.size):
@@ -138,16 +181,20 @@ def band_tick(
                 key[q + 1] = key[q]
                 q -= 1
             key[q + 1] = kj
-        room = k - ncore[r]
-        settled = True  # X as before and V was X: hysteresis changes nothing
         for j in range(bw):
             kj = key[j]
             dbits[j] = np.uint32(kj >> 32)
-            ve[j] = np.int32((kj >> 8) & 0xFFFFFF)
+            ve[j] = np.int32((kj >> 8) & SLOT_MASK)
             vm[j] = (kj & 1) != 0
             xm[j] = (kj & 2) != 0
-            inx = j < room and dd[j] <= radius
-            settled &= (vm[j] == inx) & (xm[j] == inx)
+        # X takes the band's first ``room`` ranks that are in range
+        room = k - ncore[r]
+        n_x = 0
+        while n_x < min(room, bw) and dd[n_x] <= radius:
+            n_x += 1
+        settled = True  # X as before and V was X: hysteresis changes nothing
+        for j in range(bw):
+            settled &= (vm[j] == (j < n_x)) & (xm[j] == (j < n_x))
         dl = delta[r]
         after = np.inf if room >= bw else np.float64(dd[max(room, 0)])
         if room <= 0:
@@ -191,41 +238,15 @@ def band_tick(
         holds[i] = ok
         if not ok or settled:
             continue
-        # hysteresis in (distance, slot) order: A, then the nearest of B, then of C
-        na = 0
+        _hysteresis(bw, n_x, room, vm, xm, dd, outer, now)
         for q in range(bw):
-            if q < room and dd[q] <= radius and (vm[q] or xm[q]):
-                na += 1
-        free = room - na
-        for q in range(bw):
-            inx = q < room and dd[q] <= radius
-            was = vm[q]
-            if inx and (was or xm[q]):
-                now = True
-            elif was and not inx and dd[q] <= outer and free > 0:
-                now = True
-                free -= 1
-            else:
-                now = False
-            xm[q] = inx
-            vm[q] = now
-            if now != was:
+            if now[q] != vm[q]:
                 ev_row[nev] = r
                 ev_ent[nev] = ve[q]
-                ev_now[nev] = now
+                ev_now[nev] = now[q]
                 nev += 1
-        if free > 0:
-            # newcomers, nearest first (they were not visible: not yet in V)
-            for q in range(bw):
-                if free <= 0:
-                    break
-                if xm[q] and not vm[q]:
-                    vm[q] = True
-                    free -= 1
-                    ev_row[nev] = r
-                    ev_ent[nev] = ve[q]
-                    ev_now[nev] = True
-                    nev += 1
+            vm[q] = now[q]
+            xm[q] = q < n_x
     return nev, nreb
 
 
@@ -342,8 +363,8 @@ def list_eval(
     and store each row it proves exact.
 
     Row ``i`` of ``keys`` belongs to row ``rows[i]`` of the state arrays;
-    ``qfar_in[i]`` bounds every unlisted entity. Does what
-    ``InterestManager._evaluate`` documents: merges an entry listed twice
+    ``qfar_in[i]`` bounds every unlisted entity. It re-anchors (see the
+    fast-path comment in ``spatial.interest``): merges an entry listed twice
     (flags or-ed), finds X (the first ``k`` within ``radius``), proves it
     exact against ``qfar_in`` (``ok[i]``; an unproven row is left untouched),
     runs hysteresis over the whole list, splits it into band, core (outermost
@@ -360,6 +381,8 @@ def list_eval(
     fl = np.empty(width, np.int64)
     now = np.empty(width, np.bool_)
     inx = np.empty(width, np.bool_)
+    was_vis = np.empty(width, np.bool_)
+    was_inx = np.empty(width, np.bool_)
     radius64 = np.float64(radius)
     nev = 0
     nov = 0
@@ -377,7 +400,7 @@ def list_eval(
                 fl[u - 1] |= kr[j] & 0xFF
                 continue
             dbits[u] = np.uint32(kr[j] >> 32)
-            slot[u] = hi_bits & 0xFFFFFF
+            slot[u] = hi_bits & SLOT_MASK
             fl[u] = kr[j] & 0xFF
             u += 1
         # X: the first k within range; exact only if no unlisted entity could
@@ -389,33 +412,15 @@ def list_eval(
         ok[i] = qfar_in[i] > radius64 or dk1 < qfar_in[i]
         if not ok[i]:
             continue
-        # hysteresis: A (in X, and in X or visible before), then the nearest
-        # of B (visible before, left X, still held), then of C (new in X)
-        na = 0
-        for j in range(n_x):
-            if fl[j] != 0:
-                na += 1
-        free = k - na
         for j in range(u):
+            was_vis[j] = (fl[j] & 1) != 0
+            was_inx[j] = (fl[j] & 2) != 0
             inx[j] = j < n_x
-            was = (fl[j] & 1) != 0
-            if inx[j] and fl[j] != 0:
-                now[j] = True
-            elif was and not inx[j] and dist[j] <= outer and free > 0:
-                now[j] = True
-                free -= 1
-            else:
-                now[j] = False
-        for j in range(n_x):
-            if free <= 0:
-                break
-            if fl[j] == 0:
-                now[j] = True
-                free -= 1
+        _hysteresis(u, n_x, k, was_vis, was_inx, dist, outer, now)
         last = -1
         first_out = u
         for j in range(u):
-            if now[j] != ((fl[j] & 1) != 0):
+            if now[j] != was_vis[j]:
                 ev_row[nev] = r
                 ev_ent[nev] = slot[j]
                 ev_flag[nev] = now[j]
