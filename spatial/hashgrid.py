@@ -168,20 +168,12 @@ class HashGrid:
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """Cell ranges covering each query's square: ``(x_lo, x_hi, z_lo, rows)``."""
         nq = qxz.shape[0]
-        r = np.broadcast_to(np.asarray(radius, dtype=np.float64), (nq,))
-        inv = 1.0 / self._cell
-        ox, oz = self._origin
-        qx = qxz[:, 0].astype(np.float64)
-        qz = qxz[:, 1].astype(np.float64)
-        x_lo = np.clip(np.floor((qx - r - ox) * inv), 0, self._width - 1).astype(np.int64)
-        x_hi = np.clip(np.floor((qx + r - ox) * inv), -1, self._width - 1).astype(np.int64)
-        z_lo = np.clip(np.floor((qz - r - oz) * inv), 0, self._height - 1).astype(np.int64)
-        z_hi = np.clip(np.floor((qz + r - oz) * inv), -1, self._height - 1).astype(np.int64)
-        # a query beyond the far edge would clip onto the last column/row: drop it
-        outside = (qx + r < ox) | (qz + r < oz)
-        outside |= (qx - r - ox) * inv >= self._width
-        outside |= (qz - r - oz) * inv >= self._height
-        nrows = np.where(outside | (x_hi < x_lo), 0, z_hi - z_lo + 1).astype(np.int64)
+        r = np.array(np.broadcast_to(np.asarray(radius, dtype=np.float64), (nq,)))
+        x_lo, x_hi, z_lo, nrows = kernels.grid_cover(
+            np.ascontiguousarray(qxz[:, 0]), np.ascontiguousarray(qxz[:, 1]),
+            r, self._origin[0], self._origin[1],
+            self._cell, self._width, self._height,
+        )  # fmt: skip
         return x_lo, x_hi, z_lo, nrows
 
     def _runs(
@@ -251,7 +243,7 @@ class HashGrid:
         """Ids in cells overlapping each query's square of half-side ``reach``
         whose distance now, by the positions ``pos`` (x, z rows by id), is at
         most ``within``; never ``exclude[q]``. A ``(q, w)`` matrix padded with
-        ``fill`` (one compiled pass, :func:`spatial.kernels.grid_within`).
+        ``fill`` (compiled: :func:`spatial.kernels.grid_within`).
         """
         qxz = np.asarray(qxz, dtype=np.float32)
         nq = qxz.shape[0]
@@ -262,7 +254,7 @@ class HashGrid:
             self._origin[0], self._origin[1], self._cell, self._width, self._height,
             self._ids, pos,
             np.ascontiguousarray(qxz[:, 0]), np.ascontiguousarray(qxz[:, 1]),
-            np.ascontiguousarray(reach, dtype=np.float32),
+            np.ascontiguousarray(reach, dtype=np.float64),
             np.ascontiguousarray(within, dtype=np.float64),
             np.ascontiguousarray(exclude, dtype=np.int64), fill,
         )  # fmt: skip

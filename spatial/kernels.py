@@ -486,9 +486,63 @@ def list_eval(
     return nev
 
 
+_COVER_SIG = (
+    "Tuple((int64[::1], int64[::1], int64[::1], int64[::1]))("
+    "float32[::1], float32[::1], float64[::1], float64, float64, float64, int64, int64)"
+)
+
+
+@_compiled(_COVER_SIG)
+def grid_cover(
+    qx: Any,
+    qz: Any,
+    reach: Any,
+    origin_x: float,
+    origin_z: float,
+    cell: float,
+    width: int,
+    height: int,
+) -> Any:
+    """Cell ranges of a grid covering each query's square of half-side
+    ``reach``: ``(x_lo, x_hi, z_lo, nrows)``; ``nrows`` is 0 for a square that
+    misses the grid (one beyond its far edge would otherwise clip onto the
+    last column or row)."""
+    nq = qx.size
+    inv = 1.0 / cell
+    x_lo = np.zeros(nq, np.int64)
+    x_hi = np.zeros(nq, np.int64)
+    z_lo = np.zeros(nq, np.int64)
+    nrows = np.zeros(nq, np.int64)
+    for q in range(nq):
+        x = np.float64(qx[q])
+        z = np.float64(qz[q])
+        r = reach[q]
+        x0 = min(max(np.floor((x - r - origin_x) * inv), 0), width - 1)
+        x1 = min(max(np.floor((x + r - origin_x) * inv), -1), width - 1)
+        z0 = min(max(np.floor((z - r - origin_z) * inv), 0), height - 1)
+        z1 = min(max(np.floor((z + r - origin_z) * inv), -1), height - 1)
+        outside = x + r < origin_x or z + r < origin_z
+        outside = outside or (x - r - origin_x) * inv >= width
+        outside = outside or (z - r - origin_z) * inv >= height
+        x_lo[q] = np.int64(x0)
+        x_hi[q] = np.int64(x1)
+        z_lo[q] = np.int64(z0)
+        if not (outside or x1 < x0 or z1 < z0):
+            nrows[q] = np.int64(z1) - np.int64(z0) + 1
+    return x_lo, x_hi, z_lo, nrows
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _cell_run(cell_start: Any, keys: Any, dense: bool, key_lo: int, key_hi: int) -> Any:
+    """``(start, end)`` of the sorted points in cells ``key_lo..key_hi`` of a grid row."""
+    if dense:
+        return cell_start[key_lo], cell_start[key_hi + 1]
+    return np.searchsorted(keys, key_lo, side="left"), np.searchsorted(keys, key_hi, side="right")
+
+
 _GRID_SIG = (
     "int32[:, ::1](int64[::1], int64[::1], boolean, float64, float64, float64, int64, int64,"
-    "int32[::1], float32[:, ::1], float32[::1], float32[::1], float32[::1],"
+    "int32[::1], float32[:, ::1], float32[::1], float32[::1], float64[::1],"
     "float64[::1], int64[::1], int32)"
 )
 
@@ -512,45 +566,22 @@ def grid_within(
     exclude: Any,
     fill: int,
 ) -> Any:
-    """Per query, the ids in the cells its square of half-side ``reach`` overlaps
-    that are within ``within`` now.
+    """Per query, the ids in the cells its square of half-side ``reach``
+    overlaps (:func:`grid_cover`) that are within ``within`` now.
 
     Cells are a :class:`~spatial.hashgrid.HashGrid`'s (``cell_start`` when
-    ``dense``, else its sorted ``keys``), covered as ``HashGrid._cover``
-    does; distances use the current positions ``pos`` of each id. Row
-    ``q`` of the result lists the ids with distance ``<= within[q]`` other
-    than ``exclude[q]``, padded with ``fill``.
+    ``dense``, else its sorted ``keys``); distances use the current positions
+    ``pos`` of each id. Row ``q`` of the result lists the ids with distance
+    ``<= within[q]`` other than ``exclude[q]``, padded with ``fill``.
     """
+    x_lo, x_hi, z_lo, nrows = grid_cover(qx, qz, reach, origin_x, origin_z, cell, width, height)
     nq = qx.size
-    inv = 1.0 / cell
-    lo = np.empty((nq, 3), np.int64)  # x_lo, x_hi, z_lo
-    nrows = np.zeros(nq, np.int64)
     room = np.zeros(nq, np.int64)
     for q in range(nq):
-        x = np.float64(qx[q])
-        z = np.float64(qz[q])
-        r = np.float64(reach[q])
-        x_lo = min(max(np.floor((x - r - origin_x) * inv), 0), width - 1)
-        x_hi = min(max(np.floor((x + r - origin_x) * inv), -1), width - 1)
-        z_lo = min(max(np.floor((z - r - origin_z) * inv), 0), height - 1)
-        z_hi = min(max(np.floor((z + r - origin_z) * inv), -1), height - 1)
-        outside = x + r < origin_x or z + r < origin_z
-        outside = outside or (x - r - origin_x) * inv >= width
-        outside = outside or (z - r - origin_z) * inv >= height
-        if outside or x_hi < x_lo or z_hi < z_lo:
-            continue
-        lo[q, 0] = np.int64(x_lo)
-        lo[q, 1] = np.int64(x_hi)
-        lo[q, 2] = np.int64(z_lo)
-        nrows[q] = np.int64(z_hi) - np.int64(z_lo) + 1
         for row in range(nrows[q]):
-            base = (lo[q, 2] + row) * width
-            if dense:
-                room[q] += cell_start[base + lo[q, 1] + 1] - cell_start[base + lo[q, 0]]
-            else:
-                room[q] += np.searchsorted(keys, base + lo[q, 1], side="right") - np.searchsorted(
-                    keys, base + lo[q, 0], side="left"
-                )
+            base = (z_lo[q] + row) * width
+            start, end = _cell_run(cell_start, keys, dense, base + x_lo[q], base + x_hi[q])
+            room[q] += end - start
     out = np.full((nq, max(room.max(), 1) if nq else 1), fill, np.int32)
     wmax = 1
     for q in range(nq):
@@ -558,13 +589,8 @@ def grid_within(
         z0 = qz[q]
         n = 0
         for row in range(nrows[q]):
-            base = (lo[q, 2] + row) * width
-            if dense:
-                start = cell_start[base + lo[q, 0]]
-                end = cell_start[base + lo[q, 1] + 1]
-            else:
-                start = np.searchsorted(keys, base + lo[q, 0], side="left")
-                end = np.searchsorted(keys, base + lo[q, 1], side="right")
+            base = (z_lo[q] + row) * width
+            start, end = _cell_run(cell_start, keys, dense, base + x_lo[q], base + x_hi[q])
             for p in range(start, end):
                 e = ids[p]
                 if _distance(pos, e, x0, z0) <= within[q] and e != exclude[q]:
