@@ -506,7 +506,8 @@ def grid_cover(
     """Cell ranges of a grid covering each query's square of half-side
     ``reach``: ``(x_lo, x_hi, z_lo, nrows)``; ``nrows`` is 0 for a square that
     misses the grid (one beyond its far edge would otherwise clip onto the
-    last column or row)."""
+    last column or row). Every point whose float32 distance is within
+    ``reach`` is covered."""
     nq = qx.size
     inv = 1.0 / cell
     x_lo = np.zeros(nq, np.int64)
@@ -516,7 +517,9 @@ def grid_cover(
     for q in range(nq):
         x = np.float64(qx[q])
         z = np.float64(qz[q])
-        r = reach[q]
+        # widened a hair: float32 distances round (and underflow near 0), so a
+        # point just outside the exact square can still measure within reach
+        r = reach[q] * (1.0 + 1e-6) + 1e-6
         x0 = min(max(np.floor((x - r - origin_x) * inv), 0), width - 1)
         x1 = min(max(np.floor((x + r - origin_x) * inv), -1), width - 1)
         z0 = min(max(np.floor((z - r - origin_z) * inv), 0), height - 1)
