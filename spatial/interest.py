@@ -160,14 +160,6 @@ FloatArray = NDArray[np.float32]
 F64Array = NDArray[np.float64]
 
 
-def _csr(row: IntArray, ent: IntArray, n: int) -> tuple[IntArray, NDArray[np.int32]]:
-    """CSR over ``n`` rows from an unordered list of (row, entity) items."""
-    ptr: IntArray
-    out: NDArray[np.int32]
-    ptr, out = kernels.group_rows(row, ent, n)
-    return ptr, out
-
-
 class _InterestBase:
     """What the manager and its reference share: parameters, capacity, input checks."""
 
@@ -184,7 +176,6 @@ class _InterestBase:
         self._outer = np.float32(radius + margin)
         self._k = int(k)
         self._capacity = 0
-        self._row_of = np.zeros(0, dtype=np.int64)  # scratch: slot -> row, else -1
         self._seen = np.zeros(0, dtype=np.bool_)  # scratch for the input check, all False
 
     @property
@@ -208,7 +199,6 @@ class _InterestBase:
         if capacity < old:
             raise ValueError("capacity can only grow")
         extra = int(capacity) - old
-        self._row_of = np.concatenate((self._row_of, np.full(extra, -1, dtype=np.int64)))
         self._seen = np.zeros(int(capacity), dtype=np.bool_)
         self._capacity = int(capacity)
         return extra
@@ -326,6 +316,7 @@ class InterestManager(_InterestBase):
         self._grid_d = 0.0
         self._grid_tick = 0
         self._stats = InterestStats()
+        self._row_of = np.zeros(0, dtype=np.int64)  # scratch: slot -> row, else -1
         self.grow(capacity)
 
     # ------------------------------------------------------------------ public
@@ -346,6 +337,7 @@ class InterestManager(_InterestBase):
         extra = self._grow_slots(capacity)
         if extra == 0:
             return
+        self._row_of = np.concatenate((self._row_of, np.full(extra, -1, dtype=np.int64)))
         inf = np.full((extra, 2), np.inf, dtype=np.float32)
         # the sentinel moves from index ``old`` to ``capacity``
         self._pos = np.concatenate((self._pos[:old], inf, self._pos[old:]))
@@ -795,8 +787,8 @@ class _Events:
         self._le.append(slots)
 
     def csr(self, n: int) -> tuple[IntArray, NDArray[np.int32], IntArray, NDArray[np.int32]]:
-        eptr, entered = _csr(_cat(self._er), _cat(self._ee), n)
-        lptr, left = _csr(_cat(self._lr), _cat(self._le), n)
+        eptr, entered = kernels.group_rows(_cat(self._er), _cat(self._ee), n)
+        lptr, left = kernels.group_rows(_cat(self._lr), _cat(self._le), n)
         return eptr, entered, lptr, left
 
 

@@ -378,9 +378,7 @@ def list_eval(
     dist = np.empty(width, np.float32)
     dbits = dist.view(np.uint32)
     slot = np.empty(width, np.int64)
-    fl = np.empty(width, np.int64)
     now = np.empty(width, np.bool_)
-    inx = np.empty(width, np.bool_)
     was_vis = np.empty(width, np.bool_)
     was_inx = np.empty(width, np.bool_)
     radius64 = np.float64(radius)
@@ -397,11 +395,13 @@ def list_eval(
             if hi_bits == sentinel_hi:
                 break
             if u > 0 and (kr[j - 1] >> 8) == hi_bits:
-                fl[u - 1] |= kr[j] & 0xFF
+                was_vis[u - 1] |= (kr[j] & 1) != 0
+                was_inx[u - 1] |= (kr[j] & 2) != 0
                 continue
             dbits[u] = np.uint32(kr[j] >> 32)
             slot[u] = hi_bits & SLOT_MASK
-            fl[u] = kr[j] & 0xFF
+            was_vis[u] = (kr[j] & 1) != 0
+            was_inx[u] = (kr[j] & 2) != 0
             u += 1
         # X: the first k within range; exact only if no unlisted entity could
         # be among the k nearest in range
@@ -412,10 +412,6 @@ def list_eval(
         ok[i] = qfar_in[i] > radius64 or dk1 < qfar_in[i]
         if not ok[i]:
             continue
-        for j in range(u):
-            was_vis[j] = (fl[j] & 1) != 0
-            was_inx[j] = (fl[j] & 2) != 0
-            inx[j] = j < n_x
         _hysteresis(u, n_x, k, was_vis, was_inx, dist, outer, now)
         last = -1
         first_out = u
@@ -426,9 +422,9 @@ def list_eval(
                 ev_flag[nev] = now[j]
                 ev_changed[nev] = True
                 nev += 1
-            if now[j] or inx[j]:
+            if now[j] or j < n_x:
                 last = j
-            if first_out == u and not (now[j] and inx[j]):
+            if first_out == u and not (now[j] and j < n_x):
                 first_out = j
         # split: core (settled members), band (around the k-th and every
         # flagged entry), spare (the next ranks)
@@ -437,10 +433,10 @@ def list_eval(
         hi = lo + bw
         dirty[r] = last >= hi
         for j in range(hi, last + 1):
-            if now[j] or inx[j]:
+            if now[j] or j < n_x:
                 ev_row[nev] = r
                 ev_ent[nev] = slot[j]
-                ev_flag[nev] = np.int64(now[j]) | (np.int64(inx[j]) << 1)
+                ev_flag[nev] = np.int64(now[j]) | (np.int64(j < n_x) << 1)
                 ev_changed[nev] = False
                 nev += 1
                 nov += 1
@@ -449,7 +445,7 @@ def list_eval(
             if rank < u:
                 vent[r, j] = slot[rank]
                 vmask[r, j] = now[rank]
-                xmask[r, j] = inx[rank]
+                xmask[r, j] = rank < n_x
             else:
                 vent[r, j] = cap
                 vmask[r, j] = False
