@@ -101,14 +101,32 @@ def _check_len(n: int, f: Field, path: str, unit: str) -> None:
     if f.max_len is not None and n > f.max_len:
         raise ProtocolError(ErrorCode.TOO_LONG, f"'{path}' is longer than {f.max_len} {unit}.")
     if f.min_len is not None and n < f.min_len:
-        raise ProtocolError(ErrorCode.BAD_FIELD, f"'{path}' needs at least {f.min_len} {unit}.")
+        raise ProtocolError(ErrorCode.TOO_SHORT, f"'{path}' needs at least {f.min_len} {unit}.")
+
+
+def format_limit(x: float) -> str:
+    """A limit as people write it: integral values as integers ("4294967295"), others ``{:g}``.
+
+    The JavaScript twin (``fmt`` in ``codec.js``) prints the same text.
+    """
+    if isinstance(x, int):
+        return str(x)
+    if math.isfinite(x) and x.is_integer():
+        return str(int(x))
+    return f"{x:g}"
 
 
 def _check_range(v: float, f: Field, path: str) -> None:
-    if (f.min is not None and v < f.min) or (f.max is not None and v > f.max):
-        raise ProtocolError(
-            ErrorCode.OUT_OF_RANGE, f"'{path}' must be between {f.min:g} and {f.max:g}."
-        )
+    lo, hi = f.min, f.max
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        if lo is not None and hi is not None:
+            bound = f"between {format_limit(lo)} and {format_limit(hi)}"
+        elif lo is not None:
+            bound = f"at least {format_limit(lo)}"
+        else:
+            assert hi is not None
+            bound = f"at most {format_limit(hi)}"
+        raise ProtocolError(ErrorCode.OUT_OF_RANGE, f"'{path}' must be {bound}.")
 
 
 def _check_fields(obj: dict[Any, Any], fields: dict[str, Field], prefix: str, depth: int) -> None:
@@ -125,7 +143,9 @@ def _check_fields(obj: dict[Any, Any], fields: dict[str, Field], prefix: str, de
 def validate(obj: Any, catalogue: Mapping[str, MessageSpec]) -> Message:
     """Check an unpacked object against ``catalogue``; return it as a message.
 
-    Raises `ProtocolError` with a code and a readable reason on any problem.
+    Raises `ProtocolError` with a core code and a readable reason on any
+    problem; its ``ref`` is the message type (at most 32 characters) once
+    the type is known, i.e. for ``unknown_type`` and every field error.
     """
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.NOT_A_MESSAGE, "A message must be a map with a field 't'.")
@@ -134,7 +154,7 @@ def validate(obj: Any, catalogue: Mapping[str, MessageSpec]) -> Message:
         raise ProtocolError(ErrorCode.NOT_A_MESSAGE, "A message needs a string field 't'.")
     spec = catalogue.get(t)
     if spec is None:
-        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown message type '{t[:32]}'.")
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown message type '{t[:32]}'.", t[:32])
     fields = {k: v for k, v in obj.items() if k != "t"}
     try:
         _check_fields(fields, spec.fields, "", 0)

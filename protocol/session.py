@@ -1,16 +1,18 @@
-"""The session state machine: everything that affects a session's state lives here.
+"""The session state machine: phases and the few messages that change them.
 
-As in h11's ``_state.py``, transitions are data in one table. The server
-feeds every validated client message through `Session.receive`; a message
-that is not allowed in the current state raises `ProtocolError(bad_state)`,
-and a message whose spec is limited to some roles raises
-`ProtocolError(forbidden)` unless the session holds one of them.
+Each client message declares the phases in which it may be sent
+(`MessageSpec.phases`: ``hello``, ``join``, ``world``) and the roles that may
+send it; this module maps states to phases and holds only the real
+transitions, as data, as in h11's ``_state.py``. The server feeds every
+validated client message through `Session.receive`: a message not allowed
+in the current phase raises `ProtocolError(bad_state)`, one whose roles
+exclude the session's raises `ProtocolError(forbidden)`.
 
 States::
 
     AWAIT_HELLO --hello--> AWAIT_JOIN --join--> IN_WORLD
                            AWAIT_JOIN --(server: resumed)--> IN_WORLD
-    any --bye--> CLOSED          (server: closed) --> CLOSED
+    any open state --bye--> CLOSED       (server: closed) --> CLOSED
 """
 
 from __future__ import annotations
@@ -20,6 +22,14 @@ from enum import Enum
 from protocol.catalogue import CLIENT_MESSAGES
 from protocol.codec import Message
 from protocol.errors import ErrorCode, ProtocolError
+
+__all__ = [
+    "CLIENT_TRANSITIONS",
+    "PHASE_OF_STATE",
+    "SERVER_TRANSITIONS",
+    "Session",
+    "SessionState",
+]
 
 
 class SessionState(Enum):
@@ -31,34 +41,19 @@ class SessionState(Enum):
 
 S = SessionState
 
-# (state, client message type) -> next state. Absent pairs are refused.
+PHASE_OF_STATE: dict[SessionState, str] = {
+    S.AWAIT_HELLO: "hello",
+    S.AWAIT_JOIN: "join",
+    S.IN_WORLD: "world",
+}
+"""The phase of each open state; CLOSED has none (nothing may be sent)."""
+
+# (state, client message type) -> next state. Only messages that change the
+# state are listed; every other allowed message leaves it as it is.
 CLIENT_TRANSITIONS: dict[tuple[SessionState, str], SessionState] = {
     (S.AWAIT_HELLO, "hello"): S.AWAIT_JOIN,
-    (S.AWAIT_HELLO, "ping"): S.AWAIT_HELLO,
-    (S.AWAIT_HELLO, "bye"): S.CLOSED,
     (S.AWAIT_JOIN, "join"): S.IN_WORLD,
-    (S.AWAIT_JOIN, "ping"): S.AWAIT_JOIN,
-    (S.AWAIT_JOIN, "bye"): S.CLOSED,
-    (S.IN_WORLD, "move"): S.IN_WORLD,
-    (S.IN_WORLD, "chat"): S.IN_WORLD,
-    (S.IN_WORLD, "announce"): S.IN_WORLD,
-    (S.IN_WORLD, "kick"): S.IN_WORLD,
-    (S.IN_WORLD, "ping"): S.IN_WORLD,
-    (S.IN_WORLD, "duty"): S.IN_WORLD,
-    (S.IN_WORLD, "take_ticket"): S.IN_WORLD,
-    (S.IN_WORLD, "leave_queue"): S.IN_WORLD,
-    (S.IN_WORLD, "respond"): S.IN_WORLD,
-    (S.IN_WORLD, "call_next"): S.IN_WORLD,
-    (S.IN_WORLD, "auto_call"): S.IN_WORLD,
-    (S.IN_WORLD, "transfer"): S.IN_WORLD,
-    (S.IN_WORLD, "close_case"): S.IN_WORLD,
-    (S.IN_WORLD, "invite"): S.IN_WORLD,
-    (S.IN_WORLD, "desk_say"): S.IN_WORLD,
-    (S.IN_WORLD, "rtc_offer"): S.IN_WORLD,
-    (S.IN_WORLD, "rtc_ice"): S.IN_WORLD,
-    (S.IN_WORLD, "mute"): S.IN_WORLD,
-    (S.IN_WORLD, "hangup"): S.IN_WORLD,
-    (S.IN_WORLD, "bye"): S.CLOSED,
+    **{(state, "bye"): S.CLOSED for state in PHASE_OF_STATE},
 }
 
 # Events the server itself causes.
@@ -79,31 +74,44 @@ _HINTS: dict[SessionState, str] = {
 
 
 class Session:
-    """One client's protocol state and role. Pure: no I/O, no clock."""
+    """One client's protocol state and role. Pure: no I/O, no clock.
+
+    ``state`` starts at AWAIT_HELLO and ``role`` at ``"citizen"``; the server
+    sets ``role`` when a token grants another.
+    """
 
     def __init__(self) -> None:
         self.state = SessionState.AWAIT_HELLO
         self.role = "citizen"
 
     def receive(self, msg: Message) -> SessionState:
-        """Advance on a validated client message; return the new state.
+        """Advance on a validated client message; return the (possibly unchanged) state.
 
-        Raises `ProtocolError` (``bad_state`` or ``forbidden``) and leaves the
-        state unchanged when the message is not allowed now or for this role.
+        Raises `ProtocolError` and leaves the state unchanged when the message
+        may not be sent now: ``bad_state`` when the current phase is not among
+        its phases (always, once CLOSED), ``forbidden`` when the session's
+        role is not among its roles, ``unknown_type`` for a type the catalogue
+        lacks. Every error's ``ref`` is the message type.
         """
         t: str = msg["t"]
-        nxt = CLIENT_TRANSITIONS.get((self.state, t))
-        if nxt is None:
+        spec = CLIENT_MESSAGES.get(t)
+        if spec is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"Unknown message type '{t[:32]}'.", t[:32])
+        phase = PHASE_OF_STATE.get(self.state)
+        if phase is None or phase not in spec.phases:
             raise ProtocolError(
                 ErrorCode.BAD_STATE, f"'{t}' is not allowed now. {_HINTS[self.state]}", t
             )
-        if self.role not in CLIENT_MESSAGES[t].roles:
+        if self.role not in spec.roles:
             raise ProtocolError(ErrorCode.FORBIDDEN, f"Your role may not send '{t}'.", t)
-        self.state = nxt
-        return nxt
+        self.state = CLIENT_TRANSITIONS.get((self.state, t), self.state)
+        return self.state
 
     def server_event(self, event: str) -> SessionState:
-        """Advance on a server-side event (``resumed``, ``closed``)."""
+        """Advance on a server-side event (``resumed``, ``closed``); return the new state.
+
+        Raises ValueError for an event the current state does not allow.
+        """
         nxt = SERVER_TRANSITIONS.get((self.state, event))
         if nxt is None:
             raise ValueError(f"event {event!r} is not valid in state {self.state.value}")

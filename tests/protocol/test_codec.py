@@ -10,9 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.catalogue import CLIENT_MESSAGES, SERVER_MESSAGES, Field, MessageSpec
-from protocol.codec import decode_client, decode_server, encode, validate
-from protocol.errors import ALL_ERROR_CODES, ProtocolError
+from protocol.catalogue import (
+    ALL_ERROR_CODES,
+    CLIENT_MESSAGES,
+    SERVER_MESSAGES,
+    Field,
+    MessageSpec,
+)
+from protocol.codec import decode_client, decode_server, encode, format_limit, validate
+from protocol.errors import ProtocolError
 
 
 def value_for(f: Field) -> st.SearchStrategy[Any]:
@@ -32,7 +38,8 @@ def value_for(f: Field) -> st.SearchStrategy[Any]:
         return st.binary(max_size=64)
     if f.kind == "list":
         assert f.items is not None
-        return st.lists(value_for(f.items), max_size=3)
+        lo = f.min_len or 0
+        return st.lists(value_for(f.items), min_size=lo, max_size=max(lo, min(f.max_len or 3, 3)))
     assert f.kind == "map"
     if f.fields is None:
         return st.dictionaries(st.text(max_size=8), st.integers(-(2**63), 2**64 - 1), max_size=3)
@@ -100,7 +107,9 @@ def test_decoder_raises_only_its_own_error_on_arbitrary_msgpack(obj: Any) -> Non
     [
         ({"t": "move", "seq": 1, "x": math.nan, "z": 0, "yaw": 0}, "not_finite"),
         ({"t": "move", "seq": 1, "x": 1e9, "z": 0, "yaw": 0}, "out_of_range"),
-        ({"t": "join", "name": ""}, "bad_field"),
+        ({"t": "join", "name": ""}, "too_short"),
+        ({"t": "chat", "scope": "near", "text": ""}, "too_short"),
+        ({"t": "rtc_offer", "sdp": ""}, "too_short"),
         ({"t": "join", "name": "x" * 33}, "too_long"),
         ({"t": "join", "name": "Ada", "avatar": "dragon"}, "bad_field"),
         ({"t": "join", "name": "Ada", "color": 0x1000000}, "out_of_range"),
@@ -123,3 +132,75 @@ def test_validate_refuses_server_types_from_clients() -> None:
     with pytest.raises(ProtocolError) as err:
         validate({"t": "welcome"}, CLIENT_MESSAGES)
     assert err.value.code == "unknown_type"
+
+
+def refusal(msg: dict[str, Any]) -> ProtocolError:
+    with pytest.raises(ProtocolError) as err:
+        decode_client(encode(msg))
+    return err.value
+
+
+def test_unknown_type_names_the_type_in_ref() -> None:
+    assert refusal({"t": "nope"}).ref == "nope"
+    long = refusal({"t": "x" * 40 + "é"})
+    assert long.code == "unknown_type"
+    assert long.ref == "x" * 32
+    with pytest.raises(ProtocolError) as err:
+        decode_server(encode({"t": "hello", "v": 1}))
+    assert (err.value.code, err.value.ref) == ("unknown_type", "hello")
+
+
+def test_out_of_range_prints_integral_limits_as_integers() -> None:
+    err = refusal({"t": "move", "seq": 2**32, "x": 0, "z": 0, "yaw": 0})
+    assert err.code == "out_of_range"
+    assert err.reason == "'seq' must be between 0 and 4294967295."
+    err = refusal({"t": "move", "seq": 1, "x": 1e9, "z": 0, "yaw": 0})
+    assert err.reason == "'x' must be between -10000 and 10000."
+    with pytest.raises(ProtocolError) as bad:
+        decode_server(
+            encode(
+                {"t": "announce", "id": 1, "name": "A", "role": "staff", "text": "hi", "ts": 2e11}
+            )
+        )
+    assert bad.value.reason == "'ts' must be between 0 and 100000000000."
+
+
+@pytest.mark.parametrize(
+    ("limit", "text"),
+    [
+        (0, "0"),
+        (2**32 - 1, "4294967295"),
+        (1e11, "100000000000"),
+        (-10000.0, "-10000"),
+        (-0.0, "0"),
+        (0.5, "0.5"),
+        (1.25e-7, "1.25e-07"),
+        (3.14159265, "3.14159"),
+    ],
+)
+def test_format_limit(limit: float, text: str) -> None:
+    assert format_limit(limit) == text
+
+
+def test_out_of_range_with_one_sided_limits() -> None:
+    low = MessageSpec("m", "c2s", {"a": Field("int", min=5)}, "")
+    high = MessageSpec("m", "c2s", {"a": Field("float", max=2.5)}, "")
+    with pytest.raises(ProtocolError) as err:
+        validate({"t": "m", "a": 4}, {"m": low})
+    assert err.value.reason == "'a' must be at least 5."
+    with pytest.raises(ProtocolError) as err:
+        validate({"t": "m", "a": 3}, {"m": high})
+    assert err.value.reason == "'a' must be at most 2.5."
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("", "str"), (b"", "bin"), ([], "list")],
+)
+def test_shorter_than_min_len_is_too_short(value: Any, kind: Any) -> None:
+    spec = MessageSpec("m", "c2s", {"a": Field(kind, min_len=1, max_len=4)}, "")
+    with pytest.raises(ProtocolError) as err:
+        validate({"t": "m", "a": value}, {"m": spec})
+    assert err.value.code == "too_short"
+    assert err.value.ref == "m"
+    assert "needs at least 1" in err.value.reason

@@ -32,6 +32,9 @@ CASES: list[tuple[str, Any]] = [
     ("client", {"t": "hello", "v": 1}),
     ("client", {"t": "hello", "v": 1, "token": "abc", "lang": "sv-SE"}),
     ("client", {"t": "hello", "v": 0}),
+    ("client", {"t": "hello", "v": 2, "citizen": "k" * 512}),
+    ("client", {"t": "hello", "v": 2, "citizen": ""}),
+    ("client", {"t": "rtc_ice", "candidate": ""}),
     ("client", {"t": "join", "name": "Åsa Öberg"}),
     ("client", {"t": "join", "name": "日本語の名前"}),
     ("client", {"t": "join", "name": "x" * 33}),
@@ -59,6 +62,17 @@ CASES: list[tuple[str, Any]] = [
     ),
     ("server", {"t": "f", "k": 1, "i": "text", "p": b"", "r": b""}),
     ("server", {"t": "error", "code": "x", "msg": "y"}),
+    (
+        "server",
+        {
+            "t": "ticket",
+            "ticket": "A-1",
+            "service": "s",
+            "lang": "sv",
+            "status": "waiting",
+            "position": 1,
+        },
+    ),
     (
         "server",
         {

@@ -14,6 +14,7 @@ the two sides may name different (equally true) first faults.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import subprocess
@@ -58,6 +59,40 @@ def compare(lines: list[tuple[str, bytes]], exact: bool = True) -> None:
     assert not wrong, f"{len(wrong)} disagreements:\n" + "\n".join(wrong[:20])
 
 
+def python_detail(side: str, data: bytes) -> dict[str, str]:
+    try:
+        (decode_client if side == "client" else decode_server)(data)
+    except ProtocolError as exc:
+        out = {"code": exc.code, "msg": exc.reason}
+        if exc.ref is not None:
+            out["ref"] = exc.ref
+        return out
+    return {"code": "ok"}
+
+
+def compare_detail(lines: list[tuple[str, bytes]]) -> None:
+    """Codes, readable reasons and refs agree (bad_msgpack reasons name library errors)."""
+    text = "".join(f"{side} {data.hex()}\n" for side, data in lines)
+    out = subprocess.run(
+        ["node", str(TOOL), "--detail"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    got = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(got) == len(lines)
+    wrong = []
+    for (side, data), js in zip(lines, got, strict=True):
+        py = python_detail(side, data)
+        if py["code"] == "bad_msgpack" == js["code"]:
+            continue
+        if py != js:
+            wrong.append(f"{side} {data.hex()[:200]}: python {py}, js {js}")
+    assert not wrong, f"{len(wrong)} disagreements:\n" + "\n".join(wrong[:20])
+
+
 # --- a seeded generator over the catalogue -----------------------------------
 
 ALPHABET = ["a", "Z", "é", "ß", "日", "\U0001f600", " ", "\x00", "\ufeff", "\u200d"]
@@ -80,17 +115,26 @@ def valid_value(r: random.Random, f: Field) -> Any:
         hi = int(f.max) if f.max is not None else 2**64 - 1
         return r.choice([lo, hi, r.randint(lo, hi), max(lo, min(hi, r.randint(-5, 300)))])
     if k == "float":
-        lo = f.min if f.min is not None else -1e300
-        hi = f.max if f.max is not None else 1e300
+        flo = f.min if f.min is not None else -1e300
+        fhi = f.max if f.max is not None else 1e300
         return r.choice(
-            [lo, hi, r.uniform(lo, hi), 0.0, -0.0, r.randint(math.ceil(lo), math.floor(hi)), 1.5]
+            [
+                flo,
+                fhi,
+                r.uniform(flo, fhi),
+                0.0,
+                -0.0,
+                r.randint(math.ceil(flo), math.floor(fhi)),
+                1.5,
+            ]
         )
     if k == "bool":
         return r.random() < 0.5
     if k == "bin":
         return r.randbytes(r.randint(0, min(f.max_len or 24, 24)))
     if k == "list":
-        n = r.randint(f.min_len or 0, min(f.max_len or 3, 3))
+        lo = f.min_len or 0
+        n = r.randint(lo, max(lo, min(f.max_len or 3, 3)))
         return [valid_value(r, f.items) if f.items else r.randint(0, 9) for _ in range(n)]
     if k == "map":
         if f.fields:
@@ -153,6 +197,8 @@ def bad_value(r: random.Random, f: Field) -> Any:
         options.append(broken_map(r, f.fields))
     if f.kind == "list" and f.items is not None:
         options.append([bad_value(r, f.items)])
+        if f.min_len:
+            options.append([valid_value(r, f.items) for _ in range(f.min_len - 1)])
         if f.max_len is not None and f.max_len < 10:
             options.append([0] * (f.max_len + 1))
     return r.choice(options)
@@ -192,6 +238,40 @@ def message(r: random.Random) -> tuple[str, bytes]:
 def test_generated_messages_agree() -> None:
     r = random.Random(20240601)
     compare([message(r) for _ in range(6000)])
+
+
+def test_generated_messages_agree_on_reasons_and_refs() -> None:
+    r = random.Random(20240602)
+    compare_detail([message(r) for _ in range(3000)])
+
+
+def test_fixed_reasons_agree() -> None:
+    cases = [
+        {"t": "move", "seq": 2**32, "x": 0, "z": 0, "yaw": 0},  # "between 0 and 4294967295"
+        {"t": "move", "seq": 1, "x": 1e9, "z": 0, "yaw": 0},
+        {"t": "join", "name": ""},  # too_short
+        {"t": "rtc_offer", "sdp": ""},
+        {"t": "x" * 40},  # unknown_type, ref cut to 32 characters
+        {"t": "\U0001f600" * 33},
+        {"t": "hello", "v": 2, "citizen": ""},
+        {"t": "hello", "v": 2, "citizen": "k" * 513},
+    ]
+    server_cases = [
+        {"t": "announce", "id": 1, "name": "A", "role": "staff", "text": "hi", "ts": 2e11},
+        {
+            "t": "ticket",
+            "ticket": "A-1",
+            "service": "s",
+            "lang": "sv",
+            "status": "waiting",
+            "position": 1,
+        },
+        {"t": "hello", "v": 2},
+    ]
+    lines = [("client", msgpack.packb(c, use_bin_type=True)) for c in cases]
+    lines += [("server", msgpack.packb(c, use_bin_type=True)) for c in server_cases]
+    compare_detail(lines)
+    compare(lines)
 
 
 def test_mutated_bytes_agree_on_accept_or_refuse() -> None:

@@ -3,10 +3,11 @@
 //
 //   encode(msg)            -> Uint8Array
 //   decode(bytes)          -> the unpacked value (throws on bad msgpack)
-//   validate(obj, side)    -> null when valid, else {code, msg}
+//   validate(obj, side)    -> null when valid, else {code, msg, ref?}
+//                             (ref: the message type, once known, as in Python)
 //                             side: 'client' (messages a client sends) or
 //                             'server' (messages the server sends)
-//   decodeMessage(bytes, side) -> {msg} or {error: {code, msg}}; exact
+//   decodeMessage(bytes, side) -> {msg} or {error: {code, msg, ref?}}; exact
 //                             Python agreement, including bad_msgpack.
 //
 // Rules mirrored from protocol/codec.py: a message is a map with a string
@@ -49,8 +50,10 @@ const isNumber = (v) => typeof v === 'bigint' || typeof v === 'number' || v inst
 const numeric = (v) => (v instanceof IntegralFloat ? v.value : v);
 
 function fmt(n) {
-  // Python's "{:g}": 6 significant digits, trailing zeros dropped.
-  if (n === undefined || n === null) return 'None';
+  // protocol.codec.format_limit: integral limits print as integers ("4294967295"),
+  // others like Python's "{:g}" (6 significant digits, trailing zeros dropped).
+  if (typeof n === 'bigint') return n.toString();
+  if (Number.isInteger(n)) return BigInt(n).toString();
   let s = Number(n).toPrecision(6);
   if (s.includes('e')) {
     let [m, e] = s.split('e');
@@ -64,12 +67,18 @@ function fmt(n) {
 
 function checkLen(n, f, path, unit) {
   if (f.max_len !== undefined && n > f.max_len) refuse('too_long', `'${path}' is longer than ${f.max_len} ${unit}.`);
-  if (f.min_len !== undefined && n < f.min_len) refuse('bad_field', `'${path}' needs at least ${f.min_len} ${unit}.`);
+  if (f.min_len !== undefined && n < f.min_len) refuse('too_short', `'${path}' needs at least ${f.min_len} ${unit}.`);
 }
 
 function checkRange(v, f, path) {
-  if ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max)) {
-    refuse('out_of_range', `'${path}' must be between ${fmt(f.min)} and ${fmt(f.max)}.`);
+  const lo = f.min;
+  const hi = f.max;
+  if ((lo !== undefined && v < lo) || (hi !== undefined && v > hi)) {
+    let bound;
+    if (lo !== undefined && hi !== undefined) bound = `between ${fmt(lo)} and ${fmt(hi)}`;
+    else if (lo !== undefined) bound = `at least ${fmt(lo)}`;
+    else bound = `at most ${fmt(hi)}`;
+    refuse('out_of_range', `'${path}' must be ${bound}.`);
   }
 }
 
@@ -139,7 +148,10 @@ export function validate(obj, side) {
   if (!isPlainMap(obj)) return { code: 'not_a_message', msg: "A message must be a map with a field 't'." };
   const t = obj.t;
   if (typeof t !== 'string') return { code: 'not_a_message', msg: "A message needs a string field 't'." };
-  if (!has(catalogue, t)) return { code: 'unknown_type', msg: `Unknown message type '${[...t].slice(0, 32).join('')}'.` };
+  if (!has(catalogue, t)) {
+    const ref = [...t].slice(0, 32).join('');
+    return { code: 'unknown_type', msg: `Unknown message type '${ref}'.`, ref };
+  }
   try {
     checkFields(obj, catalogue[t].fields, '', 0, 't');
   } catch (e) {
