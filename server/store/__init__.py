@@ -1,6 +1,11 @@
-"""Durable state behind a small interface (`Store`), with a Redis implementation."""
+"""Durable state as primitives, namespaced per feature (`Store` -> `Keyspace`).
 
-from server.store.base import Store
+``open_store(redis_url, data_dir)`` gives the `RedisStore` (external or
+embedded Redis); `MemoryStore` is the one-process stand-in for tests.
+"""
+
+from server.store.base import Keyspace, Store, Subscription
+from server.store.memory import MemoryStore
 from server.store.redis_store import RedisStore, open_store
 
-__all__ = ["RedisStore", "Store", "open_store"]
+__all__ = ["Keyspace", "MemoryStore", "RedisStore", "Store", "Subscription", "open_store"]

