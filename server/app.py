@@ -1,4 +1,4 @@
-"""`ServicePoint`: one server process — store, world, tick and WebSocket server.
+"""`ServicePoint`: one server process — its lifespan: store, world, features, tick, edge.
 
 Use it as an async context manager (tests do) or through `serve_forever`
 (the CLI does)::
@@ -6,9 +6,17 @@ Use it as an async context manager (tests do) or through `serve_forever`
     async with ServicePoint(config) as sp:
         print(sp.port)
 
+Start-up: open the store, build each feature of the index
+(`server.features.FEATURES`) with its own context and settings section,
+check that every client message has exactly one handler, let each feature
+rebuild from the store, then listen and tick.
+
 Shutdown is graceful, after uvicorn: stop accepting, tell every client
-``bye`` and close with 1001 (going away), wait up to ``shutdown_timeout_s``
-for handlers to save resume records, then cancel what is left.
+``bye`` and close with 1001 (going away), wait up to
+``shutdown_timeout_s`` for the connection handlers to save their resume
+records, then *cancel* the handlers that are still running and wait for
+them, and only then stop the features, the background tasks, voice and the
+store. A second SIGINT/SIGTERM skips the waiting.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import logging
 import signal
 import socket
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -27,17 +36,23 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from protocol.catalogue import MAX_MESSAGE_BYTES
 from protocol.errors import CloseCode
-from server.chat import ChatService
-from server.config import Config
-from server.connection import ClientConnection
-from server.http import HttpRoutes
-from server.link import ClientLink, broadcast
+from server.bus import LocalBus
+from server.config import Config, load_section
+from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire_orphans
+from server.edge.dispatch import Dispatcher
+from server.edge.http import HttpRoutes
+from server.edge.hub import Hub, NotifyPort, PeoplePort
+from server.features import FEATURES
+from server.identity import Keyring
 from server.metrics import Metrics
-from server.service.desks import DeskService
+from server.plug import Feature, FeatureContext, SystemClock
 from server.space import Space
-from server.store import RedisStore, open_store
+from server.store import RedisStore, Store, open_store
+from server.tasks import Tasks
 from server.tick import TickLoop
 from server.voice import VoiceRouter
+from server.voice.rooms import VoiceRooms
+from server.voice.settings import VoiceSettings
 from server.world import load_world
 from spatial.interest import InterestManager
 from spatial.movement import MovementRules
@@ -46,12 +61,15 @@ log = logging.getLogger(__name__)
 
 
 class ServicePoint:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, store: Store | None = None) -> None:
         self.config = config
         self.metrics = Metrics()
         self.secret = config.ensure_secret()
+        previous = [s.strip() for s in config.previous_secrets.split(",") if s.strip()]
+        self.keyring = Keyring(
+            self.secret, previous, issuer=config.token_issuer, audience=config.token_audience
+        )
         self.world = load_world(config.world_path)
-        self.world_wire = self.world.to_wire()
         self.rules = MovementRules(self.world.bounds, self.world.walls, config.max_speed)
         self.space = Space(self.world, self.rules, config.capacity, config.max_entities)
         self.interest = InterestManager(
@@ -62,122 +80,181 @@ class ServicePoint:
             clock=time.perf_counter_ns,
         )
         self.metrics.interest = self.interest.stats
+        self.tasks = Tasks()
+        self.bus = LocalBus(self.tasks)
+        self.hub = Hub(self.space, self.tasks)
         self.tick = TickLoop(
             self.space, self.interest, self.metrics, config.tick_hz, self._zone_changed
         )
-        self.limits_wire: dict[str, Any] = {
-            "max_speed": config.max_speed,
-            "chat_radius": config.chat_radius,
-            "interest_radius": config.interest_radius,
-            "interest_k": config.interest_k,
-            "max_message_bytes": MAX_MESSAGE_BYTES,
-            "rate_per_s": config.rate_per_s,
-            "rate_burst": config.rate_burst,
-        }
-        self.connections: set[ClientConnection] = set()
-        self.live_resume: dict[str, ClientConnection] = {}
-        self.by_avatar: dict[int, ClientConnection] = {}
-        self._store: RedisStore | None = None
+        self.voice_settings = load_section(VoiceSettings, config.features.get("voice"))
+        self.features: list[Feature] = []
+        self._given_store = store
+        self._store: Store | None = None
         self._server: Server | None = None
         self._tick_task: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[Any]] = set()
-        self.stopping = False
-        # Both need the store, so start() makes them.
-        self.chat: ChatService = None  # type: ignore[assignment]
-        self.desks: DeskService = None  # type: ignore[assignment]
+        self._handlers: set[asyncio.Task[Any]] = set()
         self.voice: VoiceRouter | None = None
-
-    def link_of(self, entity: int) -> ClientLink | None:
-        conn = self.by_avatar.get(entity)
-        return conn.link if conn is not None else None
-
-    def notify(self, entity: int, msg: dict[str, Any] | bytes) -> None:
-        """Send ``msg`` (or bytes already encoded) to avatar ``entity``'s client, if connected."""
-        broadcast([self.link_of(entity)], msg)
-
-    def place(self, entity: int, x: float, z: float, yaw: float) -> None:
-        """Move an avatar server-side (e.g. staff behind a desk) and tell its client."""
-        avatar = self.space.by_id.get(entity)
-        if avatar is None or avatar.link is None:
-            return
-        px, pz = self.space.place(avatar, x, z, yaw)
-        avatar.link.send({"t": "correct", "seq": avatar.last_seq, "x": px, "z": pz, "yaw": yaw})
+        self.rooms: VoiceRooms | None = None
+        self.edge: Edge | None = None
+        self.routes: HttpRoutes | None = None
+        self.stopping = False
+        self.force_exit = asyncio.Event()
 
     @property
-    def store(self) -> RedisStore:
+    def store(self) -> Store:
         assert self._store is not None, "ServicePoint is not started"
         return self._store
+
+    @property
+    def connections(self) -> set[ClientConnection]:
+        return self.hub.connections
 
     @property
     def port(self) -> int:
         assert self._server is not None
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
-    async def start(self) -> None:
-        self._store = await open_store(self.config.redis_url, self.config.data_dir)
-        self.chat = ChatService(self.space, self._store, self.config)
-        hosts = [h.strip() for h in self.config.voice_hosts.split(",") if h.strip()]
-        self.voice = VoiceRouter(host_addresses=hosts or None)
-        self.desks = DeskService(
-            self.world,
-            self._store,
-            self.notify,
-            self.place,
-            self.voice,
-            call_timeout_s=self.config.call_timeout_s,
+    def feature(self, name: str) -> Feature:
+        """The running feature called ``name`` (tests and tools)."""
+        return next(f for f in self.features if f.name == name)
+
+    def _context(self, cls: type[Feature], store: Store) -> FeatureContext:
+        settings = (
+            self.voice_settings
+            if cls.Settings is VoiceSettings
+            else load_section(cls.Settings, self.config.features.get(cls.name))
         )
-        orphans = await self._store.expire_orphans(self.config.resume_s)
+        return FeatureContext(
+            world=self.world,
+            people=PeoplePort(self.hub),
+            notify=NotifyPort(self.hub),
+            place=self.hub.place,
+            voice=self.rooms,
+            store=store.keyspace(cls.name),
+            bus=self.bus,
+            clock=SystemClock(),
+            metrics=self.metrics.feature(cls.name),
+            settings=settings,
+            tasks=self.tasks,
+            resume_s=float(self.config.resume_s),
+            log=logging.getLogger(f"server.features.{cls.name}"),
+        )
+
+    async def start(self) -> None:
+        config = self.config
+        store = self._given_store or await open_store(config.redis_url, config.data_dir)
+        self._store = store
+        if self.voice_settings.enabled:
+            hosts = self.voice_settings.host_list()
+            self.voice = VoiceRouter(
+                host_addresses=hosts or None,
+                connect_timeout=self.voice_settings.connect_timeout_s,
+                tasks=self.tasks,
+            )
+            self.rooms = VoiceRooms(self.voice)
+        self.features = [cls(self._context(cls, store)) for cls in FEATURES]
+        dispatcher = Dispatcher(CORE_MESSAGES, self.features)
+        sessions = store.keyspace("session")
+        orphans = await expire_orphans(sessions, config.resume_s)
         if orphans:
             log.info("%d avatars from an earlier run may resume", orphans)
-        replayed = await self.desks.rebuild()
-        await self.desks.load_notes()
-        self.desks.resume_timers()
-        log.info("queue rebuilt from %d logged events", replayed)
-        routes = HttpRoutes(self.config.web_root, self.metrics, self.store.ping)
+        for feature in self.features:
+            await feature.start()
+        limits: dict[str, Any] = {
+            "max_speed": config.max_speed,
+            "interest_radius": config.interest_radius,
+            "interest_k": config.interest_k,
+            "max_message_bytes": MAX_MESSAGE_BYTES,
+            "rate_per_s": config.rate_per_s,
+            "rate_burst": config.rate_burst,
+            **dispatcher.limits(),
+        }
+        self.edge = Edge(
+            config=config,
+            metrics=self.metrics,
+            hub=self.hub,
+            space=self.space,
+            keyring=self.keyring,
+            sessions=sessions,
+            dispatch=dispatcher,
+            world_wire=self.world.to_wire(),
+            limits_wire=limits,
+        )
+        origins = [o.strip() for o in config.allowed_origins.split(",") if o.strip()]
+        self.routes = HttpRoutes(config.web_root, self.metrics, store.ping, origins)
         self._server = await serve(
             self._handle,
-            self.config.host,
-            self.config.port,
-            process_request=routes.process_request,
+            config.host,
+            config.port,
+            process_request=self.routes.process_request,
             max_size=MAX_MESSAGE_BYTES,
             max_queue=64,
-            write_limit=self.config.send_buffer_limit,
+            write_limit=config.send_buffer_limit,
             compression=None,
             server_header=None,
             close_timeout=2,
         )
         self._tick_task = asyncio.create_task(self.tick.run(), name="tick")
-        log.info("servicepoint listening on http://%s:%d", self.config.host, self.port)
+        log.info("servicepoint listening on http://%s:%d", config.host, self.port)
+
+    async def _wait(self, aws: Iterable[asyncio.Future[Any]], timeout: float) -> None:
+        """Wait for ``aws`` up to ``timeout``, or until a second signal forces exit."""
+        pending = {a for a in aws if not a.done()}
+        if not pending or self.force_exit.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        forced = asyncio.ensure_future(self.force_exit.wait())
+        try:
+            while pending and not forced.done():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                done, _ = await asyncio.wait(
+                    pending | {forced}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                )
+                pending -= done
+        finally:
+            forced.cancel()
 
     async def stop(self) -> None:
         if self.stopping:
             return
         self.stopping = True
+        timeout = self.config.shutdown_timeout_s
         if self._server is not None:
             self._server.close(close_connections=False)  # stop accepting
-            for conn in list(self.connections):
+            for conn in list(self.hub.connections):
                 conn.link.send({"t": "bye", "reason": "server shutting down"})
             closing = [
-                asyncio.create_task(c.ws.close(int(CloseCode.GOING_AWAY), "server shutting down"))
-                for c in list(self.connections)
+                asyncio.ensure_future(
+                    c.ws.close(int(CloseCode.GOING_AWAY), "server shutting down")
+                )
+                for c in list(self.hub.connections)
             ]
-            if closing:
-                await asyncio.wait(closing, timeout=self.config.shutdown_timeout_s)
-            try:
-                await asyncio.wait_for(self._server.wait_closed(), self.config.shutdown_timeout_s)
-            except TimeoutError:
-                log.warning("connections did not close in time; cancelling")
+            await self._wait(closing, timeout)
+            await self._wait(list(self._handlers), timeout)
+            left = [t for t in self._handlers if not t.done()]
+            if left:
+                log.warning("%d connection handlers did not finish in time; cancelling", len(left))
+                for task in left:
+                    task.cancel()
+                await asyncio.wait(left, timeout=max(1.0, timeout))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 1.0)
         if self._tick_task is not None:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tick_task
-        for task in list(self._background):
-            task.cancel()
-        if self.desks is not None:
-            self.desks.close()
-        if self.voice is not None:
-            await self.voice.close()
-        if self._store is not None:
+        for feature in reversed(self.features):
+            try:
+                await feature.stop()
+            except Exception:
+                log.exception("%s: stop failed", feature.name)
+        await self.tasks.close(timeout)
+        if self.rooms is not None:
+            await self.rooms.close()
+        if self._store is not None and self._given_store is None:
             await self._store.close()
 
     async def __aenter__(self) -> ServicePoint:
@@ -193,15 +270,22 @@ class ServicePoint:
         await self.stop()
 
     async def serve_forever(self) -> None:
-        """Run until SIGINT or SIGTERM, then shut down gracefully."""
+        """Run until SIGINT or SIGTERM, then shut down gracefully; a second signal forces it."""
         await self.start()
         # Everything allocated at start-up lives for the whole run: keep it out of
         # the collector's way, so garbage collections stay short under load.
         gc.freeze()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set():
+                log.warning("second signal: not waiting any longer")
+                self.force_exit.set()
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
         print(f"servicepoint: http://{self.config.host}:{self.port}/", flush=True)
         await stop.wait()
         log.info("shutting down")
@@ -210,59 +294,34 @@ class ServicePoint:
     # -- connections -----------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
-        if self.stopping:
+        if self.stopping or self.edge is None:
             await ws.close(int(CloseCode.GOING_AWAY), "server shutting down")
             return
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
         if self.config.tcp_send_buffer and ws.transport is not None:
             sock = ws.transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.config.tcp_send_buffer)
-        conn = ClientConnection(self, ws)
-        self.connections.add(conn)
+        conn = ClientConnection(self.edge, ws)
+        self.hub.connections.add(conn)
         try:
             await conn.run()
         finally:
-            self.connections.discard(conn)
-
-    def remember(self, conn: ClientConnection) -> None:
-        self.live_resume[conn.resume_token] = conn
-
-    def forget(self, conn: ClientConnection) -> None:
-        if self.live_resume.get(conn.resume_token) is conn:
-            del self.live_resume[conn.resume_token]
-        if conn.avatar is not None and self.by_avatar.get(conn.avatar.id) is conn:
-            del self.by_avatar[conn.avatar.id]
-
-    async def claim_resume(self, token: str) -> dict[str, Any] | None:
-        """The avatar behind a resume token, taken from a live connection or the store.
-
-        A live connection holding it (a half-open socket the client gave up
-        on) is closed with 4009 (replaced) and its avatar handed over.
-        """
-        old = self.live_resume.pop(token, None)
-        if old is not None and old.avatar is not None:
-            avatar, old.avatar = old.avatar, None
-            self.by_avatar.pop(avatar.id, None)
-            old.keep_for_resume = False
-            record = old.detach(avatar)
-            await self.store.drop_resume(token)
-            self._spawn(old.close(CloseCode.REPLACED, "resumed elsewhere"))
-            return record
-        return await self.store.take_resume(token)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+            self.hub.connections.discard(conn)
+            if task is not None:
+                self._handlers.discard(task)
 
     def _zone_changed(self, avatar: Any, zone: int) -> None:
         link = avatar.link
-        if link is None:
+        if link is None or self.edge is None:
             return
         name = self.space.zone_name(zone)
         link.send({"t": "zone", "zone": name})
+        person = self.hub.get(avatar.id)
+        if person is not None:
+            self.edge.dispatch.zone_changed(person, name)
 
-        async def send_history() -> None:
-            link.send(await self.chat.history(name))
 
-        self._spawn(send_history())
+__all__ = ["RedisStore", "ServicePoint"]

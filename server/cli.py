@@ -1,7 +1,7 @@
 """``servicepoint`` (or ``python -m server``): run the server, or mint a token.
 
 servicepoint run [--host H] [--port P] [--data-dir D] [--redis-url URL]
-servicepoint token --role staff --name "Alice Andersson" [--hours 12]
+servicepoint token --role staff --name "Alice Andersson" [--sub alice.andersson] [--hours 12]
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
-from server import auth
 from server.config import from_env
+from server.identity import PRIVILEGED_ROLES, Keyring
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,8 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tick-hz", type=int, help="simulation ticks per second (default 20)")
     run.add_argument("--log-level", default="INFO")
     tok = sub.add_parser("token", help="mint a signed role token")
-    tok.add_argument("--role", required=True, choices=auth.PRIVILEGED_ROLES)
+    tok.add_argument("--role", required=True, choices=PRIVILEGED_ROLES)
     tok.add_argument("--name", required=True, help="display name the token grants")
+    tok.add_argument(
+        "--sub", help="the person's stable identity (default: from the name, 'sara.lind')"
+    )
     tok.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
     tok.add_argument("--data-dir", type=Path, help="where the generated secret lives")
     return p
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "token":
         cfg = from_env(data_dir=args.data_dir)
-        print(auth.mint(cfg.ensure_secret(), args.role, args.name, ttl_s=args.hours * 3600))
+        ring = Keyring(cfg.ensure_secret(), issuer=cfg.token_issuer, audience=cfg.token_audience)
+        print(ring.mint(args.role, args.name, args.sub, ttl_s=args.hours * 3600))
         return 0
     overrides = {}
     if args.command == "run":

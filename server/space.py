@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from server.link import ClientLink
+from server.edge.link import ClientLink
 from server.world import World
 from spatial.movement import MovementRules, MoveResult
 

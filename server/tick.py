@@ -85,8 +85,9 @@ class TickLoop:
 
         space.tick_done()
         self.tick += 1
-        self.metrics.avatars = len(space)
+        self.metrics.set_avatars(len(space))
         self.metrics.observe_tick(time.perf_counter() - t0)
+        self.metrics.flush()
 
     def _entry(self, slot: int) -> dict[str, object]:
         avatar = self.space.avatars[slot]

@@ -41,6 +41,9 @@ class Desk:
 
 @dataclass(frozen=True)
 class StaffProfile:
+    """A staff member's skills, keyed by the subject of their role token (never the name)."""
+
+    subject: str
     name: str
     services: frozenset[str]
     languages: frozenset[str]
@@ -69,14 +72,21 @@ class World:
     def service(self, service_id: str) -> dict[str, Any] | None:
         return next((s for s in self.services if s["id"] == service_id), None)
 
-    def staff_profile(self, name: str) -> StaffProfile:
-        """Skills and languages of a staff member; unlisted staff serve everything in sv/en."""
+    def staff_profile(self, subject: str, name: str = "") -> StaffProfile:
+        """Skills and languages of the staff member with this token subject.
+
+        Unlisted staff serve every service in sv and en.
+        """
         for p in self.staff:
-            if p.name == name:
+            if p.subject == subject:
                 return p
         return StaffProfile(
-            name, frozenset(s["id"] for s in self.services), DEFAULT_STAFF_LANGUAGES
+            subject, name, frozenset(s["id"] for s in self.services), DEFAULT_STAFF_LANGUAGES
         )
+
+    def zone_id_index(self, zone_id: str) -> int | None:
+        """Index into `zones` of the zone with this id."""
+        return next((i for i, z in enumerate(self.zones) if z.id == zone_id), None)
 
     def zone_index(self, xz: NDArray[np.float32]) -> NDArray[np.int16]:
         """Index into `zones` for each (x, z) row; -1 where no zone holds it."""
@@ -156,13 +166,23 @@ def load_world(path: Path) -> World:
         )
     stage = dict(data.get("stage", {}))
     staff = []
+    subjects: set[str] = set()
     for p in data.get("staff", []):
         missing = set(p.get("services", [])) - known
         if missing:
             raise WorldError(f"staff {p.get('name')} has unknown services {sorted(missing)}")
+        if "sub" not in p:
+            raise WorldError(f"staff {p.get('name')} needs 'sub', the subject of their token")
+        subject = str(p["sub"])
+        if subject in subjects:
+            raise WorldError(f"staff subject {subject!r} is listed twice")
+        subjects.add(subject)
         staff.append(
             StaffProfile(
-                str(p["name"]), frozenset(p.get("services", [])), frozenset(p.get("languages", []))
+                subject,
+                str(p.get("name", subject)),
+                frozenset(p.get("services", [])),
+                frozenset(p.get("languages", [])),
             )
         )
     spawn = data.get("spawn", [0.0, 0.0])

@@ -1,24 +1,32 @@
-"""`VoiceError`: what a client can get wrong in voice signalling, with a stable code."""
+"""`VoiceError`: what a client can get wrong in voice signalling, with a stable code.
+
+The codes are declared with the voice feature's messages
+(``protocol/messages/voice.py``), so they are in the exported catalogue; a
+`VoiceError` is a `ProtocolError`, so the edge answers it like any refusal.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-BAD_SDP: Final = "bad_sdp"
+from protocol.errors import ProtocolError
+from protocol.messages.voice import VoiceErrorCode
+
+BAD_SDP: Final = VoiceErrorCode.BAD_SDP
 """The offer is not SDP aiortc can parse, is not an offer, or offers non-audio media."""
-NO_AUDIO: Final = "no_audio"
+NO_AUDIO: Final = VoiceErrorCode.NO_AUDIO
 """The offer has no audio m-line the client would send or receive on."""
-NO_OPUS: Final = "no_opus"
+NO_OPUS: Final = VoiceErrorCode.NO_OPUS
 """The offer's audio does not include Opus (we forward Opus as is)."""
-BAD_CANDIDATE: Final = "bad_candidate"
+BAD_CANDIDATE: Final = VoiceErrorCode.BAD_CANDIDATE
 """A trickled ICE candidate dict is malformed; the participant's connection is closed."""
-NO_ROOM: Final = "no_room"
+NO_ROOM: Final = VoiceErrorCode.NO_ROOM
 """No open room has this id."""
-NOT_MEMBER: Final = "not_member"
+NOT_MEMBER: Final = VoiceErrorCode.NOT_MEMBER
 """The participant has not joined this room (or has left it)."""
-ROOM_FULL: Final = "room_full"
+ROOM_FULL: Final = VoiceErrorCode.ROOM_FULL
 """The room already has its maximum number of participants."""
-CLOSED: Final = "closed"
+CLOSED: Final = VoiceErrorCode.CLOSED
 """The router is shut down."""
 
 CODES: Final = frozenset(
@@ -26,13 +34,12 @@ CODES: Final = frozenset(
 )
 
 
-class VoiceError(Exception):
+class VoiceError(ProtocolError):
     """A refused voice request. `code` is one of `CODES` and never changes meaning;
     `message` is for a person. The router guarantees that raising one never leaves a
     peer connection open that was opened for the refused request."""
 
     def __init__(self, code: str, message: str) -> None:
         assert code in CODES, code
-        super().__init__(f"{code}: {message}")
-        self.code = code
+        super().__init__(code, message)
         self.message = message

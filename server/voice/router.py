@@ -42,6 +42,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
+from server.tasks import Tasks
 from server.voice.aiortc_internals import (
     check_aiortc_compatible,
     outlet_for,
@@ -128,6 +129,7 @@ class VoiceRouter:
         host_addresses: Sequence[str] | None = None,
         connect_timeout: float = 30.0,
         max_members: int = MAX_MEMBERS,
+        tasks: Tasks | None = None,
     ) -> None:
         check_aiortc_compatible()
         if host_addresses is not None:
@@ -139,6 +141,8 @@ class VoiceRouter:
         self._rooms: dict[str, _Room] = {}
         self._pcs: set[RTCPeerConnection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._owner = tasks
+        """The lifespan's `Tasks`, when the router runs inside a server."""
         self._closed = False
 
     # -- rooms -----------------------------------------------------------------
@@ -396,6 +400,9 @@ class VoiceRouter:
             )
 
     def _spawn(self, coro: Any) -> None:
+        if self._owner is not None:
+            self._owner.spawn(coro, name="voice")
+            return
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -8,12 +8,19 @@ its wait for the buffer to drain). While a client's transport buffer is above
 them); if it stays above the limit for ``slow_s`` seconds, or any write would
 take it past four times the limit, the client is dropped with close code 4003.
 Memory per client is therefore bounded by about ``4 * limit``.
+
+A dropped client gets nothing more, but its close frame (4003) is queued
+behind what is already buffered, and the transport is aborted only if the
+client has not read it all within ``close_s`` seconds. So a client that
+reads again in time sees the buffered messages and then close 4003, as the
+protocol promises; one that never reads costs no more memory than before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -27,11 +34,19 @@ log = logging.getLogger(__name__)
 
 
 class ClientLink:
-    def __init__(self, ws: ServerConnection, metrics: Metrics, limit: int, slow_s: float) -> None:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        metrics: Metrics,
+        limit: int,
+        slow_s: float,
+        close_s: float = 5.0,
+    ) -> None:
         self.ws = ws
         self.metrics = metrics
         self.limit = limit
         self.slow_s = slow_s
+        self.close_s = close_s
         self.full_since: float | None = None
         self.dropped = False
 
@@ -43,7 +58,7 @@ class ClientLink:
         transport = self.ws.transport
         return int(transport.get_write_buffer_size()) if transport is not None else 0
 
-    def send(self, msg: dict[str, Any]) -> bool:
+    def send(self, msg: Mapping[str, Any]) -> bool:
         """Encode and write a message that must arrive (chat, enter, leave, ...)."""
         return self.write(encode(msg), droppable=False)
 
@@ -78,22 +93,30 @@ class ClientLink:
         return True
 
     def drop(self, reason: str) -> None:
-        """Close with 4003 and abort: a slow consumer gets no more of our memory."""
+        """Queue close 4003 behind the buffer; abort if unread after ``close_s``.
+
+        Nothing else is written to a dropped client, so its memory stays bounded.
+        """
         if self.dropped:
             return
         self.dropped = True
-        self.metrics.closes[int(CloseCode.SLOW_CONSUMER)] += 1
+        self.metrics.close(int(CloseCode.SLOW_CONSUMER))
         log.info("dropping client: %s", reason)
+        transport = self.ws.transport
         try:
             if self.ws.protocol.state is State.OPEN:
                 self.ws.protocol.send_close(int(CloseCode.SLOW_CONSUMER), reason)
                 self.ws.send_data()
-        finally:
-            if self.ws.transport is not None:
-                self.ws.transport.abort()
+        except Exception:
+            log.debug("could not queue the close frame", exc_info=True)
+            if transport is not None:
+                transport.abort()
+            return
+        if transport is not None:
+            asyncio.get_running_loop().call_later(self.close_s, transport.abort)
 
 
-def broadcast(links: Iterable[ClientLink | None], msg: dict[str, Any] | bytes) -> int:
+def broadcast(links: Iterable[ClientLink | None], msg: Mapping[str, Any] | bytes) -> int:
     """Encode ``msg`` once and write the same bytes to every link; returns how many took it."""
     payload = msg if isinstance(msg, bytes) else encode(msg)
     return sum(1 for link in links if link is not None and link.write(payload))

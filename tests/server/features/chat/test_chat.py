@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.client import AgentClient
-from tests.server.harness import running_server, ws_url
+from tests.server.harness import running_server, ws_url, zone_chat
 
 
 async def test_near_chat_reaches_only_those_nearby(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ async def test_zone_history_is_kept_and_redacted(tmp_path: Path) -> None:
             await ada.chat("My personnummer is 19800101-1234, can you help?", scope="zone")
             line = await ada.expect("chat")
             assert "1234" not in line["text"] and "[id removed]" in line["text"]
-        stored = await sp.store.recent_chat("lobby", 10)
+        stored = await zone_chat(sp, "lobby", 10)
         assert stored and "19800101" not in stored[-1]["text"]
         async with AgentClient(ws_url(sp), name="Bo") as bo:
             history = await bo.expect("history", zone="lobby")
@@ -47,11 +47,13 @@ async def test_zone_history_is_kept_and_redacted(tmp_path: Path) -> None:
 
 async def test_chat_history_is_capped(tmp_path: Path) -> None:
     async with (
-        running_server(tmp_path, chat_history=5, rate_per_s=1000, rate_burst=1000) as sp,
+        running_server(
+            tmp_path, features={"chat": {"history": 5}}, rate_per_s=1000, rate_burst=1000
+        ) as sp,
         AgentClient(ws_url(sp), name="Ada") as ada,
     ):
         for i in range(12):
             await ada.chat(f"line {i}", scope="zone")
         await ada.expect("chat", text="line 11")
-        stored = await sp.store.recent_chat("lobby", 50)
+        stored = await zone_chat(sp, "lobby", 50)
         assert [s["text"] for s in stored] == [f"line {i}" for i in range(7, 12)]

@@ -7,13 +7,12 @@ from pathlib import Path
 
 from agents.client import AgentClient
 from agents.staff_bot import StaffBot
-from server import auth
-from tests.server.harness import SECRET, running_server, ws_url
+from tests.server.harness import mint, running_server, ws_url
 
 
 async def test_staff_bot_serves_in_arrival_order(tmp_path: Path) -> None:
-    async with running_server(tmp_path, call_timeout_s=1.0) as sp:
-        token = auth.mint(SECRET, "staff", "Sara Lind")
+    async with running_server(tmp_path, features={"desks": {"call_timeout_s": 1.0}}) as sp:
+        token = mint("staff", "Sara Lind")
         citizens = [AgentClient(ws_url(sp), name=f"C{i}") for i in range(4)]
         for c in citizens:
             await c.connect()

@@ -7,13 +7,18 @@ log and the state can never disagree.
 
 Fairness: "call next" gives a staff member the waiting ticket that arrived
 first among those whose service is in their skills and whose language they
-speak. A transfer keeps the ticket's original arrival time.
+speak, skipping citizens who are away (dropped, may still resume: they keep
+their place). A transfer keeps the ticket's original arrival time.
+
+Staff are named by their durable subject (``Ticket.staff``), never by
+display name.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +129,7 @@ class ServiceQueue:
         return None
 
     def case_of(self, staff: str) -> Ticket | None:
-        """The ticket a staff member has called or is serving."""
+        """The ticket the staff member with this subject has called or is serving."""
         for t in self.tickets.values():
             if t.staff == staff and t.status in ("called", "serving"):
                 return t
@@ -139,10 +144,12 @@ class ServiceQueue:
         ]
         return sorted(found, key=lambda t: (t.arrived, t.id))
 
-    def next_for(self, skills: set[str], languages: set[str]) -> Ticket | None:
-        """The longest-waiting ticket this staff member can serve, if any."""
+    def next_for(
+        self, skills: Container[str], languages: Container[str], away: Container[int] = ()
+    ) -> Ticket | None:
+        """The longest-waiting ticket this staff member can serve whose citizen is here."""
         for t in self.waiting():
-            if t.service in skills and t.lang in languages:
+            if t.service in skills and t.lang in languages and t.citizen not in away:
                 return t
         return None
 
@@ -171,18 +178,25 @@ class ServiceQueue:
             out[t.id] = count[t.service]
         return out
 
-    def estimate_wait_s(self, ticket: Ticket, servers: int, position: int | None = None) -> int:
-        """Estimated seconds until called: rounds of service ahead times mean handle time.
+    def estimate_wait_s(
+        self, ticket: Ticket, servers: int, idle: int = 0, position: int | None = None
+    ) -> int | None:
+        """Estimated seconds until called, or None when nobody can serve the ticket now.
 
-        ``servers`` is the number of staff on duty who can serve the ticket;
-        with none, the estimate assumes one will come. ``position`` saves
-        recomputing it when the caller already knows it.
+        ``servers`` is the number of staff on duty who can serve the ticket,
+        ``idle`` how many of them are free right now: the first ``idle`` in
+        line wait about nothing; behind them, each round of service ahead
+        costs the recent mean handle time, and the current round half of it.
+        ``position`` saves recomputing it when the caller already knows it.
         """
         pos = self.position(ticket) if position is None else position
         if pos == 0:
             return 0
-        rounds = math.ceil(pos / max(1, servers))
-        return round(
-            (rounds - 1) * self.mean_handle_s(ticket.service)
-            + self.mean_handle_s(ticket.service) / 2
-        )
+        if servers <= 0:
+            return None
+        ahead = pos - min(idle, servers)
+        if ahead <= 0:
+            return 0
+        mean = self.mean_handle_s(ticket.service)
+        rounds = math.ceil(ahead / servers)
+        return round((rounds - 1) * mean + mean / 2)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from server.service.queue import QueueEvent, ServiceQueue
+from server.features.desks.queue import QueueEvent, ServiceQueue
 
 SERVICES = ["general", "registration", "benefits"]
 LANGS = ["sv", "en", "ja"]
@@ -93,7 +92,9 @@ def test_estimate_uses_recent_handle_times_and_staff() -> None:
     assert q.position(fourth) == 4
     assert q.estimate_wait_s(fourth, servers=1) == 3 * 120 + 60
     assert q.estimate_wait_s(fourth, servers=2) == 1 * 120 + 60
-    assert q.estimate_wait_s(fourth, servers=0) == q.estimate_wait_s(fourth, servers=1)
+    assert q.estimate_wait_s(fourth, servers=0) is None  # nobody on duty: unknown
+    assert q.estimate_wait_s(fourth, servers=2, idle=2) == 60  # two called now, then a round
+    assert q.estimate_wait_s(q.tickets["A-0"], servers=1, idle=1) == 0
 
 
 @given(arrivals)

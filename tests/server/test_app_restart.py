@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agents.client import AgentClient
-from server import auth
-from tests.server.harness import SECRET
+from tests.server.harness import SECRET, mint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +69,7 @@ async def healthy(port: int) -> None:
 async def test_queue_survives_a_killed_server(tmp_path: Path) -> None:
     port = free_port()
     url = f"ws://127.0.0.1:{port}/ws"
-    token = auth.mint(SECRET, "staff", "Sara Lind")
+    token = mint("staff", "Sara Lind")
     with server_process(tmp_path, port) as proc:
         await healthy(port)
         sara = AgentClient(url, name="x", token=token)

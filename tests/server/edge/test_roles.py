@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agents.client import AgentClient
-from server import auth
-from tests.server.harness import SECRET, running_server, staff_agent, ws_url
+from server.identity import Keyring
+from tests.server.harness import mint, running_server, staff_agent, ws_url
 
 
 async def test_guest_cannot_send_privileged_messages(tmp_path: Path) -> None:
@@ -69,8 +69,8 @@ async def test_host_kicks(tmp_path: Path) -> None:
     "token",
     [
         "garbage",
-        auth.mint("another-secret", "admin", "Eve"),
-        auth.mint(SECRET, "admin", "Old", ttl_s=10, now=time.time() - 3600),
+        Keyring("another-secret-0123456789abcdef").mint("admin", "Eve"),
+        mint("admin", "Old", ttl_s=10, now=time.time() - 3600),
     ],
     ids=["malformed", "forged", "expired"],
 )
@@ -86,7 +86,7 @@ async def test_bad_tokens_are_refused(tmp_path: Path, token: str) -> None:
 
 async def test_tokens_are_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    token = auth.mint(SECRET, "admin", "Ari Admin")
+    token = mint("admin", "Ari Admin")
     async with (
         running_server(tmp_path) as sp,
         AgentClient(ws_url(sp), name="x", token=token) as ari,

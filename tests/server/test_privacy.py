@@ -1,10 +1,9 @@
-"""Redaction of identity numbers, and role tokens."""
+"""Redaction of identity numbers before anything is stored or shown."""
 
 from __future__ import annotations
 
 import pytest
 
-from server import auth
 from server.privacy import PLACEHOLDER, redact
 
 
@@ -30,19 +29,3 @@ def test_identity_numbers_are_redacted(text: str) -> None:
 @pytest.mark.parametrize("text", ["Desk 4 at 10:30", "call 112", "ticket A-014", "year 2026"])
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact(text) == text
-
-
-def test_tokens_round_trip_and_refuse_tampering() -> None:
-    token = auth.mint("s3cret", "staff", "Sara")
-    grant = auth.verify("s3cret", token)
-    assert (grant.role, grant.name) == ("staff", "Sara")
-    _head, sig = token.split(".")
-    forged = auth.mint("s3cret", "admin", "Sara").split(".")[0] + "." + sig
-    with pytest.raises(auth.TokenError):
-        auth.verify("s3cret", forged)
-    with pytest.raises(auth.TokenError):
-        auth.verify("other", token)
-    with pytest.raises(auth.TokenError):
-        auth.verify("s3cret", token, now=grant.expires + 1)
-    with pytest.raises(ValueError):
-        auth.mint("s3cret", "citizen", "x")

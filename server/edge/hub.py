@@ -1,0 +1,180 @@
+"""`Hub`: the connections of one process, and the people, notify and place ports on them.
+
+The edge registers each connection as it enters the world; features reach
+people only through the ports this class implements (`server.plug.People`,
+`Notify`, `Place`), by entity id, never through a connection object.
+
+It also keeps the two "only one" rules of a session:
+
+- a resume token is held by at most one live connection (`claim_resume`);
+- a role token's subject is held by at most one live connection: a second
+  connection of the same subject replaces the first, which gets ``bye`` and
+  close 4009, as a resume does (`claim_subject`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from protocol.errors import CloseCode
+from server.edge.link import ClientLink, broadcast
+from server.plug import Outgoing, Person
+from server.space import Space
+from server.tasks import Tasks
+
+if TYPE_CHECKING:
+    from server.edge.connection import ClientConnection
+
+
+class Hub:
+    def __init__(self, space: Space, tasks: Tasks) -> None:
+        self.space = space
+        self.tasks = tasks
+        self.connections: set[ClientConnection] = set()
+        self.by_avatar: dict[int, ClientConnection] = {}
+        self.by_subject: dict[str, ClientConnection] = {}
+        self.live_resume: dict[str, ClientConnection] = {}
+
+    # -- registration (the edge) ------------------------------------------
+
+    def entered(self, conn: ClientConnection, entity: int) -> None:
+        self.by_avatar[entity] = conn
+
+    def remember(self, conn: ClientConnection) -> None:
+        self.live_resume[conn.resume_token] = conn
+
+    def forget(self, conn: ClientConnection) -> None:
+        if self.live_resume.get(conn.resume_token) is conn:
+            del self.live_resume[conn.resume_token]
+        if conn.avatar is not None and self.by_avatar.get(conn.avatar.id) is conn:
+            del self.by_avatar[conn.avatar.id]
+        if conn.subject and self.by_subject.get(conn.subject) is conn:
+            del self.by_subject[conn.subject]
+
+    def claim_subject(self, conn: ClientConnection, subject: str) -> ClientConnection | None:
+        """Make ``conn`` the one connection of ``subject``; returns the one it replaces."""
+        old = self.by_subject.get(subject)
+        self.by_subject[subject] = conn
+        if old is None or old is conn:
+            return None
+        old.keep_for_resume = False
+        old.replaced = True
+        old.link.send({"t": "bye", "reason": "signed in on another connection"})
+        self.tasks.spawn(old.close(CloseCode.REPLACED, "replaced by a newer connection"))
+        return old
+
+    def link_of(self, entity: int) -> ClientLink | None:
+        conn = self.by_avatar.get(entity)
+        return conn.link if conn is not None else None
+
+    # -- People --------------------------------------------------------------
+
+    def get(self, entity: int) -> Person | None:
+        conn = self.by_avatar.get(entity)
+        return conn.person_or_none() if conn is not None else None
+
+    def by_subject_person(self, subject: str) -> Person | None:
+        conn = self.by_subject.get(subject)
+        return conn.person_or_none() if conn is not None else None
+
+    def position(self, entity: int) -> tuple[float, float] | None:
+        avatar = self.space.by_id.get(entity)
+        if avatar is None:
+            return None
+        x, z = self.space.positions[avatar.slot].tolist()
+        return float(x), float(z)
+
+    def zone(self, entity: int) -> str | None:
+        avatar = self.space.by_id.get(entity)
+        return self.space.zone_name(self.space.zone_of(avatar)) if avatar is not None else None
+
+    def in_zone(self, zone: str) -> list[int]:
+        index = self.space.world.zone_id_index(zone)
+        if index is None:
+            return []
+        return [a.id for a in self.space.in_zone(index)]
+
+    def near(self, x: float, z: float, radius: float) -> list[int]:
+        slots = self.space.near(x, z, radius).tolist()
+        return [a.id for a in (self.space.avatars[s] for s in slots) if a is not None]
+
+    async def remove(self, entity: int, reason: str) -> bool:
+        conn = self.by_avatar.get(entity)
+        if conn is None:
+            return False
+        conn.link.send({"t": "bye", "reason": reason})
+        await conn.close(CloseCode.KICKED, "removed by a moderator")
+        return True
+
+    # -- Notify --------------------------------------------------------------
+
+    def to(self, entity: int, msg: Outgoing) -> bool:
+        return broadcast([self.link_of(entity)], msg) == 1
+
+    def to_many(self, entities: Iterable[int], msg: Outgoing) -> int:
+        return broadcast((self.link_of(e) for e in entities), msg)
+
+    def zone_broadcast(self, zone: str, msg: Outgoing) -> int:
+        return self.to_many(self.in_zone(zone), msg)
+
+    def near_broadcast(self, x: float, z: float, radius: float, msg: Outgoing) -> int:
+        slots = self.space.near(x, z, radius).tolist()
+        return broadcast((self.space.links[s] for s in slots), msg)
+
+    # -- Place ---------------------------------------------------------------
+
+    def place(self, entity: int, x: float, z: float, yaw: float) -> None:
+        avatar = self.space.by_id.get(entity)
+        if avatar is None or avatar.link is None:
+            return
+        px, pz = self.space.place(avatar, x, z, yaw)
+        msg: dict[str, Any] = {"t": "correct", "seq": avatar.last_seq, "x": px, "z": pz}
+        avatar.link.send({**msg, "yaw": yaw})
+
+
+class PeoplePort:
+    """`server.plug.People` over a `Hub`."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def get(self, entity: int) -> Person | None:
+        return self._hub.get(entity)
+
+    def by_subject(self, subject: str) -> Person | None:
+        return self._hub.by_subject_person(subject)
+
+    def position(self, entity: int) -> tuple[float, float] | None:
+        return self._hub.position(entity)
+
+    def zone(self, entity: int) -> str | None:
+        return self._hub.zone(entity)
+
+    def in_zone(self, zone: str) -> list[int]:
+        return self._hub.in_zone(zone)
+
+    def near(self, x: float, z: float, radius: float) -> list[int]:
+        return self._hub.near(x, z, radius)
+
+    async def remove(self, entity: int, reason: str) -> bool:
+        return await self._hub.remove(entity, reason)
+
+
+class NotifyPort:
+    """`server.plug.Notify` over a `Hub`."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def to(self, entity: int, msg: Outgoing) -> bool:
+        return self._hub.to(entity, msg)
+
+    def to_many(self, entities: Iterable[int], msg: Outgoing) -> int:
+        return self._hub.to_many(entities, msg)
+
+    def zone(self, zone: str, msg: Outgoing) -> int:
+        return self._hub.zone_broadcast(zone, msg)
+
+    def near(self, x: float, z: float, radius: float, msg: Outgoing) -> int:
+        return self._hub.near_broadcast(x, z, radius, msg)

@@ -1,0 +1,85 @@
+"""`Chat`: nearby and zone text chat.
+
+Text is redacted (`server.privacy`) before it is stored or shown. A line is
+encoded once and the same bytes go to every recipient. Only zone chat is
+stored (the last ``history`` lines per zone, in a capped list of the
+feature's keyspace: ``sp:chat:zone:<zone>``); nearby chat is a conversation
+and is not archived. Someone entering a zone gets its recent lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgpack
+
+from protocol.codec import Message
+from protocol.messages import chat as wire
+from server.features.chat.settings import ChatSettings
+from server.plug import Feature, Handler, Person, Sender
+from server.privacy import redact
+
+
+def zone_key(zone: str) -> str:
+    return "zone:" + zone
+
+
+class Chat(Feature):
+    name = "chat"
+    protocol = wire.PROTOCOL
+    Settings = ChatSettings
+
+    @property
+    def settings(self) -> ChatSettings:
+        settings: ChatSettings = self.ctx.settings
+        return settings
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {"chat": self.on_chat}
+
+    def limits(self) -> Mapping[str, Any]:
+        return {"chat_radius": self.settings.radius}
+
+    async def on_chat(self, sender: Sender, msg: Message) -> None:
+        await self.say(sender.person, msg["scope"], msg["text"])
+
+    async def say(self, person: Person, scope: str, text: str) -> int:
+        """Send a line from ``person``; returns how many received it."""
+        ctx = self.ctx
+        zone = ctx.people.zone(person.id) or ""
+        item: dict[str, Any] = {
+            **person.public(),
+            "scope": scope,
+            "zone": zone,
+            "text": redact(text),
+            "ts": ctx.clock.time(),
+        }
+        line = {"t": "chat", **item}
+        if scope == "zone":
+            if self.settings.history:
+                await ctx.store.push(
+                    zone_key(zone), msgpack.packb(item), keep=self.settings.history
+                )
+            return ctx.notify.zone(zone, line)
+        position = ctx.people.position(person.id)
+        if position is None:
+            return 0
+        return ctx.notify.near(position[0], position[1], self.settings.radius, line)
+
+    async def history(self, zone: str) -> dict[str, Any]:
+        n = self.settings.history
+        raw = await self.ctx.store.slice(zone_key(zone), -n, -1) if n else []
+        items = [msgpack.unpackb(r, raw=False) for r in raw]
+        return {"t": "history", "zone": zone, "items": items}
+
+    async def entered(self, person: Person, resumed: bool) -> None:
+        zone = self.ctx.people.zone(person.id)
+        if zone is not None:
+            self.ctx.notify.to(person.id, await self.history(zone))
+
+    def zone_changed(self, person: Person, zone: str) -> None:
+        async def send_history() -> None:
+            self.ctx.notify.to(person.id, await self.history(zone))
+
+        self.ctx.tasks.spawn(send_history(), name="chat history")

@@ -1,0 +1,5 @@
+"""Moderation: official announcements and removing an avatar."""
+
+from server.features.moderation.feature import Moderation
+
+__all__ = ["Moderation"]

@@ -1,0 +1,64 @@
+"""`VoiceSignalling`: connects a client's WebRTC offer to the voice room it is a member of.
+
+Rooms are opened and closed by the features that own a conversation (a desk
+call); this feature only carries signalling for whoever is a member, through
+the voice port. Someone in no room gets ``not_in_call``; where voice is off
+(``SERVICEPOINT_VOICE_ENABLED=false``) every request gets ``voice_unavailable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from protocol.codec import Message
+from protocol.errors import ProtocolError
+from protocol.messages import voice as wire
+from server.plug import Feature, Handler, Person, Sender, VoicePort
+from server.voice.settings import VoiceSettings
+
+
+class VoiceSignalling(Feature):
+    name = "voice"
+    protocol = wire.PROTOCOL
+    Settings = VoiceSettings
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {
+            "rtc_offer": self.on_offer,
+            "rtc_ice": self.on_ice,
+            "mute": self.on_mute,
+            "hangup": self.on_hangup,
+        }
+
+    def _rooms(self, sender: Sender) -> VoicePort:
+        voice = self.ctx.voice
+        if voice is None:
+            raise ProtocolError(
+                wire.VoiceErrorCode.VOICE_UNAVAILABLE, "Voice is not available here."
+            )
+        return voice
+
+    async def on_offer(self, sender: Sender, msg: Message) -> None:
+        answer = await self._rooms(sender).connect(sender.person.id, msg["sdp"])
+        sender.reply({"t": "rtc_answer", "sdp": answer})
+
+    async def on_ice(self, sender: Sender, msg: Message) -> None:
+        candidate: dict[str, Any] = {"candidate": msg["candidate"]}
+        if "mid" in msg:
+            candidate["sdpMid"] = msg["mid"]
+        if "mline" in msg:
+            candidate["sdpMLineIndex"] = msg["mline"]
+        await self._rooms(sender).add_ice(sender.person.id, candidate)
+
+    async def on_mute(self, sender: Sender, msg: Message) -> None:
+        self._rooms(sender).mute(sender.person.id, msg["muted"])
+
+    async def on_hangup(self, sender: Sender, msg: Message) -> None:
+        await self._rooms(sender).hangup(sender.person.id)
+
+    async def left(self, person: Person, for_good: bool) -> None:
+        # The peer connection ends with the client's connection either way; a
+        # resumed client makes a new offer.
+        if self.ctx.voice is not None:
+            await self.ctx.voice.drop(person.id)

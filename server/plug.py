@@ -1,0 +1,223 @@
+"""The feature plug: what a feature is, and the ports through which it reaches the world.
+
+A feature (chat, moderation, desks, voice signalling, ...) is a package under
+``server/features/<name>/`` with a `Feature` subclass. It declares its wire
+vocabulary (``protocol``: a `FeatureProtocol` from ``protocol/messages``),
+its settings section (``Settings``), and handlers for its client messages,
+and it gets everything else through a `FeatureContext` of small ports:
+
+- `People`: who is who and where (entity id, durable subject, name, role, zone);
+- `Notify`: send to ids, a zone, or everyone near a point (encoded once);
+- `Place`: move an avatar by the server's decision;
+- `VoicePort`: WebRTC voice rooms and who is in them;
+- a `Keyspace` of the store, namespaced by the feature's name;
+- `Bus`: facts for other features ("case closed"); features never import each other;
+- `Clock`, `FeatureMetrics`, its settings, and `Tasks` for background work.
+
+Lifecycle: ``start`` (rebuild from the store), ``stop``; hooks ``entered``
+(joined or resumed), ``left`` (the connection ended; ``for_good`` when no
+resume will follow) and ``zone_changed``. Adding a feature is new files plus
+one line in ``server/features/__init__.py`` (and one in
+``protocol/messages/__init__.py`` and the web client's feature index); the
+edge, app, store, session, metrics and config modules do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from protocol.codec import Message
+from protocol.spec import FeatureProtocol
+from server.config import FeatureSettings
+from server.metrics import FeatureMetrics
+from server.store import Keyspace
+from server.tasks import Tasks
+from server.world import World
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in the space, as features know them.
+
+    ``id`` is the public entity id of their avatar; ``subject`` is their
+    durable identity (a role token's subject, or a citizen key's pseudonym),
+    which is never sent to other clients and never logged.
+    """
+
+    id: int
+    subject: str
+    name: str
+    role: str
+
+    def public(self) -> dict[str, Any]:
+        """What others may see: id, display name, role."""
+        return {"id": self.id, "name": self.name, "role": self.role}
+
+
+class People(Protocol):
+    """Who is in the space, and where."""
+
+    def get(self, entity: int) -> Person | None: ...
+    def by_subject(self, subject: str) -> Person | None: ...
+    def position(self, entity: int) -> tuple[float, float] | None: ...
+    def zone(self, entity: int) -> str | None: ...
+    def in_zone(self, zone: str) -> list[int]: ...
+    def near(self, x: float, z: float, radius: float) -> list[int]: ...
+    async def remove(self, entity: int, reason: str) -> bool:
+        """Moderation: tell them ``bye``, close with 4004 and forget their resume record."""
+        ...
+
+
+Outgoing = Mapping[str, Any] | bytes
+"""A message to send: a map, or bytes already encoded (encode once, send to many)."""
+
+
+class Notify(Protocol):
+    """Send messages to people's clients; each call encodes once."""
+
+    def to(self, entity: int, msg: Outgoing) -> bool: ...
+    def to_many(self, entities: Iterable[int], msg: Outgoing) -> int: ...
+    def zone(self, zone: str, msg: Outgoing) -> int: ...
+    def near(self, x: float, z: float, radius: float, msg: Outgoing) -> int: ...
+
+
+class Place(Protocol):
+    def __call__(self, entity: int, x: float, z: float, yaw: float) -> None:
+        """Put the avatar at (x, z) facing ``yaw`` (server-side move) and tell its client."""
+        ...
+
+
+class VoicePort(Protocol):
+    """Voice rooms: a feature opens a room for some people; voice signalling connects them.
+
+    Signalling methods raise `ProtocolError` (``not_in_call`` when the person
+    is in no room, or a voice code such as ``bad_sdp``).
+    """
+
+    async def open_room(self, room: str, members: Iterable[int]) -> None: ...
+    async def add_member(self, room: str, entity: int) -> None: ...
+    async def close_room(self, room: str) -> None: ...
+    def room_of(self, entity: int) -> str | None: ...
+    async def connect(self, entity: int, offer_sdp: str) -> str: ...
+    async def add_ice(self, entity: int, candidate: dict[str, Any]) -> None: ...
+    def mute(self, entity: int, muted: bool) -> None: ...
+    async def hangup(self, entity: int) -> None: ...
+    async def drop(self, entity: int) -> None:
+        """Close ``entity``'s peer connection if they have one; never raises."""
+        ...
+
+
+BusHandler = Callable[[Mapping[str, Any]], Awaitable[None] | None]
+
+
+class Bus(Protocol):
+    def publish(self, topic: str, event: Mapping[str, Any]) -> None: ...
+    def subscribe(self, topic: str, handler: BusHandler) -> None: ...
+
+
+class Clock(Protocol):
+    def time(self) -> float:
+        """Seconds since the epoch (for what is stored and shown)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps (for durations)."""
+        ...
+
+
+class SystemClock:
+    """The real clocks."""
+
+    def time(self) -> float:
+        import time
+
+        return time.time()
+
+    def monotonic(self) -> float:
+        import time
+
+        return time.monotonic()
+
+
+class Sender(Protocol):
+    """The client a message came from, as a handler sees it."""
+
+    @property
+    def person(self) -> Person:
+        """The sender's avatar (handlers of world-phase messages always have one)."""
+        ...
+
+    def reply(self, msg: Outgoing) -> None:
+        """Send a message back to this client only."""
+        ...
+
+
+Handler = Callable[[Sender, Message], Awaitable[None]]
+
+
+@dataclass
+class FeatureContext:
+    """Everything a feature may use. Built by the app; fakes in the fast tests."""
+
+    world: World
+    people: People
+    notify: Notify
+    place: Place
+    voice: VoicePort | None
+    store: Keyspace
+    bus: Bus
+    clock: Clock
+    metrics: FeatureMetrics
+    settings: Any
+    tasks: Tasks
+    resume_s: float = 60.0
+    """How long someone who dropped without ``bye`` may come back (resume)."""
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("server.features"))
+
+
+class NoSettings(FeatureSettings):
+    """For features without settings of their own."""
+
+
+class Feature:
+    """Base class of every feature. Subclasses set the class attributes and override hooks.
+
+    ``handlers()`` maps each of the feature's client message types to a
+    coroutine ``(sender, msg)``; the app checks at start-up that every client
+    message has exactly one handler and every handler a message.
+    """
+
+    name: ClassVar[str]
+    protocol: ClassVar[FeatureProtocol]
+    Settings: ClassVar[type[FeatureSettings]] = NoSettings
+
+    def __init__(self, ctx: FeatureContext) -> None:
+        self.ctx = ctx
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {}
+
+    def limits(self) -> Mapping[str, Any]:
+        """Entries this feature adds to ``welcome.limits``."""
+        return {}
+
+    async def start(self) -> None:
+        """Rebuild state from the store; called once before the server listens."""
+
+    async def stop(self) -> None:
+        """Release what the feature holds; called once at shutdown."""
+
+    async def entered(self, person: Person, resumed: bool) -> None:
+        """``person``'s avatar is in the world (after join, or after a resume)."""
+
+    async def left(self, person: Person, for_good: bool) -> None:
+        """``person``'s connection ended; ``for_good``: no resume will follow."""
+
+    def zone_changed(self, person: Person, zone: str) -> None:
+        """``person`` walked into ``zone`` (a zone id)."""
+
+
+FeatureClass = type[Feature]

@@ -1,0 +1,82 @@
+"""`Tasks`: every background task and timer of one server process, owned by its lifespan.
+
+Features, the voice router and the edge start work that outlives the call
+that started it (a no-show timer, closing a replaced connection, a delayed
+history send). All of it goes through one `Tasks`, so shutdown can cancel
+what is left and wait for it, instead of three private ``_spawn`` helpers
+leaking tasks::
+
+    tasks = Tasks()
+    tasks.spawn(coro, name="no-show A-014")     # exceptions are logged, never lost
+    handle = tasks.later(60.0, callback)         # a timer, cancelled on close
+    await tasks.close(timeout=5.0)               # cancel everything, then wait
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Tasks:
+    """Background tasks and timers that belong to one lifespan."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
+        self.closed = False
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background; its exception (if any) is logged.
+
+        After `close` the coroutine is closed unstarted and a cancelled task returned.
+        """
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        if name:
+            task.set_name(name)
+        if self.closed:
+            task.cancel()
+            return task
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def later(self, delay_s: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        """Call ``callback`` after ``delay_s`` seconds (on the loop); cancel it with ``.cancel()``."""
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            try:
+                callback()
+            except Exception:
+                log.exception("timer callback failed")
+
+        handle = loop.call_later(max(0.0, delay_s), fire)
+        self._timers.add(handle)
+        return handle
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Cancel every timer and task, then wait up to ``timeout`` for the tasks to end."""
+        self.closed = True
+        for handle in list(self._timers):
+            handle.cancel()
+        self._timers.clear()
+        pending = list(self._tasks)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
