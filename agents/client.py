@@ -64,6 +64,7 @@ class AgentClient:
         avatar: str = "round",
         join: bool = True,
         keep_messages: bool = True,
+        citizen: str | None = None,
     ) -> None:
         self.url = url
         self.name = name
@@ -72,6 +73,8 @@ class AgentClient:
         self.color = color
         self.avatar = avatar
         self.auto_join = join
+        self.citizen = citizen
+        """The citizen key from the last welcome (kept private; presented again in hello)."""
         self.keep_messages = keep_messages
         self.ws: ClientConnection | None = None
         self.welcome: Message | None = None
@@ -107,6 +110,11 @@ class AgentClient:
         assert self.ws is not None and self.ws.transport is not None
         self.ws.transport.pause_reading()
 
+    def resume_reading(self) -> None:
+        """Read again after `pause_reading`."""
+        assert self.ws is not None and self.ws.transport is not None
+        self.ws.transport.resume_reading()
+
     async def connect(self) -> Message:
         """Open the socket, say hello, and (unless resumed or join=False) join."""
         await self.connect_raw()
@@ -115,9 +123,12 @@ class AgentClient:
             hello["token"] = self.token
         if self.resume:
             hello["resume"] = self.resume
+        if self.citizen and not self.token:
+            hello["citizen"] = self.citizen
         await self.send(hello)
         self.welcome = await self.expect("welcome")
         self.resume = self.welcome["resume"]
+        self.citizen = self.welcome.get("citizen", self.citizen)
         if self.welcome["resumed"]:
             self.joined = await self.expect("joined")
         elif self.auto_join:

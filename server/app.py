@@ -227,9 +227,7 @@ class ServicePoint:
             for conn in list(self.hub.connections):
                 conn.link.send({"t": "bye", "reason": "server shutting down"})
             closing = [
-                asyncio.ensure_future(
-                    c.ws.close(int(CloseCode.GOING_AWAY), "server shutting down")
-                )
+                asyncio.ensure_future(c.ws.close(int(CloseCode.GOING_AWAY), "server shutting down"))
                 for c in list(self.hub.connections)
             ]
             await self._wait(closing, timeout)

@@ -122,9 +122,7 @@ class Keyring:
 
     # -- citizen keys ----------------------------------------------------
 
-    def mint_citizen(
-        self, subject: str | None = None, now: float | None = None
-    ) -> tuple[str, str]:
+    def mint_citizen(self, subject: str | None = None, now: float | None = None) -> tuple[str, str]:
         """A citizen key for ``subject`` (default: a new pseudonym) and that subject."""
         subject = subject or "c." + secrets.token_urlsafe(18)
         claims = {

@@ -48,7 +48,8 @@ class Tasks:
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+            error = task.exception()
+            log.error("background task %s failed", task.get_name(), exc_info=error)
 
     def later(self, delay_s: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
         """Call ``callback`` after ``delay_s`` seconds (on the loop); cancel it with ``.cancel()``."""

@@ -72,7 +72,9 @@ async def next_entity_id(sessions: Keyspace) -> int:
     return await sessions.incr("entity_seq")
 
 
-async def save_resume(sessions: Keyspace, token: str, record: dict[str, Any], ttl: float | None) -> None:
+async def save_resume(
+    sessions: Keyspace, token: str, record: dict[str, Any], ttl: float | None
+) -> None:
     await sessions.set("resume:" + token, msgpack.packb(record), ttl)
 
 

@@ -5,6 +5,9 @@ here (and one in ``protocol/messages/__init__.py`` and one in the web
 client's ``clients/web/src/features/index.js``).
 """
 
+from pydantic_settings import BaseSettings
+
+from server.config import Config
 from server.features.chat import Chat
 from server.features.desks import Desks
 from server.features.moderation import Moderation
@@ -17,3 +20,14 @@ FEATURES: tuple[FeatureClass, ...] = (
     Desks,
     VoiceSignalling,
 )
+
+
+def settings_sections() -> list[tuple[str, type[BaseSettings]]]:
+    """The core settings and each feature's section, for docs/CONFIGURATION.md."""
+    sections: list[tuple[str, type[BaseSettings]]] = [("Core", Config)]
+    seen: set[type[BaseSettings]] = {Config}
+    for cls in FEATURES:
+        if cls.Settings not in seen and cls.Settings.model_fields:
+            seen.add(cls.Settings)
+            sections.append((f"Feature: {cls.name}", cls.Settings))
+    return sections

@@ -9,6 +9,7 @@ nothing said in one room reaches another.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -82,10 +83,8 @@ class VoiceRooms:
         room = self._room_of.get(entity)
         if room is None:
             return
-        try:
+        with contextlib.suppress(VoiceError):  # not connected to the room's voice
             await self.router.leave(room, str(entity))
-        except VoiceError:
-            pass  # not connected to the room's voice: nothing to close
 
     async def close(self) -> None:
         self._members.clear()

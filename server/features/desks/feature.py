@@ -78,7 +78,9 @@ class Desks(Feature):
         await self.service.auto_call(sender.person, msg["on"])
 
     async def on_transfer(self, sender: Sender, msg: Message) -> None:
-        await self.service.transfer(sender.person, msg["service"], msg.get("lang"), msg.get("notes"))
+        await self.service.transfer(
+            sender.person, msg["service"], msg.get("lang"), msg.get("notes")
+        )
 
     async def on_close_case(self, sender: Sender, msg: Message) -> None:
         await self.service.close_case(sender.person, msg["outcome"], msg.get("notes"))

@@ -360,9 +360,7 @@ class DeskService:
             if notes:
                 await self._add_note(who, ticket, notes)
             kind = "no_show" if outcome == "no_show" else "ended"
-            await self._record(
-                QueueEvent(kind, ticket.id, self.ctx.clock.time(), outcome=outcome)
-            )
+            await self._record(QueueEvent(kind, ticket.id, self.ctx.clock.time(), outcome=outcome))
         self._cancel_timer(ticket.id)
         await self._close_call_of(ticket.id)
         self._send_case(ticket)
@@ -418,9 +416,7 @@ class DeskService:
             if ticket is None or subject in self.on_duty:
                 return
             await self._record(
-                QueueEvent(
-                    "transferred", ticket.id, self.ctx.clock.time(), service=ticket.service
-                )
+                QueueEvent("transferred", ticket.id, self.ctx.clock.time(), service=ticket.service)
             )
         self._cancel_timer(ticket.id)
         await self._close_call_of(ticket.id)
@@ -469,9 +465,7 @@ class DeskService:
     async def invite(self, who: Person, guest_id: int) -> None:
         guest = self.ctx.people.get(guest_id)
         if guest is None:
-            raise ProtocolError(
-                "unknown_entity", "There is no such avatar to invite.", "invite"
-            )
+            raise ProtocolError("unknown_entity", "There is no such avatar to invite.", "invite")
         call = self._call_of(who.id)
         if call is None:
             raise ProtocolError(DeskError.NOT_IN_CALL, "You have no desk call to invite to.")
@@ -621,9 +615,7 @@ class DeskService:
                 "desk": desk.id,
                 "x": desk.position[0],
                 "z": desk.position[1] + SERVED_OFFSET_M,
-                "timeout_s": max(
-                    0, round(self.call_timeout_s - (now - (ticket.called_at or now)))
-                ),
+                "timeout_s": max(0, round(self.call_timeout_s - (now - (ticket.called_at or now)))),
             },
         )
         self._send_ticket(ticket, force=True)
@@ -686,9 +678,7 @@ class DeskService:
                 {
                     "name": s.person.name,
                     "desk": s.desk,
-                    "status": "in_service"
-                    if self.queue.case_of(s.person.subject)
-                    else s.status,
+                    "status": "in_service" if self.queue.case_of(s.person.subject) else s.status,
                 }
                 for s in self.on_duty.values()
             ],

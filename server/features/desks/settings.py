@@ -15,6 +15,5 @@ class DeskSettings(FeatureSettings):
         60.0,
         gt=0,
         le=3600,
-        description="A called citizen who does not respond in this many seconds is marked "
-        "no-show.",
+        description="A called citizen who does not respond in this many seconds is marked no-show.",
     )

@@ -178,6 +178,10 @@ async def test_slow_consumer_is_dropped_with_bounded_memory(tmp_path: Path) -> N
         assert sp.metrics.closes[4003] == 1
         assert all(not c.closed.done() for c in crowd if c.closed is not None)
         assert max(c.link.buffered() for c in sp.connections) <= 4 * 8192
+        # Reading again (within slow_consumer_close_s): what was buffered, then the
+        # documented close code, not an abort (1006).
+        slow.resume_reading()
+        code, reason = await slow.wait_closed()
+        assert code == 4003, (code, reason)
         for c in crowd:
             await c.close()
-        slow.ws.transport.abort()  # type: ignore[union-attr]

@@ -1,11 +1,17 @@
-"""The plain HTTP routes: web client, health, metrics."""
+"""The plain HTTP routes: web client, health, metrics; security headers and the origin check."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from agents.client import AgentClient
 from tests.server.harness import http_url, running_server, ws_url
@@ -76,3 +82,54 @@ async def test_plain_get_on_ws_is_refused(tmp_path: Path) -> None:
     async with running_server(tmp_path) as sp:
         status, _, _ = await fetch(http_url(sp, "/ws"))
         assert status == 426
+
+
+async def test_every_page_has_security_headers_and_a_csp_without_inline_scripts(
+    tmp_path: Path,
+) -> None:
+    async with running_server(tmp_path) as sp:
+        status, headers, body = await fetch(http_url(sp, "/"))
+        assert status == 200
+        csp = headers["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
+        script_src = directives["script-src"].split()
+        assert "'self'" in script_src and "'unsafe-inline'" not in script_src
+        assert "'unsafe-eval'" not in script_src
+        # Each inline script of the page (the import map) is allowed by its hash only.
+        inline = re.findall(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", body, re.S)
+        assert inline, "the page has its import map inline"
+        for script in inline:
+            digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
+            assert f"'sha256-{digest}'" in script_src
+        assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        for path in ("/healthz", "/metrics", "/src/main.js", "/nope"):
+            _, headers, _ = await fetch(http_url(sp, path))
+            assert "Content-Security-Policy" in headers and "X-Content-Type-Options" in headers
+
+
+async def _handshake(url: str, origin: str | None) -> int:
+    """Open a WebSocket with this Origin; the HTTP status of the answer (101 when accepted)."""
+    headers = {"Origin": origin} if origin is not None else None
+    try:
+        async with connect(url, additional_headers=headers, open_timeout=5):
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+async def test_websocket_origin_is_checked(tmp_path: Path) -> None:
+    async with running_server(tmp_path, allowed_origins="https://service.example.org") as sp:
+        url = ws_url(sp)
+        own = f"http://127.0.0.1:{sp.port}"
+        assert await _handshake(url, own) == 101
+        assert await _handshake(url, None) == 101  # agents and bots send no Origin
+        assert await _handshake(url, "https://service.example.org") == 101
+        assert await _handshake(url, "https://evil.example.com") == 403
+        assert await _handshake(url, f"http://127.0.0.1:{sp.port + 1}") == 403
+        assert await _handshake(url, "null") == 403
+        # A refused handshake costs nobody else anything.
+        async with AgentClient(url, name="Ada") as ada:
+            await ada.sync()
+            assert not ada.stats.errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from server.features.desks.queue import QueueEvent, ServiceQueue
 
 SERVICES = ["general", "registration", "benefits"]
