@@ -52,7 +52,7 @@ class Tasks:
             log.error("background task %s failed", task.get_name(), exc_info=error)
 
     def later(self, delay_s: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
-        """Call ``callback`` after ``delay_s`` seconds (on the loop); cancel it with ``.cancel()``."""
+        """Call ``callback`` after ``delay_s`` seconds; cancel it with ``.cancel()``."""
         loop = asyncio.get_running_loop()
         handle: asyncio.TimerHandle
 
