@@ -132,14 +132,29 @@ class DeskService:
         return ticket
 
     async def start(self) -> int:
-        """Rebuild, reload notes, restart timers; citizens with open tickets start away."""
+        """Rebuild, reload notes, restart timers. Nobody is connected yet: citizens with
+        open tickets start away, and staff with open cases start in their grace period."""
         replayed = await self.rebuild()
         await self.load_notes()
         self.resume_timers()
         for ticket in self.queue.tickets.values():
             if ticket.status in ("waiting", "called"):
                 self._mark_away(ticket.citizen)
+            if ticket.status in ("called", "serving") and ticket.staff:
+                self._expect_staff_back(ticket.staff)
         return replayed
+
+    def _expect_staff_back(self, subject: str) -> None:
+        """A case's staff member is not here: requeue the case unless they are back in time."""
+        key = "duty:" + subject
+
+        def expire() -> None:
+            self._timers.pop(key, None)
+            if subject not in self.on_duty:
+                self.ctx.tasks.spawn(self._requeue_case_of(subject), name="requeue")
+
+        self._cancel_timer(key)
+        self._timers[key] = self.ctx.tasks.later(self.ctx.resume_s, expire)
 
     # -- citizens ----------------------------------------------------------
 
@@ -229,6 +244,20 @@ class DeskService:
         for call in self.calls.values():
             if who.id in call.members:
                 self._send_call(call, who.id)
+        case = ticket if ticket is not None else self.queue.case_of(who.subject)
+        if case is not None and case.status == "serving":
+            self.ctx.tasks.spawn(self._ensure_call(case), name="reopen desk call")
+
+    async def _ensure_call(self, ticket: Ticket) -> None:
+        """A case being served has its desk call whenever both sides are here (after a
+        restart the call is gone while the case goes on)."""
+        if ticket.status != "serving" or any(c.ticket == ticket.id for c in self.calls.values()):
+            return
+        staff = self.on_duty.get(ticket.staff)
+        citizen = self.ctx.people.get(ticket.citizen)
+        if staff is None or not staff.connected or citizen is None:
+            return
+        await self._open_call(ticket, [citizen, staff.person])
 
     def _replace_member(self, old: Person, new: Person) -> None:
         if old.id == new.id:
@@ -284,6 +313,7 @@ class DeskService:
         case = self.queue.case_of(who.subject)
         if case is not None:
             self._send_case(case)
+            await self._ensure_call(case)
         self._queue_changed()
         return state
 
@@ -420,6 +450,8 @@ class DeskService:
             )
         self._cancel_timer(ticket.id)
         await self._close_call_of(ticket.id)
+        if self.ctx.people.get(ticket.citizen) is None:
+            self._mark_away(ticket.citizen)  # back in line, but they too must come back
         self._send_ticket(ticket, force=True)
         self._queue_changed()
 
