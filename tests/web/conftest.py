@@ -13,12 +13,19 @@
 ``open_page`` opens a page in a fresh context (its own storage), collecting
             console errors, uncaught exceptions and the page's own protocol
             warnings; every test using it fails if any page logged one.
+            ``csp=True`` serves the page with the Content-Security-Policy the
+            server is to send (`content_security_policy`), hashing the inline
+            scripts of the HTML as served; SERVICEPOINT_TEST_CSP=1 makes that
+            the default for every page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -46,6 +53,9 @@ BASE_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Pages the `csp` option serves through a Playwright route have no address of
+    # their own, and Chromium would then refuse their WebSocket to 127.0.0.1.
+    "--disable-features=LocalNetworkAccessChecks",
 ]
 WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 MEDIA_ARGS = [
@@ -254,9 +264,47 @@ def agents() -> Iterator[AgentLoop]:
 
 @dataclass
 class PageLog:
-    """What a page said that it should not have."""
+    """What a page said that it should not have (errors), and everything it said."""
 
     errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """'sha256-...' of each inline <script> (the import map), as CSP hashes them."""
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(html)
+    ]
+
+
+def content_security_policy(html: str) -> str:
+    """The policy the server sends with every page (script hashes from `html`)."""
+    scripts = " ".join(["'self'", *inline_script_hashes(html)])
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+        "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+def _with_csp(route: Any) -> None:
+    response = route.fetch()
+    headers = {
+        **response.headers,
+        "content-security-policy": content_security_policy(response.text()),
+    }
+    route.fulfill(response=response, headers=headers)
+
+
+def _is_page(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path in ("/", "/index.html")
 
 
 OpenPage = Callable[..., Any]
@@ -275,18 +323,24 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
         base: str | None = None,
         allow: tuple[str, ...] = (),
         init_script: str | None = None,
+        csp: bool | None = None,
+        setup: Callable[[Any], None] | None = None,
     ) -> Any:
         """Open ``path`` (on ``base``, default the session server). Console errors
-        containing any of ``allow`` are expected (e.g. while a server is down)."""
+        containing any of ``allow`` are expected (e.g. while a server is down).
+        ``setup(page)`` runs before the page loads (routes, listeners)."""
         ctx = (on or browser).new_context(locale=lang, viewport={"width": 1280, "height": 800})
         contexts.append(ctx)
         if init_script:
             ctx.add_init_script(init_script)
+        if csp if csp is not None else os.environ.get("SERVICEPOINT_TEST_CSP") == "1":
+            ctx.route(_is_page, _with_csp)
         page = ctx.new_page()
         log = PageLog()
         logs.append((path, log))
 
         def on_console(m: Any) -> None:
+            log.console.append(f"console.{m.type}: {m.text}")
             # The page warns with a "servicepoint:" prefix when the server sends
             # something the protocol does not allow: that is a failure too.
             ours = m.type == "warning" and m.text.startswith("servicepoint:")
@@ -295,8 +349,10 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
 
         page.on("console", on_console)
         page.on("pageerror", lambda e: log.errors.append(f"pageerror: {e}"))
+        if setup:
+            setup(page)
         page.goto((base or server.url) + path)
-        page.wait_for_function("window.servicepoint !== undefined", timeout=15_000)
+        page.wait_for_function("() => window.servicepoint !== undefined", timeout=15_000)
         page.page_log = log
         return page
 
@@ -312,13 +368,14 @@ def join(page: Any, name: str, avatar: str = "round") -> dict[str, Any]:
     page.fill("#join-name", name)
     page.check(f"#join-form input[name=avatar][value={avatar}]")
     page.click("#join-submit")
-    page.wait_for_function("window.servicepoint.state().connected", timeout=15_000)
+    page.wait_for_function("() => window.servicepoint.state().connected", timeout=15_000)
     state: dict[str, Any] = page.evaluate("window.servicepoint.state()")
     return state
 
 
-def node_json(script: str) -> Any:
-    """Run an ES module snippet with node in clients/web and parse its JSON output."""
+def node_json(script: str, data: Any = None) -> Any:
+    """Run an ES module snippet with node in clients/web and parse its JSON output.
+    ``data`` (if given) is sent as JSON on stdin."""
     import json
 
     node = shutil.which("node")
@@ -326,9 +383,10 @@ def node_json(script: str) -> Any:
     out = subprocess.run(
         [node, "--input-type=module", "-e", script],
         cwd=WEB,
+        input=None if data is None else json.dumps(data),
         capture_output=True,
         text=True,
-        timeout=30,
-        check=True,
+        timeout=60,
     )
+    assert out.returncode == 0, f"node failed ({out.returncode}):\n{out.stderr[-4000:]}"
     return json.loads(out.stdout)

@@ -161,9 +161,7 @@ def test_resume_after_reload_keeps_the_avatar(open_page: Any) -> None:
     a = open_page()
     first = join(a, "Erik")["selfId"]
     a.reload()
-    a.wait_for_function(
-        "window.servicepoint && window.servicepoint.state().connected", timeout=WAIT_MS
-    )
+    a.wait_for_function("() => window.servicepoint?.state().connected", timeout=WAIT_MS)
     assert state(a)["selfId"] == first
     assert a.is_hidden("#join-panel")
 
@@ -181,11 +179,11 @@ def test_reconnects_after_a_server_restart(open_page: Any, tmp_path: Any) -> Non
         join(page, "Frida")
         proc.stop()
         page.wait_for_function(
-            "window.servicepoint.state().state === 'reconnecting'", timeout=WAIT_MS
+            "() => window.servicepoint.state().state === 'reconnecting'", timeout=WAIT_MS
         )
         assert page.get_attribute("#status", "data-state") == "reconnecting"
         proc.start()
-        page.wait_for_function("window.servicepoint.state().connected", timeout=30_000)
+        page.wait_for_function("() => window.servicepoint.state().connected", timeout=30_000)
         assert page.is_hidden("#join-panel")
         # The avatar is back under the same name, and others can see it again.
         other = open_page(base=srv.url)
@@ -219,3 +217,28 @@ Object.defineProperty(navigator, 'xr', { configurable: true, value: {
   addEventListener() {}, removeEventListener() {},
 }});
 """
+
+
+def test_removed_by_a_host_with_a_reason(open_page: Any, server: Server, agents: Any) -> None:
+    """A host kicks: the server says `bye` (the reason) and closes with KICKED;
+    the join form says why, and the page does not reconnect."""
+    from agents.client import AgentClient
+    from server import auth
+    from tests.web.conftest import SECRET
+
+    page = open_page(lang="de-DE")
+    me = join(page, "Karl")["selfId"]
+    host = AgentClient(server.ws_url, name="Host", token=auth.mint(SECRET, "host", "Hanne"))
+    try:
+        agents.run(host.connect())
+        agents.run(host.send({"t": "kick", "id": me, "reason": "Bitte freundlich bleiben"}))
+        page.wait_for_function(
+            "() => window.servicepoint.state().state === 'closed'", timeout=WAIT_MS
+        )
+    finally:
+        agents.run(host.close())
+    assert page.is_visible("#join-panel")
+    text = page.text_content("#join-error")
+    assert text.startswith("Sie wurden von der Moderation entfernt.")
+    assert "„Bitte freundlich bleiben“" in text
+    assert state(page)["chatLog"] == []

@@ -5,7 +5,7 @@
 
 import * as THREE from 'three';
 import { makeLabel } from './labels.js';
-import { t } from './i18n.js';
+import { t } from './core/i18n.js';
 
 const BADGE_COLORS = { staff: '#0b6e4f', host: '#7b2cbf', admin: '#9d174d' };
 

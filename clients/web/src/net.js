@@ -14,6 +14,13 @@
 //
 // The resume token and the join details live in sessionStorage, so a reload
 // of the tab resumes the same avatar.
+//
+// Protocol version 2 servers may give a citizen key in `welcome.citizen`: a
+// signed pseudonym that lets the service recognise a returning visitor. It is
+// kept in localStorage (never shown, never logged) and sent as `hello.citizen`
+// on later connections, only when one is stored (and the catalogue has the
+// field: an older server refuses fields it does not know). An `error` with code
+// `bad_citizen_key` forgets it.
 
 import { CATALOGUE } from './protocol/catalogue.js';
 import { decode, encode, validate } from './protocol/codec.js';
@@ -28,6 +35,7 @@ const FINAL_CLOSES = new Set([
 ]);
 
 const STORE_KEY = 'servicepoint.session';
+const CITIZEN_KEY = 'servicepoint.citizen';
 const PING_EVERY_MS = 10_000;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
@@ -49,6 +57,22 @@ function saveStored(value) {
     if (value) globalThis.sessionStorage?.setItem(STORE_KEY, JSON.stringify(value));
     else globalThis.sessionStorage?.removeItem(STORE_KEY);
   } catch { /* storage unavailable: no resume across reloads */ }
+}
+
+/** The stored citizen key, or null. */
+export function storedCitizen() {
+  try {
+    return globalThis.localStorage?.getItem(CITIZEN_KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+function storeCitizen(key) {
+  try {
+    if (key) globalThis.localStorage?.setItem(CITIZEN_KEY, key);
+    else globalThis.localStorage?.removeItem(CITIZEN_KEY);
+  } catch { /* storage unavailable: a new pseudonym next time */ }
 }
 
 /** The default WebSocket address: same host as the page, /ws. */
@@ -108,6 +132,8 @@ export class Net extends EventTarget {
       const hello = { t: 'hello', v: CATALOGUE.version, lang: this.lang() };
       if (this.token) hello.token = this.token;
       if (this.resume) hello.resume = this.resume;
+      const citizen = storedCitizen();
+      if (citizen && CATALOGUE.client.hello.fields.citizen) hello.citizen = citizen;
       this.send(hello);
     };
     ws.onmessage = (ev) => this.receive(ev.data);
@@ -160,6 +186,7 @@ export class Net extends EventTarget {
       case 'welcome':
         this.welcome = msg;
         this.resume = msg.resume;
+        if (typeof msg.citizen === 'string' && msg.citizen) storeCitizen(msg.citizen);
         saveStored({ resume: msg.resume, join: this.joinParams, token: this.token });
         this.setState('welcomed');
         if (!msg.resumed) {
@@ -184,6 +211,7 @@ export class Net extends EventTarget {
       }
       case 'error':
         this.lastError = msg;
+        if (msg.code === 'bad_citizen_key') storeCitizen(null);
         break;
       default:
         break;

@@ -13,7 +13,7 @@ import {
   DESK_COLOR, FLOOR_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskSign, floorHeight,
   kioskSpot, zoneColor, zoneName,
 } from './world.js';
-import { t } from './i18n.js';
+import { t } from './core/i18n.js';
 
 const WALL_HEIGHT = 3;
 const EDGE_HEIGHT = 1.2;

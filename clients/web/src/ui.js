@@ -1,8 +1,8 @@
 // The HTML panels around the view: language switchers, the join form, the
-// status line and the "walk to" list. Plain DOM, no framework; every control
+// status line, the "walk to" list, and the role badge features put after names. Plain DOM, no framework; every control
 // has a label, and everything is reachable with the keyboard.
 
-import { LANGS, LANG_NAMES, getLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
+import { LANGS, LANG_NAMES, getLanguage, onLanguageChange, setLanguage, t } from './core/i18n.js';
 import { closeName } from './net.js';
 import { places, zoneName } from './world.js';
 
@@ -93,6 +93,14 @@ export class JoinForm {
       if (radio) radio.checked = true;
     } catch { /* ignore a broken profile */ }
   }
+}
+
+/** The small "Staff"/"Host" badge after a name (chat lines, call members). */
+export function roleBadge(role) {
+  const badge = document.createElement('span');
+  badge.className = `chat-badge role-${role}`;
+  badge.textContent = t(`role.${role}`);
+  return badge;
 }
 
 /** The human sentence for a close: 'close.KICKED' etc., else the code. */

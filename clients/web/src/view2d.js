@@ -2,7 +2,7 @@
 // Same interface as scene3d.js (setWorld, addAvatar, setPose, follow, pick, ...).
 // North (-z) is up, east (+x) is right.
 
-import { t } from './i18n.js';
+import { t } from './core/i18n.js';
 import {
   DESK_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskSpot, zoneColor, zoneName,
 } from './world.js';

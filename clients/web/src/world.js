@@ -8,7 +8,7 @@
 //          desks:[{id,name,names:{en,...},services,position:[x,z],yaw}],
 //          languages:['sv', ...]}   (languages one can be served in)
 
-import { localName, t } from './i18n.js';
+import { has, localName, t } from './core/i18n.js';
 
 /** Floor tints by zone kind (light, so dark labels on them stay readable). */
 export const ZONE_COLORS = {
@@ -38,8 +38,7 @@ export function zoneAt(world, x, z) {
 export function zoneName(id) {
   if (!id) return t('zone.none');
   const key = `zone.${id}`;
-  const s = t(key);
-  return s === key ? id : s;
+  return has(key) ? t(key) : id;
 }
 
 /** Height of the floor at (x, z): the stage is raised. */

@@ -6,7 +6,7 @@
 //   setupXR({ view, button, onTeleport: (x, z) => avatar.walkTo(x, z), onPresenting });
 
 import * as THREE from 'three';
-import { t } from './i18n.js';
+import { t } from './core/i18n.js';
 
 /** Is immersive VR available? Never throws. */
 export async function vrSupported() {
