@@ -223,12 +223,12 @@ def test_removed_by_a_host_with_a_reason(open_page: Any, server: Server, agents:
     """A host kicks: the server says `bye` (the reason) and closes with KICKED;
     the join form says why, and the page does not reconnect."""
     from agents.client import AgentClient
-    from server import auth
+    from server.identity import Keyring
     from tests.web.conftest import SECRET
 
     page = open_page(lang="de-DE")
     me = join(page, "Karl")["selfId"]
-    host = AgentClient(server.ws_url, name="Host", token=auth.mint(SECRET, "host", "Hanne"))
+    host = AgentClient(server.ws_url, name="Host", token=Keyring(SECRET).mint("host", "Hanne"))
     try:
         agents.run(host.connect())
         agents.run(host.send({"t": "kick", "id": me, "reason": "Bitte freundlich bleiben"}))

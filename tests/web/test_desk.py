@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.client import AgentClient
 from agents.voice_peer import VoicePeer, describe
-from server import auth
+from server.identity import Keyring
 from tests.web.conftest import SECRET, AgentLoop, Server, join
 
 WAIT_MS = 20_000
@@ -36,7 +36,7 @@ def wait_state(page: Any, condition: str, timeout: int = WAIT_MS) -> dict[str, A
 
 
 def staff_agent(hall: Server, name: str = "Sara Lind") -> AgentClient:
-    return AgentClient(hall.ws_url, name="ignored", token=auth.mint(SECRET, "staff", name))
+    return AgentClient(hall.ws_url, name="ignored", token=Keyring(SECRET).mint("staff", name))
 
 
 async def on_duty(client: AgentClient, desk: str = "desk-2") -> None:
