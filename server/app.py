@@ -47,7 +47,7 @@ from server.identity import Keyring
 from server.metrics import Metrics
 from server.plug import Feature, FeatureContext, SystemClock
 from server.space import Space
-from server.store import RedisStore, Store, open_store
+from server.store import RedisStore, Store, legacy, open_store
 from server.tasks import Tasks
 from server.tick import TickLoop
 from server.voice import VoiceRouter
@@ -144,6 +144,8 @@ class ServicePoint:
         config = self.config
         store = self._given_store or await open_store(config.redis_url, config.data_dir)
         self._store = store
+        if isinstance(store, RedisStore):
+            await legacy.migrate(store.redis)
         if self.voice_settings.enabled:
             hosts = self.voice_settings.host_list()
             self.voice = VoiceRouter(

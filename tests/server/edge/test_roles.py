@@ -69,7 +69,7 @@ async def test_host_kicks(tmp_path: Path) -> None:
     "token",
     [
         "garbage",
-        Keyring("another-secret-0123456789abcdef").mint("admin", "Eve"),
+        Keyring("another-secret-0123456789abcdef-0123").mint("admin", "Eve"),
         mint("admin", "Old", ttl_s=10, now=time.time() - 3600),
     ],
     ids=["malformed", "forged", "expired"],
