@@ -145,8 +145,9 @@ class Config(SettingsBase):
     )
     secret: str | None = Field(
         default=None,
-        description="Secret that signs role tokens. Unset: generated once into"
-        " `<data_dir>/secret` (mode 0600).",
+        min_length=32,
+        description="Secret that signs role tokens and citizen keys (HS256: at least 32"
+        " characters). Unset: generated once into `<data_dir>/secret` (mode 0600).",
     )
     previous_secrets: str = Field(
         default="",

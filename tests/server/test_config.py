@@ -198,3 +198,9 @@ def test_render_and_splice_docs() -> None:
     assert splice_docs(spliced, sections) == spliced
     with pytest.raises(ValueError):
         splice_docs("# no markers\n", sections)
+
+
+def test_a_signing_secret_shorter_than_hs256_wants_is_refused() -> None:
+    with pytest.raises(ValidationError, match="secret"):
+        Config(secret="short")
+    assert Config(secret="x" * 32).secret == "x" * 32

@@ -17,7 +17,7 @@ import msgpack
 from protocol.codec import Message
 from protocol.messages import chat as wire
 from server.features.chat.settings import ChatSettings
-from server.plug import Feature, Handler, Person, Sender
+from server.plug import Feature, FeatureContext, Handler, Person, Sender
 from server.privacy import redact
 
 
@@ -29,6 +29,10 @@ class Chat(Feature):
     name = "chat"
     protocol = wire.PROTOCOL
     Settings = ChatSettings
+
+    def __init__(self, ctx: FeatureContext) -> None:
+        super().__init__(ctx)
+        self._lines = ctx.metrics.counter("lines", "Chat lines sent, by scope.", ("scope",))
 
     @property
     def settings(self) -> ChatSettings:
@@ -56,6 +60,7 @@ class Chat(Feature):
             "ts": ctx.clock.time(),
         }
         line = {"t": "chat", **item}
+        self._lines.labels(scope).inc()
         if scope == "zone":
             if self.settings.history:
                 await ctx.store.push(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from protocol.codec import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import moderation as wire
-from server.plug import Feature, Handler, Sender
+from server.plug import Feature, FeatureContext, Handler, Sender
 from server.privacy import redact
 
 
@@ -21,12 +21,19 @@ class Moderation(Feature):
     name = "moderation"
     protocol = wire.PROTOCOL
 
+    def __init__(self, ctx: FeatureContext) -> None:
+        super().__init__(ctx)
+        self._actions = ctx.metrics.counter(
+            "actions", "Moderation actions carried out, by action.", ("action",)
+        )
+
     def handlers(self) -> Mapping[str, Handler]:
         return {"announce": self.on_announce, "kick": self.on_kick}
 
     async def on_announce(self, sender: Sender, msg: Message) -> None:
         person = sender.person
         zone = self.ctx.people.zone(person.id) or ""
+        self._actions.labels("announce").inc()
         self.ctx.notify.zone(
             zone,
             {
@@ -44,4 +51,5 @@ class Moderation(Feature):
                 ErrorCode.UNKNOWN_ENTITY, "There is no such avatar to remove.", "kick"
             )
         self.ctx.log.info("avatar %s removed by a %s", target, sender.person.role)
+        self._actions.labels("kick").inc()
         await self.ctx.people.remove(target, msg.get("reason") or "removed by a moderator")

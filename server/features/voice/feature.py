@@ -14,7 +14,7 @@ from typing import Any
 from protocol.codec import Message
 from protocol.errors import ProtocolError
 from protocol.messages import voice as wire
-from server.plug import Feature, Handler, Person, Sender, VoicePort
+from server.plug import Feature, FeatureContext, Handler, Person, Sender, VoicePort
 from server.voice.settings import VoiceSettings
 
 
@@ -22,6 +22,12 @@ class VoiceSignalling(Feature):
     name = "voice"
     protocol = wire.PROTOCOL
     Settings = VoiceSettings
+
+    def __init__(self, ctx: FeatureContext) -> None:
+        super().__init__(ctx)
+        self._offers = ctx.metrics.counter(
+            "offers", "WebRTC offers handled, by result.", ("result",)
+        )
 
     def handlers(self) -> Mapping[str, Handler]:
         return {
@@ -40,7 +46,12 @@ class VoiceSignalling(Feature):
         return voice
 
     async def on_offer(self, sender: Sender, msg: Message) -> None:
-        answer = await self._rooms(sender).connect(sender.person.id, msg["sdp"])
+        try:
+            answer = await self._rooms(sender).connect(sender.person.id, msg["sdp"])
+        except ProtocolError as exc:
+            self._offers.labels(exc.code).inc()
+            raise
+        self._offers.labels("answered").inc()
         sender.reply({"t": "rtc_answer", "sdp": answer})
 
     async def on_ice(self, sender: Sender, msg: Message) -> None:

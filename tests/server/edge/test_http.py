@@ -37,12 +37,19 @@ async def test_health_and_metrics(tmp_path: Path) -> None:
             await ada.send_raw(b"\xc1")
             await ada.expect("error")
             await ada.wait_for(lambda: ada.stats.frames > 3)
+            await ada.chat("hello", scope="zone")
+            await ada.expect("chat")
+            await ada.send({"t": "take_ticket", "service": "general", "lang": "sv"})
+            await ada.expect("ticket")
             status, headers, body = await fetch(http_url(sp, "/metrics"))
         text = body.decode()
         assert status == 200 and headers["Content-Type"].startswith("text/plain")
         assert "servicepoint_connections 1" in text
         assert 'servicepoint_errors_total{code="bad_msgpack"} 1' in text
         assert "servicepoint_tick_seconds_count" in text
+        # Each feature declares its own families, by feature name.
+        assert 'servicepoint_chat_lines_total{scope="zone"} 1.0' in text
+        assert 'servicepoint_desks_queue_events_total{type="arrived"} 1.0' in text
         rebuilt = next(
             line for line in text.splitlines() if 'interest_rows_total{work="rebuilt"}' in line
         )
