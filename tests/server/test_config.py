@@ -126,9 +126,10 @@ def test_paths_stay_paths() -> None:
 
 
 def test_keyword_construction(tmp_path: Path) -> None:
-    cfg = Config(host="127.0.0.1", port=0, data_dir=tmp_path, secret="s3", tick_hz=50)
-    assert (cfg.port, cfg.data_dir, cfg.secret, cfg.tick_hz) == (0, tmp_path, "s3", 50)
-    assert cfg.ensure_secret() == "s3"
+    secret = "s3" * 16
+    cfg = Config(host="127.0.0.1", port=0, data_dir=tmp_path, secret=secret, tick_hz=50)
+    assert (cfg.port, cfg.data_dir, cfg.secret, cfg.tick_hz) == (0, tmp_path, secret, 50)
+    assert cfg.ensure_secret() == secret
     assert (cfg.token_issuer, cfg.token_audience, cfg.previous_secrets) == (
         "servicepoint",
         "servicepoint",
