@@ -129,6 +129,9 @@ class ClientConnection:
         self.keep_for_resume = True
         self.replaced = False
         """Closed because the same subject connected again (the person goes on there)."""
+        self.cleaning = False
+        self.cleaned = asyncio.Event()
+        """Set once the connection has let go of its avatar and saved its resume record."""
         self._person: Person | None = None
 
     # -- Sender ------------------------------------------------------------
@@ -232,17 +235,32 @@ class ClientConnection:
     async def close(self, code: CloseCode, reason: str) -> None:
         self.edge.metrics.close(int(code))
         if forgets_resume(code):
-            self.keep_for_resume = False
+            self._spend_resume()
             await drop_resume(self.edge.sessions, self.resume_token)
         if self.session.state is not SessionState.CLOSED:
             self.session.server_event("closed")
         await self.ws.close(int(code), reason)
 
+    def _spend_resume(self) -> None:
+        """No resume after this connection (bye, kicked, replaced, refused): at once, so a
+        resume racing the close handshake cannot take the avatar back."""
+        self.keep_for_resume = False
+        self.edge.hub.forget_resume(self)
+
     async def _cleanup(self) -> None:
+        self.cleaning = True
+        try:
+            await self._let_go()
+        finally:
+            # Only now may a resume take the record: it is saved (or spent).
+            self.edge.hub.forget_resume(self)
+            self.cleaned.set()
+
+    async def _let_go(self) -> None:
         if self.session.state is not SessionState.CLOSED:
             self.session.server_event("closed")
         edge = self.edge
-        edge.hub.forget(self)
+        edge.hub.forget_presence(self)
         avatar = self.avatar
         if avatar is None:
             return
@@ -310,14 +328,22 @@ class ClientConnection:
                 )
         record = None
         if "resume" in msg:
-            record = await self.claim_resume(msg["resume"])
-            previous = str(record.get("subject", "")) if record is not None else ""
-            if record is not None and verified and previous and previous != self.subject:
-                record = None  # a resume token only brings back the same identity's avatar
-            elif record is not None and previous and not verified:
-                self.subject = previous  # the resume token itself proves continuity
+            record = await self.claim_resume(msg["resume"], self.subject if verified else None)
+            if record is not None:
+                previous = str(record.get("subject", ""))
+                privileged = str(record.get("role", "citizen")) != "citizen"
+                if privileged and (not self.token_subject or previous != self.subject):
+                    # A staff, host or admin avatar comes back only with a valid token
+                    # of the same subject: a role never outlives its token.
+                    record = None
+                elif verified and previous and previous != self.subject:
+                    record = None  # a resume token only brings back the same identity's avatar
+                elif not verified and previous.startswith("citizen:"):
+                    self.subject = previous  # the resume token itself proves continuity
         if record is not None:
-            self.session.role = str(record["role"])
+            if not self.token_subject:
+                self.session.role = str(record["role"])
+            record["role"] = self.session.role
             self.session.server_event("resumed")
         citizen_key: str | None = None
         if not self.token_subject:
@@ -354,15 +380,28 @@ class ClientConnection:
             )
             await self._enter_world(avatar, record["x"], record["z"], record["yaw"], True)
 
-    async def claim_resume(self, token: str) -> dict[str, Any] | None:
+    async def claim_resume(self, token: str, subject: str | None) -> dict[str, Any] | None:
         """The avatar behind a resume token, taken from a live connection or the store.
 
         A live connection holding it (a half-open socket the client gave up
-        on) is closed with 4009 (replaced) and its avatar handed over.
+        on) is closed with 4009 (replaced) and its avatar handed over; one that
+        is just letting go is waited for, so its record is saved first. With a
+        verified ``subject`` that is not the holder's, the holder is left alone.
         """
         hub = self.edge.hub
-        old = hub.live_resume.pop(token, None)
-        if old is not None and old.avatar is not None:
+        old = hub.live_resume.get(token)
+        if old is not None and old is not self:
+            if subject is not None and old.subject and old.subject != subject:
+                return None
+            if old.cleaning:
+                try:
+                    await asyncio.wait_for(old.cleaned.wait(), self.edge.config.shutdown_timeout_s)
+                except TimeoutError:
+                    log.warning("a resume waited too long for the previous connection")
+                    return None
+                return await take_resume(self.edge.sessions, token)
+        if old is not None and old is not self and old.avatar is not None and old.keep_for_resume:
+            hub.live_resume.pop(token, None)
             avatar, old.avatar = old.avatar, None
             hub.by_avatar.pop(avatar.id, None)
             if old.subject and hub.by_subject.get(old.subject) is old:
@@ -445,6 +484,6 @@ class ClientConnection:
             )
 
     async def on_bye(self) -> None:
-        self.keep_for_resume = False
+        self._spend_resume()
         await drop_resume(self.edge.sessions, self.resume_token)
         await self.ws.close(int(CloseCode.NORMAL), "bye")

@@ -44,13 +44,21 @@ class Hub:
     def remember(self, conn: ClientConnection) -> None:
         self.live_resume[conn.resume_token] = conn
 
-    def forget(self, conn: ClientConnection) -> None:
-        if self.live_resume.get(conn.resume_token) is conn:
-            del self.live_resume[conn.resume_token]
+    def forget_presence(self, conn: ClientConnection) -> None:
+        """``conn`` is going: nobody reaches its avatar or its subject through it any more."""
         if conn.avatar is not None and self.by_avatar.get(conn.avatar.id) is conn:
             del self.by_avatar[conn.avatar.id]
         if conn.subject and self.by_subject.get(conn.subject) is conn:
             del self.by_subject[conn.subject]
+
+    def forget_resume(self, conn: ClientConnection) -> None:
+        """``conn``'s resume token is no longer held live (spent, or its record is saved)."""
+        if self.live_resume.get(conn.resume_token) is conn:
+            del self.live_resume[conn.resume_token]
+
+    def forget(self, conn: ClientConnection) -> None:
+        self.forget_presence(conn)
+        self.forget_resume(conn)
 
     def claim_subject(self, conn: ClientConnection, subject: str) -> ClientConnection | None:
         """Make ``conn`` the one connection of ``subject``; returns the one it replaces."""
@@ -59,6 +67,7 @@ class Hub:
         if old is None or old is conn:
             return None
         old.keep_for_resume = False
+        self.forget_resume(old)
         old.replaced = True
         old.link.send({"t": "bye", "reason": "signed in on another connection"})
         self.tasks.spawn(old.close(CloseCode.REPLACED, "replaced by a newer connection"))
