@@ -74,9 +74,10 @@ class ClientLink:
             return False
         buffered = self.buffered()
         if buffered > self.limit:
-            if self.full_since is None:
-                self.full_since = now
             if droppable:
+                # Only the tick's frames carry a clock: they start and judge the full period.
+                if self.full_since is None:
+                    self.full_since = now
                 self.metrics.frames_skipped += 1
                 if now - self.full_since > self.slow_s:
                     self.drop("slow consumer")

@@ -92,3 +92,16 @@ async def test_broadcast_encodes_once_and_skips_absent_links() -> None:
     b, wb = link()
     assert broadcast([a, None, b], {"t": "announce", "text": "hi"}) == 2
     assert wa.protocol.sent == wb.protocol.sent
+
+
+async def test_a_message_sent_while_full_does_not_start_the_slow_clock_at_zero() -> None:
+    """Regression: send() has no clock; it must not make the next frame look 'full for ages'."""
+    lk, ws = link(limit=1000, slow_s=2.0)
+    ws.transport.buffer = 1500
+    assert lk.send({"t": "chat"})  # must arrive; written under the hard cap
+    assert not lk.write(b"f", droppable=True, now=5000.0)  # first full frame: skipped
+    assert not lk.dropped
+    assert not lk.write(b"f", droppable=True, now=5001.0)
+    assert not lk.dropped
+    assert not lk.write(b"f", droppable=True, now=5002.5)  # full for 2.5 s > slow_s
+    assert lk.dropped
