@@ -27,7 +27,7 @@ class Tasks:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: set[Timer] = set()
         self.closed = False
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
@@ -51,21 +51,25 @@ class Tasks:
             error = task.exception()
             log.error("background task %s failed", task.get_name(), exc_info=error)
 
-    def later(self, delay_s: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
-        """Call ``callback`` after ``delay_s`` seconds; cancel it with ``.cancel()``."""
-        loop = asyncio.get_running_loop()
-        handle: asyncio.TimerHandle
+    def later(self, delay_s: float, callback: Callable[[], object]) -> Timer:
+        """Call ``callback`` after ``delay_s`` seconds; cancel it with ``.cancel()``.
 
-        def fire() -> None:
-            self._timers.discard(handle)
-            try:
-                callback()
-            except Exception:
-                log.exception("timer callback failed")
+        A cancelled or fired timer is forgotten at once, so timers that are set
+        and cancelled all day (no-shows, grace periods) hold no memory. After
+        `close`, the timer returned never fires.
+        """
+        timer = Timer(self, callback)
+        if self.closed:
+            timer.cancelled = True
+            return timer
+        timer.handle = asyncio.get_running_loop().call_later(max(0.0, delay_s), timer.fire)
+        self._timers.add(timer)
+        return timer
 
-        handle = loop.call_later(max(0.0, delay_s), fire)
-        self._timers.add(handle)
-        return handle
+    @property
+    def timers(self) -> int:
+        """Timers set and neither fired nor cancelled."""
+        return len(self._timers)
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -73,11 +77,36 @@ class Tasks:
     async def close(self, timeout: float = 5.0) -> None:
         """Cancel every timer and task, then wait up to ``timeout`` for the tasks to end."""
         self.closed = True
-        for handle in list(self._timers):
-            handle.cancel()
+        for timer in list(self._timers):
+            timer.cancel()
         self._timers.clear()
         pending = list(self._tasks)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=timeout)
+
+
+class Timer:
+    """A timer of `Tasks.later`; ``cancel()`` stops it and lets go of it."""
+
+    def __init__(self, owner: Tasks, callback: Callable[[], object]) -> None:
+        self._owner = owner
+        self._callback = callback
+        self.handle: asyncio.TimerHandle | None = None
+        self.cancelled = False
+
+    def fire(self) -> None:
+        self._owner._timers.discard(self)
+        if self.cancelled:
+            return
+        try:
+            self._callback()
+        except Exception:
+            log.exception("timer callback failed")
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.handle is not None:
+            self.handle.cancel()
+        self._owner._timers.discard(self)

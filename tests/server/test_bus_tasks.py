@@ -174,3 +174,19 @@ async def test_spawn_after_close_does_not_run_the_coroutine() -> None:
     assert task.cancelled()
     assert ran == []
     assert len(tasks) == 0
+
+
+async def test_cancelled_and_fired_timers_are_let_go() -> None:
+    """Regression: cancelled handles used to stay in the set until shutdown."""
+    tasks = Tasks()
+    fired: list[int] = []
+    for i in range(1000):
+        tasks.later(60.0, lambda i=i: fired.append(i)).cancel()
+    assert tasks.timers == 0
+    tasks.later(0.0, lambda: fired.append(-1))
+    await asyncio.sleep(0.02)
+    assert fired == [-1] and tasks.timers == 0
+    await tasks.close()
+    late = tasks.later(0.0, lambda: fired.append(-2))
+    await asyncio.sleep(0.02)
+    assert late.cancelled and fired == [-1]
