@@ -40,6 +40,7 @@ from protocol.messages.desks import DeskError
 from server.features.desks.queue import QueueEvent, ServiceQueue, Ticket
 from server.plug import FeatureContext, Person
 from server.privacy import redact
+from server.tasks import Timer
 
 STREAM = "queue"
 """The event log, in the feature's keyspace."""
@@ -85,9 +86,9 @@ class DeskService:
         self.queue = ServiceQueue()
         self.on_duty: dict[str, OnDuty] = {}  # by staff subject
         self.calls: dict[str, DeskCall] = {}  # by room id
-        self.away: dict[int, asyncio.TimerHandle] = {}
+        self.away: dict[int, Timer] = {}
         """Citizens (by entity id) who dropped with an open ticket and may still resume."""
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timers: dict[str, Timer] = {}
         self.notes: dict[str, list[str]] = {}
         """Staff-only case notes by ticket (for open tickets), newest last."""
         self._lock = asyncio.Lock()
@@ -224,6 +225,8 @@ class DeskService:
             if ticket.status == "called":
                 self._send_called(ticket)
         state = self.on_duty.get(who.subject)
+        if state is None and who.role in STAFF_ROLES:
+            state = self._back_on_duty_after_restart(who)
         if state is not None and who.role in STAFF_ROLES:
             # Back within the grace period (same avatar, or a new connection of the
             # same subject): still on duty, same desk, same case.
@@ -259,6 +262,25 @@ class DeskService:
             return
         await self._open_call(ticket, [citizen, staff.person])
 
+    def _back_on_duty_after_restart(self, who: Person) -> OnDuty | None:
+        """Duty is not durable, cases are: a staff member who comes back (after a restart)
+        while a case is still theirs is put back on duty at the case's desk."""
+        case = self.queue.case_of(who.subject)
+        desk = self.world.desk(case.desk) if case is not None and case.desk else None
+        if desk is None or any(o.desk == desk.id for o in self.on_duty.values()):
+            return None
+        state = self._duty_state(who, desk.id, "available", auto=False)
+        self.on_duty[who.subject] = state
+        self.ctx.place(who.id, desk.position[0], desk.position[1], desk.yaw)
+        return state
+
+    def _duty_state(self, who: Person, desk_id: str, status: str, auto: bool) -> OnDuty:
+        desk = self.world.desk(desk_id)
+        assert desk is not None
+        profile = self.world.staff_profile(who.subject.removeprefix("id:"), who.name)
+        services = profile.services & frozenset(desk.services) or frozenset(desk.services)
+        return OnDuty(who, desk_id, status, services, profile.languages, auto=auto)
+
     def _replace_member(self, old: Person, new: Person) -> None:
         if old.id == new.id:
             return
@@ -277,10 +299,13 @@ class DeskService:
     async def duty(self, who: Person, status: str, desk_id: str | None) -> OnDuty | None:
         current = self.on_duty.get(who.subject)
         if status == "off":
-            if current is not None:
-                if self.queue.case_of(who.subject) is not None:
-                    raise ProtocolError(DeskError.CASE_OPEN, "Close your current case first.")
-                del self.on_duty[who.subject]
+            # Under the lock: an auto-call in flight must not call someone going off duty.
+            async with self._lock:
+                current = self.on_duty.get(who.subject)
+                if current is not None:
+                    if self.queue.case_of(who.subject) is not None:
+                        raise ProtocolError(DeskError.CASE_OPEN, "Close your current case first.")
+                    del self.on_duty[who.subject]
             self.ctx.notify.to(who.id, {"t": "duty", "status": "off", "auto": False})
             self._queue_changed()
             return None
@@ -295,16 +320,7 @@ class DeskService:
                 raise ProtocolError(
                     DeskError.DESK_TAKEN, f"{other.person.name} is already at {desk.name}."
                 )
-        profile = self.world.staff_profile(who.subject.removeprefix("id:"), who.name)
-        services = profile.services & frozenset(desk.services) or frozenset(desk.services)
-        state = OnDuty(
-            who,
-            desk_id,
-            status,
-            services,
-            profile.languages,
-            auto=current.auto if current else False,
-        )
+        state = self._duty_state(who, desk_id, status, auto=current.auto if current else False)
         self.on_duty[who.subject] = state
         if current is None or current.desk != desk_id:
             # Stand behind the desk, facing the citizens.

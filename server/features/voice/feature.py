@@ -68,6 +68,12 @@ class VoiceSignalling(Feature):
     async def on_hangup(self, sender: Sender, msg: Message) -> None:
         await self._rooms(sender).hangup(sender.person.id)
 
+    async def entered(self, person: Person, resumed: bool) -> None:
+        # A resumed client makes a new offer; a peer left from a half-open socket
+        # that the resume took over would otherwise linger until ICE gives up.
+        if resumed and self.ctx.voice is not None:
+            await self.ctx.voice.drop(person.id)
+
     async def left(self, person: Person, for_good: bool) -> None:
         # The peer connection ends with the client's connection either way; a
         # resumed client makes a new offer.

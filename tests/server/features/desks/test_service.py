@@ -745,6 +745,33 @@ async def test_after_a_restart_a_case_whose_staff_does_not_come_back_is_requeued
     )
 
 
+async def test_after_a_restart_staff_who_come_back_are_on_duty_with_their_case(
+    make_rig: MakeRig,
+) -> None:
+    """Duty is not durable, cases are: a staff member who comes back after a restart
+    while a case is theirs is put back on duty at its desk, and the desk call reopens."""
+    store, clock = MemoryStore(), ManualClock()
+    first = await make_rig(store=store, clock=clock)
+    await first.join(SARA, ADA)
+    await first.on_duty(SARA, "desk-2")
+    await first.take(ADA)
+    await first.serve(SARA, ADA)
+    await first.stop()
+
+    rig = await make_rig(resume_s=SHORT, store=store, clock=clock)
+    await rig.back(ADA)
+    await rig.back(SARA)
+    await settle()
+    duty = rig.fakes.notify.last(SARA.id, "duty")
+    assert duty["status"] == "available" and duty["desk"] == "desk-2"
+    assert rig.fakes.notify.last(SARA.id, "case")["ticket"] == "A-001"
+    assert rig.voice.room_of(SARA.id) is not None
+    assert rig.voice.room_of(SARA.id) == rig.voice.room_of(ADA.id)
+    await asyncio.sleep(SHORT * 4)
+    await settle()
+    assert rig.ticket("A-001").status == "serving"  # nothing requeued: she is back
+
+
 # -- staff who drop without bye ---------------------------------------------------------
 
 
