@@ -5,8 +5,10 @@
 Starts ``python -m server run`` on a free port with a fresh embedded Redis,
 runs a 2-agent swarm (the baseline: latency with no load) and then the full
 swarm, against the same server, and prints one JSON line each plus a summary
-line with the ratio of the loaded p99 to the idle p99. It never fails on a
-time; it exits non-zero only when agents failed to connect or saw errors.
+line with the ratio of the loaded p99 to the idle p99, the server's tick p99
+and what limited the run (``limited_by``: client, server, machine or none).
+The swarm is given the server's pid, so its CPU is reported. It never fails on
+a time; it exits non-zero only when agents failed to connect or saw errors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -42,24 +45,26 @@ def _wait_healthy(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError("server did not become healthy")
 
 
-def _swarm(port: int, count: int, seconds: float) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agents.swarm",
-            "--url",
-            f"ws://127.0.0.1:{port}/ws",
-            "--count",
-            str(count),
-            "--seconds",
-            str(seconds),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def _swarm(
+    port: int, count: int, seconds: float, server_pid: int, processes: int | None
+) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "agents.swarm",
+        "--url",
+        f"ws://127.0.0.1:{port}/ws",
+        "--count",
+        str(count),
+        "--seconds",
+        str(seconds),
+        "--server-pid",
+        str(server_pid),
+        "--json",
+    ]
+    if processes is not None:
+        cmd += ["--processes", str(processes)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -68,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench.swarm")
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--seconds", type=float, default=15.0)
+    p.add_argument("--processes", type=int, default=None, help="swarm worker processes")
     p.add_argument("--json", action="store_true", help="JSON lines (the default)")
     args = p.parse_args(argv)
     port = _free_port()
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "SERVICEPOINT_SECRET": "bench"}
+        # A throwaway signing secret (the server wants at least 32 characters).
+        env = {**os.environ, "SERVICEPOINT_SECRET": secrets.token_urlsafe(32)}
         server = subprocess.Popen(
             [sys.executable, "-m", "server", "run", "--port", str(port), "--data-dir", data],
             env=env,
@@ -81,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             _wait_healthy(port)
-            idle = _swarm(port, 2, min(args.seconds, 5.0))
-            loaded = _swarm(port, args.count, args.seconds)
+            idle = _swarm(port, 2, min(args.seconds, 5.0), server.pid, None)
+            loaded = _swarm(port, args.count, args.seconds, server.pid, args.processes)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)
@@ -96,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         "p99_ms": p99,
         "baseline_p99_ms": idle_p99,
         "ratio": round(p99 / idle_p99, 2) if p99 and idle_p99 else None,
+        "tick_p99_ms": (loaded.get("server", {}).get("tick_ms") or {}).get("p99"),
+        "limited_by": loaded.get("limited_by"),
         "errors": loaded["errors"],
         "connected": loaded["connected"],
     }
