@@ -37,7 +37,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from protocol.catalogue import MAX_MESSAGE_BYTES
 from protocol.errors import CloseCode
 from server.bus import LocalBus
-from server.config import Config, load_section
+from server.config import Config, FeatureSettings, load_section
 from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire_orphans
 from server.edge.dispatch import Dispatcher
 from server.edge.http import HttpRoutes
@@ -83,10 +83,15 @@ class ServicePoint:
         self.tasks = Tasks()
         self.bus = LocalBus(self.tasks)
         self.hub = Hub(self.space, self.tasks)
+        self.people = PeoplePort(self.hub)
+        self.notify = NotifyPort(self.hub, self.people)
         self.tick = TickLoop(
             self.space, self.interest, self.metrics, config.tick_hz, self._zone_changed
         )
-        self.voice_settings = load_section(VoiceSettings, config.features.get("voice"))
+        self._sections: dict[type[FeatureSettings], FeatureSettings] = {}
+        voice_settings = self._section(VoiceSettings, "voice")
+        assert isinstance(voice_settings, VoiceSettings)
+        self.voice_settings = voice_settings
         self.features: list[Feature] = []
         self._given_store = store
         self._store: Store | None = None
@@ -118,16 +123,18 @@ class ServicePoint:
         """The running feature called ``name`` (tests and tools)."""
         return next(f for f in self.features if f.name == name)
 
+    def _section(self, cls: type[FeatureSettings], name: str) -> FeatureSettings:
+        """A settings section, loaded once: the voice port and the voice feature share one."""
+        if cls not in self._sections:
+            self._sections[cls] = load_section(cls, self.config.features.get(name))
+        return self._sections[cls]
+
     def _context(self, cls: type[Feature], store: Store) -> FeatureContext:
-        settings = (
-            self.voice_settings
-            if cls.Settings is VoiceSettings
-            else load_section(cls.Settings, self.config.features.get(cls.name))
-        )
+        settings = self._section(cls.Settings, cls.name)
         return FeatureContext(
             world=self.world,
-            people=PeoplePort(self.hub),
-            notify=NotifyPort(self.hub),
+            people=self.people,
+            notify=self.notify,
             place=self.hub.place,
             voice=self.rooms,
             store=store.keyspace(cls.name),

@@ -232,11 +232,18 @@ class ClientConnection:
             msg["ref"] = ref
         self.link.send(msg)
 
-    async def close(self, code: CloseCode, reason: str) -> None:
+    async def close(self, code: CloseCode, reason: str, bye: str | None = None) -> None:
+        """Close with ``code``; ``bye``: tell the client why first.
+
+        A close that forgets the resume record deletes it before the client hears
+        ``bye``, so a client that reconnects at once cannot take it back.
+        """
         self.edge.metrics.close(int(code))
         if forgets_resume(code):
             self._spend_resume()
             await drop_resume(self.edge.sessions, self.resume_token)
+        if bye is not None:
+            self.link.send({"t": "bye", "reason": bye})
         if self.session.state is not SessionState.CLOSED:
             self.session.server_event("closed")
         await self.ws.close(int(code), reason)

@@ -69,67 +69,23 @@ class Hub:
         old.keep_for_resume = False
         self.forget_resume(old)
         old.replaced = True
-        old.link.send({"t": "bye", "reason": "signed in on another connection"})
-        self.tasks.spawn(old.close(CloseCode.REPLACED, "replaced by a newer connection"))
+        self.tasks.spawn(
+            old.close(
+                CloseCode.REPLACED,
+                "replaced by a newer connection",
+                bye="signed in on another connection",
+            )
+        )
         return old
 
     def link_of(self, entity: int) -> ClientLink | None:
         conn = self.by_avatar.get(entity)
         return conn.link if conn is not None else None
 
-    # -- People --------------------------------------------------------------
-
     def get(self, entity: int) -> Person | None:
+        """The person whose avatar has this entity id, if connected here."""
         conn = self.by_avatar.get(entity)
         return conn.person_or_none() if conn is not None else None
-
-    def by_subject_person(self, subject: str) -> Person | None:
-        conn = self.by_subject.get(subject)
-        return conn.person_or_none() if conn is not None else None
-
-    def position(self, entity: int) -> tuple[float, float] | None:
-        avatar = self.space.by_id.get(entity)
-        if avatar is None:
-            return None
-        x, z = self.space.positions[avatar.slot].tolist()
-        return float(x), float(z)
-
-    def zone(self, entity: int) -> str | None:
-        avatar = self.space.by_id.get(entity)
-        return self.space.zone_name(self.space.zone_of(avatar)) if avatar is not None else None
-
-    def in_zone(self, zone: str) -> list[int]:
-        index = self.space.world.zone_id_index(zone)
-        if index is None:
-            return []
-        return [a.id for a in self.space.in_zone(index)]
-
-    def near(self, x: float, z: float, radius: float) -> list[int]:
-        slots = self.space.near(x, z, radius).tolist()
-        return [a.id for a in (self.space.avatars[s] for s in slots) if a is not None]
-
-    async def remove(self, entity: int, reason: str) -> bool:
-        conn = self.by_avatar.get(entity)
-        if conn is None:
-            return False
-        conn.link.send({"t": "bye", "reason": reason})
-        await conn.close(CloseCode.KICKED, "removed by a moderator")
-        return True
-
-    # -- Notify --------------------------------------------------------------
-
-    def to(self, entity: int, msg: Outgoing) -> bool:
-        return broadcast([self.link_of(entity)], msg) == 1
-
-    def to_many(self, entities: Iterable[int], msg: Outgoing) -> int:
-        return broadcast((self.link_of(e) for e in entities), msg)
-
-    def zone_broadcast(self, zone: str, msg: Outgoing) -> int:
-        return self.to_many(self.in_zone(zone), msg)
-
-    def near_broadcast(self, x: float, z: float, radius: float, msg: Outgoing) -> int:
-        slots = self.space.near(x, z, radius).tolist()
-        return broadcast((self.space.links[s] for s in slots), msg)
 
     # -- Place ---------------------------------------------------------------
 
@@ -143,47 +99,62 @@ class Hub:
 
 
 class PeoplePort:
-    """`server.plug.People` over a `Hub`."""
+    """`server.plug.People`: who is here and where, from the hub's registry and the space."""
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
+        self._space = hub.space
 
     def get(self, entity: int) -> Person | None:
         return self._hub.get(entity)
 
     def by_subject(self, subject: str) -> Person | None:
-        return self._hub.by_subject_person(subject)
+        conn = self._hub.by_subject.get(subject)
+        return conn.person_or_none() if conn is not None else None
 
     def position(self, entity: int) -> tuple[float, float] | None:
-        return self._hub.position(entity)
+        avatar = self._space.by_id.get(entity)
+        if avatar is None:
+            return None
+        x, z = self._space.positions[avatar.slot].tolist()
+        return float(x), float(z)
 
     def zone(self, entity: int) -> str | None:
-        return self._hub.zone(entity)
+        avatar = self._space.by_id.get(entity)
+        return self._space.zone_name(self._space.zone_of(avatar)) if avatar is not None else None
 
     def in_zone(self, zone: str) -> list[int]:
-        return self._hub.in_zone(zone)
+        index = self._space.world.zone_id_index(zone)
+        return [] if index is None else [a.id for a in self._space.in_zone(index)]
 
     def near(self, x: float, z: float, radius: float) -> list[int]:
-        return self._hub.near(x, z, radius)
+        slots = self._space.near(x, z, radius).tolist()
+        return [a.id for a in (self._space.avatars[s] for s in slots) if a is not None]
 
     async def remove(self, entity: int, reason: str) -> bool:
-        return await self._hub.remove(entity, reason)
+        conn = self._hub.by_avatar.get(entity)
+        if conn is None:
+            return False
+        await conn.close(CloseCode.KICKED, "removed by a moderator", bye=reason)
+        return True
 
 
 class NotifyPort:
-    """`server.plug.Notify` over a `Hub`."""
+    """`server.plug.Notify`: writes to the clients the hub knows, each message encoded once."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, people: PeoplePort) -> None:
         self._hub = hub
+        self._people = people
 
     def to(self, entity: int, msg: Outgoing) -> bool:
-        return self._hub.to(entity, msg)
+        return broadcast([self._hub.link_of(entity)], msg) == 1
 
     def to_many(self, entities: Iterable[int], msg: Outgoing) -> int:
-        return self._hub.to_many(entities, msg)
+        return broadcast((self._hub.link_of(e) for e in entities), msg)
 
     def zone(self, zone: str, msg: Outgoing) -> int:
-        return self._hub.zone_broadcast(zone, msg)
+        return self.to_many(self._people.in_zone(zone), msg)
 
     def near(self, x: float, z: float, radius: float, msg: Outgoing) -> int:
-        return self._hub.near_broadcast(x, z, radius, msg)
+        space = self._hub.space
+        return broadcast((space.links[s] for s in space.near(x, z, radius).tolist()), msg)
