@@ -10,12 +10,11 @@ loop, so each call is atomic among coroutines. Use it from one event loop.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -28,6 +27,7 @@ from server.store.base import (
     check_namespace,
     parse_stream_id,
 )
+from server.store.queued import QueuedSubscription
 
 _INT = re.compile(rb"0|-?[1-9][0-9]*")
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
@@ -438,21 +438,15 @@ class MemoryKeyspace:
         return _MemorySubscription(self._s, {self._k(c): c for c in channels})
 
 
-_END = None
-
-
-class _MemorySubscription:
+class _MemorySubscription(QueuedSubscription):
     """`Subscription` over a `MemoryStore`: one unbounded queue per subscription."""
 
     def __init__(self, store: MemoryStore, channels: dict[str, str]) -> None:
+        super().__init__(channels)
         self._store = store
-        self._channels = channels  # full channel -> relative
-        self._queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
-        self._state = "new"
 
     async def __aenter__(self) -> _MemorySubscription:
-        if self._state != "new":
-            raise RuntimeError("a subscription can be entered only once")
+        self._check_new()
         if self._store._closed:
             raise RuntimeError("the store is closed")
         for full in self._channels:
@@ -462,19 +456,6 @@ class _MemorySubscription:
 
     async def __aexit__(self, *exc: object) -> None:
         self._end()
-
-    def __aiter__(self) -> AsyncIterator[tuple[str, bytes]]:
-        if self._state == "new":
-            raise RuntimeError("enter the subscription (async with) before iterating")
-        return self._messages()
-
-    async def _messages(self) -> AsyncIterator[tuple[str, bytes]]:
-        while True:
-            item = await self._queue.get()
-            if item is _END:
-                self._queue.put_nowait(_END)  # for any other iterator
-                return
-            yield item
 
     def _deliver(self, full: str, data: bytes) -> None:
         self._queue.put_nowait((self._channels[full], data))
@@ -489,4 +470,4 @@ class _MemorySubscription:
                 if not subs:
                     del self._store._channels[full]
         self._state = "closed"
-        self._queue.put_nowait(_END)
+        self._finish()

@@ -15,7 +15,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -33,6 +33,7 @@ from server.store.base import (
     parse_stream_id,
     ttl_ms,
 )
+from server.store.queued import QueuedSubscription
 
 log = logging.getLogger(__name__)
 
@@ -444,10 +445,7 @@ class RedisKeyspace:
         return _RedisSubscription(self._store, {self._k(c): c for c in channels})
 
 
-_END = None
-
-
-class _RedisSubscription:
+class _RedisSubscription(QueuedSubscription):
     """`Subscription` on its own Redis connection.
 
     A reader task moves messages from the connection into a queue from the
@@ -458,19 +456,15 @@ class _RedisSubscription:
     """
 
     def __init__(self, store: RedisStore, channels: dict[str, str]) -> None:
+        super().__init__(channels)
         self._store = store
-        self._channels = channels  # full channel -> relative
-        self._queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._unsubscribed = asyncio.Event()
-        self._error: BaseException | None = None
-        self._state = "new"
 
     async def __aenter__(self) -> _RedisSubscription:
-        if self._state != "new":
-            raise RuntimeError("a subscription can be entered only once")
+        self._check_new()
         self._state = "open"
         self._store._subscriptions.add(self)
         try:
@@ -488,21 +482,6 @@ class _RedisSubscription:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._shutdown(graceful=True)
-
-    def __aiter__(self) -> AsyncIterator[tuple[str, bytes]]:
-        if self._state == "new":
-            raise RuntimeError("enter the subscription (async with) before iterating")
-        return self._messages()
-
-    async def _messages(self) -> AsyncIterator[tuple[str, bytes]]:
-        while True:
-            item = await self._queue.get()
-            if item is _END:
-                self._queue.put_nowait(_END)  # for any other iterator
-                if self._error is not None:
-                    raise self._error
-                return
-            yield item
 
     async def _pump(self, pubsub: PubSub) -> None:
         wanted = len(self._channels)
@@ -524,7 +503,7 @@ class _RedisSubscription:
         finally:
             self._subscribed.set()
             self._unsubscribed.set()
-            self._queue.put_nowait(_END)
+            self._finish()
 
     async def _shutdown(self, *, graceful: bool) -> None:
         """Unsubscribe (``graceful``: and wait for Redis to confirm), close, end iteration."""
@@ -545,7 +524,7 @@ class _RedisSubscription:
             await asyncio.wait([reader])
         if pubsub is not None:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
-        self._queue.put_nowait(_END)
+        self._finish()
 
 
 async def open_store(redis_url: str | None, data_dir: Path) -> RedisStore:
