@@ -25,6 +25,7 @@ edge, app, store, session, metrics and config modules do not change.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -132,13 +133,9 @@ class SystemClock:
     """The real clocks."""
 
     def time(self) -> float:
-        import time
-
         return time.time()
 
     def monotonic(self) -> float:
-        import time
-
         return time.monotonic()
 
 

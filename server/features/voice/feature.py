@@ -37,7 +37,7 @@ class VoiceSignalling(Feature):
             "hangup": self.on_hangup,
         }
 
-    def _rooms(self, sender: Sender) -> VoicePort:
+    def _rooms(self) -> VoicePort:
         voice = self.ctx.voice
         if voice is None:
             raise ProtocolError(
@@ -47,7 +47,7 @@ class VoiceSignalling(Feature):
 
     async def on_offer(self, sender: Sender, msg: Message) -> None:
         try:
-            answer = await self._rooms(sender).connect(sender.person.id, msg["sdp"])
+            answer = await self._rooms().connect(sender.person.id, msg["sdp"])
         except ProtocolError as exc:
             self._offers.labels(exc.code).inc()
             raise
@@ -60,13 +60,13 @@ class VoiceSignalling(Feature):
             candidate["sdpMid"] = msg["mid"]
         if "mline" in msg:
             candidate["sdpMLineIndex"] = msg["mline"]
-        await self._rooms(sender).add_ice(sender.person.id, candidate)
+        await self._rooms().add_ice(sender.person.id, candidate)
 
     async def on_mute(self, sender: Sender, msg: Message) -> None:
-        self._rooms(sender).mute(sender.person.id, msg["muted"])
+        self._rooms().mute(sender.person.id, msg["muted"])
 
     async def on_hangup(self, sender: Sender, msg: Message) -> None:
-        await self._rooms(sender).hangup(sender.person.id)
+        await self._rooms().hangup(sender.person.id)
 
     async def entered(self, person: Person, resumed: bool) -> None:
         # A resumed client makes a new offer; a peer left from a half-open socket
