@@ -347,34 +347,10 @@ class Fakes:
     bus: LocalBus
 
 
-def make_context(
-    feature_name: str,
-    settings: Any,
-    *,
-    store: MemoryStore | None = None,
-    people: FakePeople | None = None,
-    notify: RecordingNotify | None = None,
-    place: RecordingPlace | None = None,
-    voice: FakeVoice | _Default | None = DEFAULT,
-    clock: ManualClock | None = None,
-    tasks: Tasks | None = None,
-    world: World | None = None,
-    resume_s: float = 60.0,
-) -> FeatureContext:
-    """A `FeatureContext` over the memory store and fakes (see `make_fakes` to keep them)."""
-    return make_fakes(
-        feature_name,
-        settings,
-        store=store,
-        people=people,
-        notify=notify,
-        place=place,
-        voice=voice,
-        clock=clock,
-        tasks=tasks,
-        world=world,
-        resume_s=resume_s,
-    ).ctx
+def make_context(feature_name: str, settings: Any, **options: Any) -> FeatureContext:
+    """A `FeatureContext` over the memory store and fakes (see `make_fakes` to keep them);
+    ``options`` are `make_fakes`'s."""
+    return make_fakes(feature_name, settings, **options).ctx
 
 
 def make_fakes(

@@ -699,13 +699,8 @@ async def test_a_called_ticket_gets_its_no_show_timer_after_a_restart(
     await wait_until(lambda: rig.ticket("A-001").status == "no_show")
 
 
-async def test_after_a_restart_a_serving_case_nobody_comes_back_to_is_not_kept_open(
-    make_rig: MakeRig,
-) -> None:
-    """A ghost of the serving kind: neither the citizen nor the staff member returns.
-
-    The case must not stay ``serving`` for ever, holding the citizen's only ticket
-    (``already_queued`` on every new ``take_ticket``) and showing in the queue."""
+async def _restarted_while_sara_serves_ada(make_rig: MakeRig) -> Rig:
+    """Sara serves Ada; the server stops; a new one starts over the same keyspace."""
     store, clock = MemoryStore(), ManualClock()
     first = await make_rig(store=store, clock=clock)
     await first.join(SARA, ADA)
@@ -713,8 +708,17 @@ async def test_after_a_restart_a_serving_case_nobody_comes_back_to_is_not_kept_o
     await first.take(ADA)
     await first.serve(SARA, ADA)
     await first.stop()
+    return await make_rig(resume_s=SHORT, store=store, clock=clock)
 
-    rig = await make_rig(resume_s=SHORT, store=store, clock=clock)
+
+async def test_after_a_restart_a_serving_case_nobody_comes_back_to_is_not_kept_open(
+    make_rig: MakeRig,
+) -> None:
+    """A ghost of the serving kind: neither the citizen nor the staff member returns.
+
+    The case must not stay ``serving`` for ever, holding the citizen's only ticket
+    (``already_queued`` on every new ``take_ticket``) and showing in the queue."""
+    rig = await _restarted_while_sara_serves_ada(make_rig)
     await asyncio.sleep(SHORT * 4)
     await settle()
     assert rig.ticket("A-001").status not in ("waiting", "called", "serving"), (
@@ -728,15 +732,7 @@ async def test_after_a_restart_a_case_whose_staff_does_not_come_back_is_requeued
 ) -> None:
     """The staff rule (a case goes back to the queue when its staff member does not
     come back within the resume window) must hold across a restart too."""
-    store, clock = MemoryStore(), ManualClock()
-    first = await make_rig(store=store, clock=clock)
-    await first.join(SARA, ADA)
-    await first.on_duty(SARA, "desk-2")
-    await first.take(ADA)
-    await first.serve(SARA, ADA)
-    await first.stop()
-
-    rig = await make_rig(resume_s=SHORT, store=store, clock=clock)
+    rig = await _restarted_while_sara_serves_ada(make_rig)
     await rig.back(ADA)  # the citizen resumes; Sara never does
     await asyncio.sleep(SHORT * 4)
     await settle()
@@ -751,15 +747,7 @@ async def test_after_a_restart_staff_who_come_back_are_on_duty_with_their_case(
 ) -> None:
     """Duty is not durable, cases are: a staff member who comes back after a restart
     while a case is theirs is put back on duty at its desk, and the desk call reopens."""
-    store, clock = MemoryStore(), ManualClock()
-    first = await make_rig(store=store, clock=clock)
-    await first.join(SARA, ADA)
-    await first.on_duty(SARA, "desk-2")
-    await first.take(ADA)
-    await first.serve(SARA, ADA)
-    await first.stop()
-
-    rig = await make_rig(resume_s=SHORT, store=store, clock=clock)
+    rig = await _restarted_while_sara_serves_ada(make_rig)
     await rig.back(ADA)
     await rig.back(SARA)
     await settle()
