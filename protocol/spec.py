@@ -21,8 +21,8 @@ Kind = Literal["str", "int", "float", "bool", "enum", "bin", "list", "map"]
 Direction = Literal["c2s", "s2c"]
 Phase = Literal["hello", "join", "world"]
 
-ROLES: Final = ("citizen", "staff", "host", "admin")
-"""Guests are citizens; the others join with a signed token."""
+ROLES: Final = ("citizen", "staff", "host", "manager", "admin")
+"""Guests are citizens; the others join with a signed token (managers: dashboards and reports)."""
 
 PHASES: Final = ("hello", "join", "world")
 """Session phases: before hello, between hello and join, in the world."""

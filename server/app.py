@@ -44,8 +44,9 @@ from server.edge.http import HttpRoutes
 from server.edge.hub import Hub, NotifyPort, PeoplePort
 from server.features import FEATURES
 from server.identity import Keyring
+from server.logs import SharedLogs
 from server.metrics import Metrics
-from server.plug import Feature, FeatureContext, SystemClock
+from server.plug import Clock, Feature, FeatureContext, SystemClock
 from server.space import Space
 from server.store import RedisStore, Store, legacy, open_store
 from server.tasks import Tasks
@@ -61,8 +62,12 @@ log = logging.getLogger(__name__)
 
 
 class ServicePoint:
-    def __init__(self, config: Config, store: Store | None = None) -> None:
+    def __init__(
+        self, config: Config, store: Store | None = None, clock: Clock | None = None
+    ) -> None:
         self.config = config
+        self.clock: Clock = clock or SystemClock()
+        """The features' wall and monotonic clock (a test may drive a scripted day)."""
         self.metrics = Metrics()
         self.secret = config.ensure_secret()
         previous = [s.strip() for s in config.previous_secrets.split(",") if s.strip()]
@@ -139,7 +144,8 @@ class ServicePoint:
             voice=self.rooms,
             store=store.keyspace(cls.name),
             bus=self.bus,
-            clock=SystemClock(),
+            logs=SharedLogs(store, {f.name: f.shares for f in FEATURES}),
+            clock=self.clock,
             metrics=self.metrics.feature(cls.name),
             settings=settings,
             tasks=self.tasks,
@@ -190,7 +196,14 @@ class ServicePoint:
             limits_wire=limits,
         )
         origins = [o.strip() for o in config.allowed_origins.split(",") if o.strip()]
-        self.routes = HttpRoutes(config.web_root, self.metrics, store.ping, origins)
+        api = {
+            f"/api/{feature.name}/{name}": route
+            for feature in self.features
+            for name, route in feature.http_routes().items()
+        }
+        self.routes = HttpRoutes(
+            config.web_root, self.metrics, store.ping, origins, api, self.keyring.verify
+        )
         self._server = await serve(
             self._handle,
             config.host,

@@ -12,7 +12,14 @@ and it gets everything else through a `FeatureContext` of small ports:
 - `VoicePort`: WebRTC voice rooms and who is in them;
 - a `Keyspace` of the store, namespaced by the feature's name;
 - `Bus`: facts for other features ("case closed"); features never import each other;
+- `Logs`: read-only access to the streams other features share (``Feature.shares``),
+  for figures derived from another feature's event log;
 - `Clock`, `FeatureMetrics`, its settings, and `Tasks` for background work.
+
+A feature may also serve plain HTTP GET routes (``http_routes``: reports, a
+dashboard's JSON) under ``/api/<feature>/<route>``; the edge checks the bearer
+role token and the roles the route allows, and turns `HttpError` into a JSON
+error with a code.
 
 Lifecycle: ``start`` (rebuild from the store), ``stop``; hooks ``entered``
 (joined or resumed), ``left`` (the connection ended; ``for_good`` when no
@@ -34,7 +41,7 @@ from protocol.codec import Message
 from protocol.spec import FeatureProtocol
 from server.config import FeatureSettings
 from server.metrics import FeatureMetrics
-from server.store import Keyspace
+from server.store import Keyspace, StreamEntry
 from server.tasks import Tasks
 from server.world import World
 
@@ -119,6 +126,60 @@ class Bus(Protocol):
     def subscribe(self, topic: str, handler: BusHandler) -> None: ...
 
 
+class Logs(Protocol):
+    """Read another feature's shared stream (one it lists in ``Feature.shares``)."""
+
+    async def read(
+        self, feature: str, stream: str, after: str = "0-0", count: int | None = None
+    ) -> list[StreamEntry]:
+        """Entries after ``after``, oldest first; `LookupError` if the stream is not shared."""
+        ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who made an HTTP request: from a verified bearer role token (never logged)."""
+
+    subject: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    route: str
+    """The route's name (the path after ``/api/<feature>/``)."""
+    query: Mapping[str, str]
+    """Query parameters (the last value of each)."""
+    caller: Caller
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    body: bytes
+    content_type: str = "application/json"
+    status: int = 200
+    filename: str | None = None
+    """Set to offer the body as a download (``Content-Disposition: attachment``)."""
+
+
+class HttpError(Exception):
+    """Refuse an HTTP request: the edge answers ``status`` with ``{"error": {code, reason}}``."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    handler: Callable[[HttpRequest], Awaitable[HttpReply]]
+    roles: tuple[str, ...]
+    """Roles whose bearer token may call it (a token is always required)."""
+
+
 class Clock(Protocol):
     def time(self) -> float:
         """Seconds since the epoch (for what is stored and shown)."""
@@ -166,6 +227,7 @@ class FeatureContext:
     voice: VoicePort | None
     store: Keyspace
     bus: Bus
+    logs: Logs
     clock: Clock
     metrics: FeatureMetrics
     settings: Any
@@ -190,11 +252,17 @@ class Feature:
     name: ClassVar[str]
     protocol: ClassVar[FeatureProtocol]
     Settings: ClassVar[type[FeatureSettings]] = NoSettings
+    shares: ClassVar[tuple[str, ...]] = ()
+    """Streams of its keyspace other features may read through `Logs` (a public contract)."""
 
     def __init__(self, ctx: FeatureContext) -> None:
         self.ctx = ctx
 
     def handlers(self) -> Mapping[str, Handler]:
+        return {}
+
+    def http_routes(self) -> Mapping[str, HttpRoute]:
+        """GET routes served at ``/api/<name>/<route>``."""
         return {}
 
     def limits(self) -> Mapping[str, Any]:

@@ -7,9 +7,10 @@ points at another. `World.to_wire` is what ``welcome`` carries to clients.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,6 +51,18 @@ class StaffProfile:
 
 
 DEFAULT_STAFF_LANGUAGES = frozenset({"sv", "en"})
+DEFAULT_TARGET_WAIT_S = 600.0
+"""A service's target wait when the world file names none (the service level's threshold)."""
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    """A feedback kiosk standing in the hall: citizens walk up to it to rate their visit."""
+
+    id: str
+    position: tuple[float, float]
+    names: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,19 @@ class World:
     desks: tuple[Desk, ...]
     languages: tuple[str, ...] = ("sv", "da", "de", "ja", "en")
     staff: tuple[StaffProfile, ...] = ()
+    timezone: str = "Europe/Stockholm"
+    """The service point's IANA time zone: local days and hours of every figure."""
+    hours: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Opening hours by weekday (0 = Monday): (open hour, close hour), local time."""
+    kiosks: tuple[Kiosk, ...] = ()
+
+    def target_wait_s(self, service_id: str) -> float:
+        """The service's target wait (seconds), for the service level."""
+        service = self.service(service_id) or {}
+        return float(service.get("target_wait_s", DEFAULT_TARGET_WAIT_S))
+
+    def kiosk(self, kiosk_id: str) -> Kiosk | None:
+        return next((k for k in self.kiosks if k.id == kiosk_id), None)
 
     def desk(self, desk_id: str) -> Desk | None:
         return next((d for d in self.desks if d.id == desk_id), None)
@@ -105,7 +131,14 @@ class World:
             "zones": [{"id": z.id, "kind": z.kind, "rect": list(z.rect)} for z in self.zones],
             "walls": self.walls.tolist(),
             "stage": self.stage,
-            "services": list(self.services),
+            "services": [
+                {**s, "target_wait_s": self.target_wait_s(s["id"])} for s in self.services
+            ],
+            "timezone": self.timezone,
+            "kiosks": [
+                {"id": k.id, "position": list(k.position), "names": dict(k.names)}
+                for k in self.kiosks
+            ],
             "languages": list(self.languages),
             "desks": [
                 {
@@ -186,6 +219,15 @@ def load_world(path: Path) -> World:
             )
         )
     spawn = data.get("spawn", [0.0, 0.0])
+    timezone = str(data.get("timezone", "Europe/Stockholm"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise WorldError(f"timezone {timezone!r} is not an IANA time zone") from exc
+    for s in services:
+        target = s.get("target_wait_s", DEFAULT_TARGET_WAIT_S)
+        if not isinstance(target, int | float) or target <= 0:
+            raise WorldError(f"service {s['id']}: target_wait_s must be a positive number")
     return World(
         name=str(data.get("name", "Servicepoint")),
         bounds=bounds,
@@ -198,4 +240,38 @@ def load_world(path: Path) -> World:
         desks=tuple(desks),
         languages=tuple(str(x) for x in data.get("languages", ("sv", "da", "de", "ja", "en"))),
         staff=tuple(staff),
+        timezone=timezone,
+        hours=_hours(data.get("hours", {})),
+        kiosks=_kiosks(data.get("kiosks", [])),
     )
+
+
+def _hours(value: Any) -> dict[int, tuple[int, int]]:
+    """``hours = { mon = [8, 17], ... }``: open and close hour by weekday; absent: closed."""
+    if not isinstance(value, dict):
+        raise WorldError("hours must be a table of weekday = [open hour, close hour]")
+    out: dict[int, tuple[int, int]] = {}
+    for day, span in value.items():
+        if day not in WEEKDAYS:
+            raise WorldError(f"hours.{day}: weekday must be one of {', '.join(WEEKDAYS)}")
+        if (
+            not isinstance(span, list)
+            or len(span) != 2
+            or not all(isinstance(h, int) for h in span)
+            or not 0 <= span[0] < span[1] <= 24
+        ):
+            raise WorldError(
+                f"hours.{day} must be [open hour, close hour] with 0 <= open < close <= 24"
+            )
+        out[WEEKDAYS.index(day)] = (int(span[0]), int(span[1]))
+    return out
+
+
+def _kiosks(value: Any) -> tuple[Kiosk, ...]:
+    out = []
+    for k in value:
+        if "id" not in k or "position" not in k:
+            raise WorldError("every kiosk needs an id and a position [x, z]")
+        names = {str(a): str(b) for a, b in k.get("names", {}).items()} or {"en": str(k["id"])}
+        out.append(Kiosk(str(k["id"]), (float(k["position"][0]), float(k["position"][1])), names))
+    return tuple(out)

@@ -117,6 +117,9 @@ WORLD = Field(
                     "id": Field("str", min_len=1, max_len=32, doc="the id take_ticket names"),
                     "letter": Field("str", max_len=8, doc="the ticket prefix, e.g. A"),
                     "name": STR_MAP,
+                    "target_wait_s": Field(
+                        "float", min=0, max=1e9, doc="the service level's target wait, seconds"
+                    ),
                 },
             ),
             doc="what citizens can queue for",
@@ -126,6 +129,16 @@ WORLD = Field(
             max_len=4096,
             items=Field("str", min_len=2, max_len=16),
             doc="languages citizens can ask to be served in",
+        ),
+        "timezone": Field("str", max_len=64, doc="the service point's IANA time zone"),
+        "kiosks": Field(
+            "list",
+            max_len=256,
+            items=Field(
+                "map",
+                fields={"id": WORLD_ID, "position": POINT, "names": STR_MAP},
+            ),
+            doc="feedback kiosks citizens walk up to (survey_request)",
         ),
         "desks": Field(
             "list",

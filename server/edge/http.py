@@ -1,10 +1,16 @@
-"""Plain HTTP routes served beside the WebSocket: the web client, health, metrics.
+"""Plain HTTP routes served beside the WebSocket: the web client, health, metrics,
+and the features' GET routes under ``/api/<feature>/<route>``.
 
 websockets calls `HttpRoutes.process_request` for every request; returning
 ``None`` lets the WebSocket handshake go ahead (only on ``/ws``, and only
 from an allowed origin: a browser page from another site gets HTTP 403, as
 OWASP's WebSocket guidance asks; clients that send no ``Origin`` — agents,
 bots — are not browsers and are let through).
+
+A feature route needs ``Authorization: Bearer <role token>`` whose role the
+route allows: 401 without a valid token, 403 for another role, both as
+``{"error": {"code", "reason"}}``. Tokens are never taken from the URL, so
+they never reach an access log.
 
 Every response carries the security headers: a Content-Security-Policy that
 allows scripts from this origin only (the page's inline import map is
@@ -16,18 +22,25 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import logging
 import mimetypes
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from server.identity import Grant, TokenError
 from server.metrics import CONTENT_TYPE, Metrics
+from server.plug import Caller, HttpError, HttpReply, HttpRequest, HttpRoute
+
+log = logging.getLogger(__name__)
+MAX_QUERY_BYTES = 2048
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -69,7 +82,12 @@ def content_security_policy(html: bytes = b"") -> str:
 
 
 def _response(
-    status: HTTPStatus, body: bytes, content_type: str, cache: bool = False, csp: str | None = None
+    status: HTTPStatus,
+    body: bytes,
+    content_type: str,
+    cache: bool = False,
+    csp: str | None = None,
+    filename: str | None = None,
 ) -> Response:
     headers = Headers(
         {
@@ -80,7 +98,24 @@ def _response(
             **SECURITY_HEADERS,
         }
     )
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return Response(status.value, status.phrase, headers, body)
+
+
+def _error(status: int, code: str, reason: str) -> Response:
+    body = json.dumps({"error": {"code": code, "reason": reason}}).encode()
+    return _response(HTTPStatus(status), body, "application/json")
+
+
+def bearer(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: Iterable[str]) -> bool:
@@ -107,7 +142,12 @@ class HttpRoutes:
         metrics: Metrics,
         health: Callable[[], Awaitable[bool]],
         allowed_origins: Iterable[str] = (),
+        api: Mapping[str, HttpRoute] | None = None,
+        verify: Callable[[str], Grant] | None = None,
     ) -> None:
+        self.api = dict(api or {})
+        """Feature routes by full path (``/api/<feature>/<route>``)."""
+        self.verify = verify
         self.web_root = web_root.resolve()
         self.metrics = metrics
         self.health = health
@@ -133,7 +173,41 @@ class HttpRoutes:
             return _response(status, b"ok\n" if ok else b"store unavailable\n", "text/plain")
         if path == "/metrics":
             return _response(HTTPStatus.OK, self.metrics.render(), CONTENT_TYPE)
+        if path.startswith("/api/"):
+            return await self.feature_route(path, request)
         return self.static(path)
+
+    async def feature_route(self, path: str, request: Request) -> Response:
+        route = self.api.get(path)
+        if route is None:
+            return _error(404, "not_found", "There is no such API route.")
+        token = bearer(request.headers.get("Authorization"))
+        if token is None or self.verify is None:
+            return _error(401, "unauthorized", "Send a role token: Authorization: Bearer <token>.")
+        try:
+            grant = self.verify(token)
+        except TokenError as exc:
+            return _error(401, "unauthorized", str(exc))
+        if grant.role not in route.roles:
+            return _error(
+                403, "forbidden", f"This needs one of the roles {', '.join(route.roles)}."
+            )
+        query_text = urlsplit(request.path).query
+        if len(query_text) > MAX_QUERY_BYTES:
+            return _error(400, "bad_request", "The query is too long.")
+        query = dict(parse_qsl(query_text, keep_blank_values=True))
+        name = path.rsplit("/", 1)[-1]
+        req = HttpRequest(name, query, Caller(grant.subject, grant.name, grant.role))
+        try:
+            reply: HttpReply = await route.handler(req)
+        except HttpError as exc:
+            return _error(exc.status, exc.code, exc.reason)
+        except Exception:
+            log.exception("API route %s failed", path)
+            return _error(500, "internal", "The server could not answer; the error is logged.")
+        return _response(
+            HTTPStatus(reply.status), reply.body, reply.content_type, filename=reply.filename
+        )
 
     def static(self, path: str) -> Response:
         """A file under the web root; never anything outside it."""

@@ -4,8 +4,16 @@
 embedded Redis); `MemoryStore` is the one-process stand-in for tests.
 """
 
-from server.store.base import Keyspace, Store, Subscription
+from server.store.base import Keyspace, Store, StreamEntry, Subscription
 from server.store.memory import MemoryStore
 from server.store.redis_store import RedisStore, open_store
 
-__all__ = ["Keyspace", "MemoryStore", "RedisStore", "Store", "Subscription", "open_store"]
+__all__ = [
+    "Keyspace",
+    "MemoryStore",
+    "RedisStore",
+    "Store",
+    "StreamEntry",
+    "Subscription",
+    "open_store",
+]

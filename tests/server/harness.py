@@ -17,6 +17,7 @@ from agents.client import AgentClient
 from server.app import ServicePoint
 from server.config import Config
 from server.identity import Keyring
+from server.plug import Clock
 
 SECRET = "test-secret-not-for-production-0123456789"
 KEYRING = Keyring(SECRET)
@@ -29,15 +30,21 @@ def mint(role: str, name: str, subject: str | None = None, **kw: Any) -> str:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    data_dir: Path, features: dict[str, dict[str, Any]] | None = None, **settings: Any
+    data_dir: Path,
+    features: dict[str, dict[str, Any]] | None = None,
+    clock: Clock | None = None,
+    **settings: Any,
 ) -> AsyncIterator[ServicePoint]:
-    """A started server; ``features`` overrides feature settings, e.g. {"desks": {...}}."""
+    """A started server; ``features`` overrides feature settings, e.g. {"desks": {...}}.
+
+    ``clock`` drives the features' wall and monotonic time (a scripted day).
+    """
     sections = {k: dict(v) for k, v in (features or {}).items()}
     sections.setdefault("voice", {}).setdefault("hosts", "127.0.0.1")  # ICE over loopback
     config = Config(
         host="127.0.0.1", port=0, data_dir=data_dir, secret=SECRET, features=sections, **settings
     )
-    async with ServicePoint(config) as sp:
+    async with ServicePoint(config, clock=clock) as sp:
         yield sp
 
 

@@ -33,6 +33,8 @@ from protocol.codec import encode, validate
 from protocol.errors import ProtocolError
 from protocol.messages.desks import DeskError
 from server.bus import LocalBus
+from server.features import FEATURES
+from server.logs import SharedLogs
 from server.metrics import Metrics
 from server.plug import FeatureContext, Outgoing, Person
 from server.store.memory import MemoryStore
@@ -389,6 +391,7 @@ def make_fakes(
         voice=fake_voice,
         store=store.keyspace(feature_name),
         bus=bus,
+        logs=SharedLogs(store, {f.name: f.shares for f in FEATURES}),
         clock=clock,
         metrics=Metrics().feature(feature_name),
         settings=settings,
