@@ -19,6 +19,8 @@ class Desks(Feature):
     name = "desks"
     protocol = wire.PROTOCOL
     Settings = DeskSettings
+    shares = ("queue", "duty")
+    """The queue's event log and the duty log: read by the statistics (docs/METRICS.md)."""
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)

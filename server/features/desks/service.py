@@ -44,6 +44,8 @@ from server.tasks import Timer
 
 STREAM = "queue"
 """The event log, in the feature's keyspace."""
+DUTY_STREAM = "duty"
+"""Who went on duty, on a break or off duty, where, for which services (for the statistics)."""
 SERVED_OFFSET_M = 2.0
 """Citizens are served this far in front of the desk; staff stand behind it."""
 STAFF_ROLES = ("staff", "admin")
@@ -92,6 +94,8 @@ class DeskService:
         self.notes: dict[str, list[str]] = {}
         """Staff-only case notes by ticket (for open tickets), newest last."""
         self._lock = asyncio.Lock()
+        self._subjects: dict[int, str] = {}
+        """Citizens' durable subjects by entity id, while their ticket is open (never sent)."""
         self._last_sent: dict[str, tuple[int, int | None, str]] = {}
         m = ctx.metrics
         self._events = m.counter("queue_events", "Queue events logged, by type.", ("type",))
@@ -113,6 +117,8 @@ class DeskService:
         self._events.labels(ev.type).inc()
         ticket = self.queue.apply(ev)
         if ev.type in ("ended", "no_show", "left"):
+            person = self.ctx.people.get(ticket.citizen)
+            subject = self._subjects.pop(ticket.citizen, "") or (person.subject if person else "")
             self.ctx.bus.publish(
                 "desks.case_closed",
                 {
@@ -122,6 +128,7 @@ class DeskService:
                     "desk": ticket.desk,
                     "staff": ticket.staff,
                     "citizen": ticket.citizen,
+                    "citizen_subject": subject,
                     "status": ticket.status,
                     "outcome": ticket.outcome or ticket.status,
                     "arrived": ticket.arrived,
@@ -132,9 +139,29 @@ class DeskService:
             )
         return ticket
 
+    async def _log_duty(self, subject: str, status: str, state: OnDuty | None) -> None:
+        fields = {"type": status, "staff": subject, "ts": repr(self.ctx.clock.time())}
+        if state is not None:
+            fields["desk"] = state.desk
+            fields["services"] = ",".join(sorted(state.services))
+        await self.ctx.store.append(DUTY_STREAM, fields)
+
+    def _duty_changed(self, subject: str, status: str, state: OnDuty | None) -> None:
+        self.ctx.tasks.spawn(self._log_duty(subject, status, state), name="duty log")
+
+    async def _close_duty_log(self) -> None:
+        """After a restart nobody is on duty: log ``off`` for whoever the log left on."""
+        last: dict[str, str] = {}
+        for _id, fields_ in await self.ctx.store.read(DUTY_STREAM):
+            last[fields_.get("staff", "")] = fields_.get("type", "")
+        for subject, status in last.items():
+            if subject and status != "off":
+                await self._log_duty(subject, "off", None)
+
     async def start(self) -> int:
         """Rebuild, reload notes, restart timers. Nobody is connected yet: citizens with
         open tickets start away, and staff with open cases start in their grace period."""
+        await self._close_duty_log()
         replayed = await self.rebuild()
         await self.load_notes()
         self.resume_timers()
@@ -173,6 +200,7 @@ class DeskService:
         async with self._lock:
             if self.queue.active_ticket_of(who.id) is not None:
                 raise ProtocolError(DeskError.ALREADY_QUEUED, "You already have a ticket.")
+            self._subjects[who.id] = who.subject
             number = await self.ctx.store.incr(counter_key(service))
             ticket_id = f"{spec.get('letter', '?')}-{number:03d}"
             ticket = await self._record(
@@ -271,6 +299,7 @@ class DeskService:
             return None
         state = self._duty_state(who, desk.id, "available", auto=False)
         self.on_duty[who.subject] = state
+        self._duty_changed(who.subject, "available", state)
         self.ctx.place(who.id, desk.position[0], desk.position[1], desk.yaw)
         return state
 
@@ -306,6 +335,7 @@ class DeskService:
                     if self.queue.case_of(who.subject) is not None:
                         raise ProtocolError(DeskError.CASE_OPEN, "Close your current case first.")
                     del self.on_duty[who.subject]
+                    await self._log_duty(who.subject, "off", None)
             self.ctx.notify.to(who.id, {"t": "duty", "status": "off", "auto": False})
             self._queue_changed()
             return None
@@ -322,6 +352,8 @@ class DeskService:
                 )
         state = self._duty_state(who, desk_id, status, auto=current.auto if current else False)
         self.on_duty[who.subject] = state
+        if current is None or (current.desk, current.status) != (desk_id, status):
+            await self._log_duty(who.subject, status, state)
         if current is None or current.desk != desk_id:
             # Stand behind the desk, facing the citizens.
             self.ctx.place(who.id, desk.position[0], desk.position[1], desk.yaw)
@@ -449,6 +481,7 @@ class DeskService:
             current = self.on_duty.get(who.subject)
             if current is not None and not current.connected:
                 del self.on_duty[who.subject]
+                self._duty_changed(who.subject, "off", None)
                 self.ctx.tasks.spawn(self._requeue_case_of(who.subject), name="requeue")
                 self._queue_changed()
 
