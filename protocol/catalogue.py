@@ -42,7 +42,7 @@ __all__ = [
     "feature_of_error",
 ]
 
-PROTOCOL_VERSION: Final = 2
+PROTOCOL_VERSION: Final = 3
 """Bumped on any incompatible change; a client sends it in ``hello``."""
 
 MAX_MESSAGE_BYTES: Final = 16 * 1024

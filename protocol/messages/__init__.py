@@ -8,7 +8,7 @@ features both define. To add a feature, write its module with a
 
 from __future__ import annotations
 
-from protocol.messages import chat, core, desks, moderation, voice
+from protocol.messages import chat, core, desks, feedback, insight, moderation, voice
 from protocol.spec import FeatureProtocol
 
 FEATURES: tuple[FeatureProtocol, ...] = (
@@ -17,4 +17,6 @@ FEATURES: tuple[FeatureProtocol, ...] = (
     moderation.PROTOCOL,
     desks.PROTOCOL,
     voice.PROTOCOL,
+    feedback.PROTOCOL,
+    insight.PROTOCOL,
 )

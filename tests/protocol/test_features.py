@@ -21,7 +21,7 @@ from protocol.catalogue import (
 )
 from protocol.codec import decode_server, encode
 from protocol.errors import ErrorCode
-from protocol.messages import chat, core, desks, moderation, voice
+from protocol.messages import chat, core, desks, feedback, insight, moderation, voice
 from protocol.messages.core import CoreError
 from protocol.messages.desks import DeskError
 from protocol.messages.voice import VoiceErrorCode
@@ -31,8 +31,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_index_lists_every_feature_once() -> None:
-    assert [f.name for f in FEATURES] == ["core", "chat", "moderation", "desks", "voice"]
-    assert tuple(m.PROTOCOL for m in (core, chat, moderation, desks, voice)) == FEATURES
+    assert [f.name for f in FEATURES] == [
+        "core",
+        "chat",
+        "moderation",
+        "desks",
+        "voice",
+        "feedback",
+        "insight",
+    ]
+    modules = (core, chat, moderation, desks, voice, feedback, insight)
+    assert tuple(m.PROTOCOL for m in modules) == FEATURES
 
 
 def test_every_client_message_belongs_to_exactly_one_feature() -> None:
@@ -213,7 +222,7 @@ def test_message_phases() -> None:
     others = set(CLIENT_MESSAGES) - {"hello", "join", "ping", "bye"}
     assert all(CLIENT_MESSAGES[t].phases == ("world",) for t in others)
     assert all(s.phases == () for s in SERVER_MESSAGES.values())
-    assert catalogue.ROLES == ("citizen", "staff", "host", "admin")
+    assert catalogue.ROLES == ("citizen", "staff", "host", "manager", "admin")
     assert isinstance(catalogue.Field("int"), Field)
 
 
@@ -235,7 +244,15 @@ def world_from_toml(path: Path) -> dict[str, Any]:
         ],
         "walls": [[float(v) for v in w] for w in data.get("walls", [])],
         "stage": dict(data.get("stage", {})),
-        "services": [dict(s) for s in data.get("services", [])],
+        "services": [
+            {**s, "target_wait_s": float(s.get("target_wait_s", 600))}
+            for s in data.get("services", [])
+        ],
+        "timezone": str(data.get("timezone", "Europe/Stockholm")),
+        "kiosks": [
+            {"id": k["id"], "position": [float(v) for v in k["position"]], "names": k["names"]}
+            for k in data.get("kiosks", [])
+        ],
         "languages": list(data.get("languages", [])),
         "desks": [
             {
@@ -265,7 +282,7 @@ LIMITS = {
 def welcome(world: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
     return {
         "t": "welcome",
-        "v": 2,
+        "v": 3,
         "session": "0123456789abcdef",
         "resume": "r" * 43,
         "resume_s": 60,

@@ -1,0 +1,5 @@
+"""Feedback: a survey after every desk case and at the feedback kiosk."""
+
+from server.features.feedback.feature import Feedback
+
+__all__ = ["Feedback"]
