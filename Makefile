@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WEB_INSTALLED := clients/web/node_modules/.installed
 ARGS ?=
 
-.PHONY: run test lint typecheck unit bench swarm setup chromium clean
+.PHONY: run test lint typecheck unit bench swarm setup chromium promtool clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,8 @@ setup: $(INSTALLED) $(WEB_INSTALLED)
 run: setup
 	$(PY) -m server run $(ARGS)
 
-## Lint, type-check and run every test (installs Debian's chromium when root).
-test: setup chromium lint typecheck unit
+## Lint, type-check and run every test (installs Debian's chromium and promtool when root).
+test: setup chromium promtool lint typecheck unit
 
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -36,6 +36,17 @@ chromium:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
 	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	  fi; \
+	fi
+
+# promtool (Debian's prometheus package) checks docs/prometheus/servicepoint-rules.yml.
+promtool:
+	@if ! command -v promtool >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian's prometheus for promtool"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else \
+	    echo "promtool is missing (sudo apt-get install prometheus); the rules test falls back to a schema check"; \
 	  fi; \
 	fi
 
@@ -54,6 +65,7 @@ bench: setup
 	$(PY) -m bench.spatial --json
 	$(PY) -m bench.swarm --json
 	$(PY) -m bench.voice --json
+	$(PY) -m bench.insight --json
 
 clean:
 	rm -rf $(VENV) clients/web/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings
 from server.config import Config
 from server.features.chat import Chat
 from server.features.desks import Desks
+from server.features.feedback import Feedback
+from server.features.insight import InsightFeature
 from server.features.moderation import Moderation
 from server.features.voice import VoiceSignalling
 from server.plug import FeatureClass
@@ -19,6 +21,8 @@ FEATURES: tuple[FeatureClass, ...] = (
     Moderation,
     Desks,
     VoiceSignalling,
+    Feedback,
+    InsightFeature,
 )
 
 

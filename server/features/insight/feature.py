@@ -1,0 +1,355 @@
+"""`InsightFeature`: figures derived from the event logs, the dashboard, reports and alerts.
+
+Every ``refresh_s`` it reads what was appended since its last look to the
+desks' queue and duty logs and to the feedback stream (through the `Logs`
+port: it never imports those features), applies it to `Insight`
+(incremental: nothing is re-read), updates the Prometheus gauges (by
+service, never by person), evaluates the alert rules and delivers what
+changed: to the staff on duty for the service and to managers in the world
+(``alert``), to the dashboard (``/api/insight/dashboard``), and to the
+webhook in Alertmanager's format. On start it replays the whole logs once,
+so after a restart every figure is what it was.
+
+HTTP routes (manager and admin only): ``dashboard``, ``cases`` (the case ids
+behind a bar or point, no personal data), ``report.csv``, ``report.xlsx``
+and ``alerts``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from protocol.messages import insight as wire
+from server.features.insight.alerts import (
+    Alerter,
+    RuleError,
+    ServiceFigures,
+    Transition,
+    load_rules,
+)
+from server.features.insight.reports import to_csv, to_xlsx
+from server.features.insight.settings import InsightSettings
+from server.features.insight.stats import Calendar, Insight
+from server.features.insight.webhook import Webhook
+from server.plug import (
+    Feature,
+    FeatureContext,
+    HttpError,
+    HttpReply,
+    HttpRequest,
+    HttpRoute,
+)
+
+VIEWERS = ("manager", "admin")
+"""Who may read the dashboard, drill-downs and reports."""
+ALERT_WATCHERS = ("manager", "admin")
+"""Roles that get every ``alert`` in the world, whatever the service."""
+SOURCES = (
+    ("queue", "desks", "queue"),
+    ("duty", "desks", "duty"),
+    ("feedback", "feedback", "answers"),
+)
+"""(cursor, feature, stream): the shared logs the figures come from."""
+READ_BATCH = 5000
+GROUPINGS = ("day", "service", "desk", "staff", "hour")
+METRICS = ("volume", "served", "no_show", "left", "breached")
+MAX_RANGE_DAYS = 400
+
+
+class InsightFeature(Feature):
+    name = "insight"
+    protocol = wire.PROTOCOL
+    Settings = InsightSettings
+
+    def __init__(self, ctx: FeatureContext) -> None:
+        super().__init__(ctx)
+        self.settings: InsightSettings = ctx.settings
+        world = ctx.world
+        self.calendar = Calendar(
+            tz=ZoneInfo(world.timezone),
+            targets={s["id"]: world.target_wait_s(s["id"]) for s in world.services},
+            hours=dict(world.hours),
+        )
+        self.insight = Insight(self.calendar)
+        self.alerter = Alerter(load_rules(""))
+        self.rules_error: str | None = None
+        self._rules_mtime: float | None = None
+        self.webhook: Webhook | None = None
+        self.refreshes = 0
+        self._refreshed = asyncio.Event()
+        self._stopping = False
+        m = ctx.metrics
+        self._queue_length = m.gauge("queue_length", "Tickets waiting now.", ("service",))
+        self._current_wait = m.gauge(
+            "current_wait_seconds", "How long the longest-waiting ticket has waited.", ("service",)
+        )
+        self._target_wait = m.gauge(
+            "target_wait_seconds", "The service's target wait (service level).", ("service",)
+        )
+        self._on_duty = m.gauge("staff_on_duty", "Staff on duty for the service.", ("service",))
+        self._service_level = m.gauge(
+            "service_level_ratio", "Today's share served within the target wait.", ("service",)
+        )
+        self._csat = m.gauge("csat_ratio", "Today's share of 4-5 ratings.", ("service",))
+        self._cases = m.gauge(
+            "cases_today",
+            "Today's cases by outcome (a gauge: it restarts each day).",
+            ("service", "outcome"),
+        )
+        self._transitions = m.counter(
+            "alert_transitions", "Alert state changes, by rule and state.", ("rule", "state")
+        )
+
+    def http_routes(self) -> Mapping[str, HttpRoute]:
+        return {
+            "dashboard": HttpRoute(self.http_dashboard, VIEWERS),
+            "cases": HttpRoute(self.http_cases, VIEWERS),
+            "report.csv": HttpRoute(self.http_report_csv, VIEWERS),
+            "report.xlsx": HttpRoute(self.http_report_xlsx, VIEWERS),
+            "alerts": HttpRoute(self.http_alerts, VIEWERS),
+        }
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        self._reload_rules()
+        if self.settings.webhook_url:
+            self.webhook = Webhook(
+                self.settings.webhook_url, self.ctx.tasks, max_queue=self.settings.webhook_queue
+            )
+        read = await self.catch_up()
+        self.ctx.log.info("figures rebuilt from %d logged entries", read)
+        self.ctx.tasks.spawn(self._run(), name="insight refresh")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self.webhook is not None:
+            await self.webhook.close()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.settings.refresh_s)
+            try:
+                await self.refresh()
+            except Exception:
+                self.ctx.log.exception("refreshing the figures failed")
+
+    async def catch_up(self) -> int:
+        """Apply everything appended to the shared logs since the last look."""
+        read = 0
+        for cursor, feature, stream in SOURCES:
+            while True:
+                after = self.insight.cursors.get(cursor, "0-0")
+                entries = await self.ctx.logs.read(feature, stream, after, READ_BATCH)
+                for entry_id, fields in entries:
+                    self._apply(cursor, entry_id, fields)
+                read += len(entries)
+                if len(entries) < READ_BATCH:
+                    break
+        return read
+
+    def _apply(self, cursor: str, entry_id: str, fields: Mapping[str, str]) -> None:
+        if cursor == "queue":
+            applied = self.insight.cursors.get("queue")
+            self.insight.apply_queue(entry_id, fields)
+            kind = fields.get("type", "")
+            if (
+                kind in ("ended", "left", "no_show")
+                and self.insight.cursors.get("queue") != applied
+            ):
+                service = self.insight.service_of(fields.get("ticket", "")) or "unknown"
+                outcome = (fields.get("outcome") or "resolved") if kind == "ended" else kind
+                self._cases.labels(service, outcome[:32]).inc()
+        elif cursor == "duty":
+            self.insight.apply_duty(entry_id, fields)
+        else:
+            self.insight.apply_feedback(entry_id, fields)
+            if fields.get("type") == "answered" and fields.get("kind") == "case":
+                try:
+                    rating = int(fields.get("rating", ""))
+                    ts = float(fields.get("ts", ""))
+                except ValueError:
+                    return
+                self.alerter.observe_rating(ts, fields.get("service", ""), rating)
+
+    async def refresh(self) -> None:
+        """One round: new entries, gauges, rules file, alerts and their delivery."""
+        await self.catch_up()
+        self._reload_rules()
+        now = self.ctx.clock.time()
+        figures = self.figures(now)
+        self._export(figures, now)
+        for transition in self.alerter.evaluate(now, figures):
+            self._deliver(transition)
+        if self.webhook is not None:
+            for notification in self.alerter.due_notifications(now):
+                self.ctx.log.info("webhook %s", notification.describe())
+                payload = self.alerter.alertmanager_payload(
+                    notification, self.settings.external_url
+                )
+                self.webhook.send(payload)
+        self.refreshes += 1
+        self._refreshed.set()
+        self._refreshed = asyncio.Event()
+
+    async def refreshed(self) -> None:
+        """Wait for the next refresh to finish (tests and tools)."""
+        await self._refreshed.wait()
+
+    def figures(self, now: float) -> dict[str, ServiceFigures]:
+        live = self.insight.live(now)
+        out: dict[str, ServiceFigures] = {}
+        for service in self.ctx.world.services:
+            sid = service["id"]
+            figure = live.get(sid)
+            out[sid] = ServiceFigures(
+                queue_length=figure.queue_length if figure else 0,
+                current_wait_s=figure.current_wait_s if figure else 0.0,
+                target_wait_s=self.calendar.targets.get(sid, 600.0),
+                staff_on_duty=figure.staff_on_duty if figure else 0,
+                waiting=figure.queue_length if figure else 0,
+            )
+        return out
+
+    def _export(self, figures: Mapping[str, ServiceFigures], now: float) -> None:
+        today = {s["id"]: s["today"] for s in self.insight.dashboard(now, days=1)["services"]}
+        for sid, f in figures.items():
+            self._queue_length.labels(sid).set(f.queue_length)
+            self._current_wait.labels(sid).set(f.current_wait_s)
+            self._target_wait.labels(sid).set(f.target_wait_s)
+            self._on_duty.labels(sid).set(f.staff_on_duty)
+            summary = today.get(sid) or {}
+            level, csat = summary.get("service_level"), summary.get("csat")
+            self._service_level.labels(sid).set(math.nan if level is None else level)
+            self._csat.labels(sid).set(math.nan if csat is None else csat)
+
+    # -- rules -----------------------------------------------------------------
+
+    def _reload_rules(self) -> None:
+        path = self.settings.rules_path()
+        try:
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            if self.rules_error is None:
+                self.ctx.log.error("alert rules %s cannot be read: %s", path, exc)
+            self.rules_error = f"{path}: {exc.strerror or exc}"
+            return
+        if mtime == self._rules_mtime:
+            return
+        self._rules_mtime = mtime
+        try:
+            rules = load_rules(path.read_text(encoding="utf-8"), self.calendar.targets.keys())
+        except (RuleError, UnicodeDecodeError) as exc:
+            self.rules_error = f"{path.name}: {exc}"
+            self.ctx.log.error("alert rules not reloaded, the last good ones stay: %s", exc)
+            return
+        self.alerter.replace(rules)
+        self.rules_error = None
+        self.ctx.log.info("alert rules loaded from %s", path)
+
+    # -- delivery --------------------------------------------------------------
+
+    def _deliver(self, transition: Transition) -> None:
+        """Log every change; tell staff and managers when an unsilenced alert fires or ends."""
+        self._transitions.labels(transition.rule, transition.state).inc()
+        self.ctx.log.info("alert %s", transition.describe())
+        if transition.silenced or transition.state not in ("firing", "resolved"):
+            return
+        msg: dict[str, Any] = {"t": "alert"}
+        for key, value in transition.message().items():
+            if value not in (None, ""):
+                msg[key] = value
+        msg["summary"] = str(msg.get("summary", ""))[:500]
+        self.ctx.notify.to_many(self._watchers(transition.service or None), msg)
+
+    def _watchers(self, service: str | None) -> set[int]:
+        """Staff on duty for ``service`` (everyone on duty if none) and managers in the world."""
+        out: set[int] = set()
+        for subject, services in self.insight.on_duty().items():
+            if service is None or service in services:
+                person = self.ctx.people.by_subject(subject)
+                if person is not None:
+                    out.add(person.id)
+        for zone in self.ctx.world.zones:
+            for entity in self.ctx.people.in_zone(zone.id):
+                person = self.ctx.people.get(entity)
+                if person is not None and person.role in ALERT_WATCHERS:
+                    out.add(entity)
+        return out
+
+    # -- HTTP ------------------------------------------------------------------
+
+    def dashboard(self) -> dict[str, Any]:
+        now = self.ctx.clock.time()
+        board = self.insight.dashboard(now, days=self.settings.trend_days)
+        board["alerts"] = self.alerter.active(now)
+        board["rules_error"] = self.rules_error
+        return board
+
+    async def http_dashboard(self, req: HttpRequest) -> HttpReply:
+        return _json(self.dashboard())
+
+    async def http_alerts(self, req: HttpRequest) -> HttpReply:
+        return _json(
+            {"alerts": self.alerter.active(self.ctx.clock.time()), "rules_error": self.rules_error}
+        )
+
+    async def http_cases(self, req: HttpRequest) -> HttpReply:
+        day = _day(req.query.get("day"), "day")
+        metric = req.query.get("metric", "volume")
+        if metric not in METRICS:
+            raise HttpError(400, "bad_request", f"metric must be one of {', '.join(METRICS)}.")
+        service = req.query.get("service") or None
+        if service is not None and self.ctx.world.service(service) is None:
+            raise HttpError(400, "bad_request", f"There is no service '{service}'.")
+        hour_text = req.query.get("hour")
+        hour: int | None = None
+        if hour_text:
+            if not hour_text.isdigit() or not 0 <= int(hour_text) <= 23:
+                raise HttpError(400, "bad_request", "hour must be 0..23.")
+            hour = int(hour_text)
+        return _json({"cases": self.insight.cases(day, service, hour, metric)})
+
+    def _report(self, req: HttpRequest) -> tuple[list[dict[str, Any]], str]:
+        start = _day(req.query.get("from"), "from")
+        end = _day(req.query.get("to"), "to")
+        if end < start:
+            raise HttpError(400, "bad_request", "'to' is before 'from'.")
+        if (end - start).days > MAX_RANGE_DAYS:
+            raise HttpError(400, "bad_request", f"A report spans at most {MAX_RANGE_DAYS} days.")
+        by = req.query.get("by", "day")
+        if by not in GROUPINGS:
+            raise HttpError(400, "bad_request", f"by must be one of {', '.join(GROUPINGS)}.")
+        rows = self.insight.report(start, end, by)
+        return rows, f"servicepoint-{start.isoformat()}-{end.isoformat()}-by-{by}"
+
+    async def http_report_csv(self, req: HttpRequest) -> HttpReply:
+        rows, stem = self._report(req)
+        return HttpReply(to_csv(rows), "text/csv; charset=utf-8", filename=stem + ".csv")
+
+    async def http_report_xlsx(self, req: HttpRequest) -> HttpReply:
+        rows, stem = self._report(req)
+        return HttpReply(
+            to_xlsx(rows, "report"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=stem + ".xlsx",
+        )
+
+
+def _json(data: Any) -> HttpReply:
+    return HttpReply(json.dumps(data, allow_nan=False).encode())
+
+
+def _day(text: str | None, name: str) -> date:
+    if not text:
+        raise HttpError(400, "bad_request", f"'{name}' is required (YYYY-MM-DD).")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HttpError(400, "bad_request", f"'{name}' must be a date, YYYY-MM-DD.") from None
