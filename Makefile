@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WEB_INSTALLED := clients/web/node_modules/.installed
 ARGS ?=
 
-.PHONY: run test lint typecheck unit bench swarm setup chromium promtool clean
+.PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ setup: $(INSTALLED) $(WEB_INSTALLED)
 ## Start the server on http://127.0.0.1:8000 (HOST, PORT, REDIS_URL; ARGS="--port 9000").
 run: setup
 	$(PY) -m server run $(ARGS)
+
+## A staff bot serving desk-2 of the running server (make run in another terminal).
+staff-bot: setup
+	$(PY) -m agents.staff_bot --desk desk-2 --handle-seconds 20 --seconds 3600 \
+	  --token "$$($(PY) -m server token --role staff --name 'Sara Lind')"
 
 ## Lint, type-check and run every test (installs Debian's chromium and promtool when root).
 test: setup chromium promtool lint typecheck unit
