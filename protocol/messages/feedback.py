@@ -40,7 +40,9 @@ SURVEY_ID = Field("str", min_len=1, max_len=40, doc="the survey's id, from ``sur
 RATING = Field("int", min=1, max=5, doc="1 (very dissatisfied) .. 5 (very satisfied)")
 EASE = Field("int", min=1, max=5, doc="was it easy? 1 (very hard) .. 5 (very easy)")
 COMMENT = Field("str", max_len=1000, doc="free text; personal data is redacted before storing")
-SURVEY_KIND = Field("enum", values=("case", "kiosk"))
+SURVEY_KIND = Field(
+    "enum", values=("case", "kiosk", "event"), doc="after a desk case, at a kiosk, after an event"
+)
 OUTCOME = Field("str", max_len=32, doc="resolved, referred, no_show, left, ...")
 KIOSK_ID = Field("str", min_len=1, max_len=64)
 
@@ -83,6 +85,8 @@ SERVER = (
             "desk": optional(DESK_ID),
             "outcome": optional(OUTCOME),
             "staff_name": optional(NAME),
+            "ref": optional(Field("str", max_len=64, doc="what it is about, e.g. an event's id")),
+            "title": optional(Field("str", max_len=200, doc="e.g. the event's title")),
         },
         "A survey for the citizen to answer: after their case, or at a kiosk.",
     ),

@@ -9,13 +9,15 @@ from the citizen the survey was offered to, and are taken once. Comments are
 redacted of personal data before they are stored; a comment reaches the
 staff member who served only when the citizen ticks "share".
 
-Everything durable goes to the shared stream ``answers`` first (offered,
+Other features ask for a survey on the bus (``feedback.offer``): the events
+feature after an event. Everything durable goes to the shared stream ``answers`` first (offered,
 answered, dismissed); on start the open surveys are rebuilt from it and the
 private records, so a restart loses no answer and no open survey.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 from collections.abc import Mapping
@@ -76,6 +78,7 @@ class Feedback(Feature):
             if raw is not None:
                 self.open[survey_id] = Survey.from_bytes(raw)
         self.ctx.bus.subscribe("desks.case_closed", self._case_closed)
+        self.ctx.bus.subscribe("feedback.offer", self._offer_requested)
         self.ctx.log.info("%d surveys still open", len(self.open))
 
     async def entered(self, person: Person, resumed: bool) -> None:
@@ -111,6 +114,33 @@ class Feedback(Feature):
             staff=staff,
             staff_name=served_by.name if served_by is not None else "",
             outcome=str(event.get("outcome", "")),
+        )
+        await self._offer(survey, self.settings.survey_open_s)
+
+    async def _offer_requested(self, event: Mapping[str, Any]) -> None:
+        """Another feature asks for a survey (``feedback.offer``): after an event, for now.
+
+        ``{"kind": "event", "ref": <event id>, "title": ..., "citizen": <entity id>,
+        "citizen_subject": ...}``; one survey per (kind, ref, citizen).
+        """
+        kind, ref = str(event.get("kind", "")), str(event.get("ref", ""))
+        citizen = int(event.get("citizen", 0))
+        subject = str(event.get("citizen_subject", ""))
+        if kind != "event" or not ref or not (citizen or subject):
+            self.ctx.log.warning("feedback.offer ignored: it needs kind event, ref and citizen")
+            return
+        who = subject or f"e{citizen}"
+        survey_id = "e-" + hashlib.sha256(f"{ref}|{who}".encode()).hexdigest()[:20]
+        if survey_id in self.open or survey_id in self.closed:
+            return
+        survey = Survey(
+            id=survey_id,
+            kind=kind,
+            citizen=citizen,
+            subject=subject,
+            offered_at=self.ctx.clock.time(),
+            ref=ref[:64],
+            title=str(event.get("title", ""))[:200],
         )
         await self._offer(survey, self.settings.survey_open_s)
 
@@ -209,7 +239,7 @@ class Feedback(Feature):
             "kind": survey.kind,
             "rating": str(msg["rating"]),
         }
-        for key in ("ticket", "service", "desk", "staff", "outcome", "zone"):
+        for key in ("ticket", "service", "desk", "staff", "outcome", "zone", "ref"):
             if value := getattr(survey, key):
                 fields[key] = value
         if msg.get("easy") is not None:

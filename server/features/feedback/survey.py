@@ -42,6 +42,8 @@ class Survey:
     staff_name: str = ""
     outcome: str = ""
     zone: str = ""
+    ref: str = ""
+    title: str = ""
 
     def belongs_to(self, entity: int, subject: str) -> bool:
         """The citizen it was offered to: by durable subject when known, else by avatar."""
@@ -58,7 +60,7 @@ class Survey:
     def wire(self) -> dict[str, Any]:
         """The ``survey`` message."""
         msg: dict[str, Any] = {"t": "survey", "survey": self.id, "kind": self.kind}
-        for key in ("service", "desk", "outcome", "staff_name"):
+        for key in ("service", "desk", "outcome", "staff_name", "ref", "title"):
             if value := getattr(self, key):
                 msg[key] = value
         return msg
@@ -66,7 +68,7 @@ class Survey:
     def offered_fields(self) -> dict[str, str]:
         """The ``offered`` entry of the shared stream (no citizen identity)."""
         fields = {"type": "offered", "survey": self.id, "kind": self.kind}
-        for key in ("ticket", "service", "desk", "staff", "outcome", "zone"):
+        for key in ("ticket", "service", "desk", "staff", "outcome", "zone", "ref"):
             if value := getattr(self, key):
                 fields[key] = value
         fields["ts"] = repr(self.offered_at)

@@ -1917,7 +1917,8 @@ export const CATALOGUE = {
           "required": true,
           "values": [
             "case",
-            "kiosk"
+            "kiosk",
+            "event"
           ]
         },
         "service": {
@@ -1942,6 +1943,16 @@ export const CATALOGUE = {
           "required": false,
           "min_len": 1,
           "max_len": 32
+        },
+        "ref": {
+          "kind": "str",
+          "required": false,
+          "max_len": 64
+        },
+        "title": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
         }
       }
     },

@@ -741,3 +741,42 @@ async def test_kiosk_gives_a_fresh_survey_when_the_open_one_expired(rig: Rig) ->
     second = rig.survey_of(ADA)["survey"]
     assert second != first
     await rig.answer(ADA, second)
+
+
+# -- surveys other features ask for (feedback.offer) ----------------------------------
+
+
+async def test_another_feature_asks_for_an_after_event_survey(rig: Rig) -> None:
+    await rig.join(ADA, BO)
+    offer = {
+        "kind": "event",
+        "ref": "ev-launch",
+        "title": "Launch of the new e-service",
+        "citizen": ADA.id,
+        "citizen_subject": ADA.subject,
+    }
+    rig.ctx.bus.publish("feedback.offer", offer)
+    rig.ctx.bus.publish("feedback.offer", offer)  # asked twice: offered once
+    await settle()
+    survey = rig.survey_of(ADA)
+    assert survey["kind"] == "event"
+    assert survey["ref"] == "ev-launch"
+    assert survey["title"] == "Launch of the new e-service"
+    assert len(rig.notify.messages(ADA.id, "survey")) == 1
+    assert rig.notify.messages(BO.id) == []
+    await rig.refused(
+        BO, {"t": "survey_answer", "survey": survey["survey"], "rating": 5}, "no_survey"
+    )
+    await rig.answer(ADA, survey["survey"], rating=5)
+    [answered] = await rig.entries("answered")
+    assert answered["kind"] == "event" and answered["ref"] == "ev-launch"
+    assert_anonymous(answered, ADA)
+
+
+async def test_an_offer_without_a_citizen_or_of_an_unknown_kind_is_ignored(rig: Rig) -> None:
+    await rig.join(ADA)
+    rig.ctx.bus.publish("feedback.offer", {"kind": "event", "ref": "ev-1"})
+    rig.ctx.bus.publish("feedback.offer", {"kind": "lottery", "ref": "x", "citizen": ADA.id})
+    await settle()
+    assert rig.notify.messages(ADA.id) == []
+    assert await rig.entries() == []
