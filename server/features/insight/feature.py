@@ -97,9 +97,9 @@ class InsightFeature(Feature):
             "service_level_ratio", "Today's share served within the target wait.", ("service",)
         )
         self._csat = m.gauge("csat_ratio", "Today's share of 4-5 ratings.", ("service",))
-        self._cases = m.gauge(
-            "cases_today",
-            "Today's cases by outcome (a gauge: it restarts each day).",
+        self._cases = m.counter(
+            "cases",
+            "Cases ended, by service and outcome (left: left the queue), over the whole log.",
             ("service", "outcome"),
         )
         self._transitions = m.counter(
