@@ -239,6 +239,10 @@ def test_staff_console_serves_and_notes_stay_with_staff(
     # Notes are for staff: nothing of them reaches the citizen's page.
     assert "4711" not in citizen.content()
     assert "4711" not in str(state(citizen))
+    # The survey after the case (features/feedback) is a modal dialog; Escape declines it.
+    citizen.wait_for_selector("#survey-dialog[open]", timeout=WAIT_MS)
+    citizen.keyboard.press("Escape")
+    wait_state(citizen, "!s.survey.open && s.survey.state === 'dismissed'")
     # The citizen may take a new ticket again.
     citizen.click("#ticket-dismiss")
     assert citizen.is_visible("#service-panel")

@@ -2,8 +2,10 @@
 really translated, and switchable in the page.
 
 The catalogues are JSON files, flat key -> ICU MessageFormat:
-``clients/web/src/core/messages/<lang>.json`` and
-``clients/web/src/features/<feature>/messages/<lang>.json``. Python reads them
+``clients/web/src/core/messages/<lang>.json``,
+``clients/web/src/features/<feature>/messages/<lang>.json`` and the dashboard
+page's ``clients/web/src/dashboard/messages/<lang>.json`` (which the dashboard
+loads with the core's and the insight feature's, never the hall). Python reads them
 directly; node parses every message with intl-messageformat's parser (the one
 the page uses) and loads them through the page's own loader.
 """
@@ -48,12 +50,16 @@ WIRE_ERRORS = {
 Catalogues = dict[str, dict[str, dict[str, str]]]  # feature -> lang -> key -> message
 
 
+# Catalogues of pages other than the hall (not features; the hall never loads them).
+PAGES = {"dashboard": SRC / "dashboard" / "messages"}
+
+
 def _catalogue_dirs() -> dict[str, Path]:
     dirs = {"core": SRC / "core" / "messages"}
     for folder in sorted((SRC / "features").iterdir()):
         if (folder / "index.js").is_file():
             dirs[folder.name] = folder / "messages"
-    return dirs
+    return {**dirs, **PAGES}
 
 
 @pytest.fixture(scope="module")
@@ -221,12 +227,16 @@ def test_the_page_loader_and_plurals_and_selects(
 
     # Every feature folder is listed in features/index.js, exports install and its messages.
     names = [f["name"] for f in got["features"]]
-    assert sorted(names) == sorted(k for k in catalogues if k != "core"), names
+    assert sorted(names) == sorted(k for k in catalogues if k != "core" and k not in PAGES), names
     for f in got["features"]:
         assert f["install"] == "function", f
         assert f["messages"].endswith(f"/features/{f['name']}/messages/"), f
-    # The page's loader sees exactly the files.
-    assert got["loaded"] == strings
+    # The page's loader sees exactly the files (of the hall: core and features).
+    hall = {
+        lang: {k: v for f, by in catalogues.items() if f not in PAGES for k, v in by[lang].items()}
+        for lang in LANGS
+    }
+    assert got["loaded"] == hall
 
     out = {
         (key, json.dumps(values, sort_keys=True), lang): text
@@ -352,7 +362,9 @@ def test_every_key_the_page_uses_exists(strings: dict[str, dict[str, str]]) -> N
     assert any("features" in p.parts for p in modules)
     for path in modules:
         used |= set(re.findall(r"\bt\('([a-z0-9_.]+)'", path.read_text(encoding="utf-8")))
-    html = (WEB / "index.html").read_text(encoding="utf-8")
+    html = "".join(
+        (WEB / page).read_text(encoding="utf-8") for page in ("index.html", "dashboard.html")
+    )
     used |= set(re.findall(r'data-i18n="([^"]+)"', html))
     for attrs in re.findall(r'data-i18n-attr="([^"]+)"', html):
         used |= {pair.split(":")[1].strip() for pair in attrs.split(";")}

@@ -10,8 +10,8 @@ import * as THREE from 'three';
 import { Avatar } from './avatars.js';
 import { makeLabel } from './labels.js';
 import {
-  DESK_COLOR, FLOOR_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskSign, floorHeight,
-  kioskSpot, zoneColor, zoneName,
+  DESK_COLOR, FEEDBACK_COLOR, FLOOR_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskSign,
+  floorHeight, kioskName, kioskSpot, zoneColor, zoneName,
 } from './world.js';
 import { t } from './core/i18n.js';
 
@@ -166,6 +166,19 @@ export function createView3d(canvas, { software = false } = {}) {
       worldGroup.add(post);
       addLabel(() => [t('kiosk.label', { letters: deskLetters(w, desk) })], new THREE.Vector3(k.x, 1.75, k.z),
         { background: 'rgba(11, 110, 79, 0.95)', color: '#ffffff' });
+    }
+    // Feedback kiosks: a purple post with a slanted screen and the kiosk's name.
+    for (const kiosk of w.kiosks || []) {
+      const [x, z] = kiosk.position;
+      const post = box(0.45, 1.1, 0.45, FEEDBACK_COLOR);
+      post.position.set(x, 0.55, z);
+      worldGroup.add(post);
+      const screen = box(0.8, 0.55, 0.08, 0x1f2937);
+      screen.position.set(x, 1.3, z + 0.1);
+      screen.rotation.x = -0.5; // tilted towards someone standing south of it
+      worldGroup.add(screen);
+      addLabel(() => [kioskName(kiosk)], new THREE.Vector3(x, 1.9, z),
+        { background: 'rgba(91, 33, 182, 0.95)', color: '#ffffff' });
     }
   }
 

@@ -4,11 +4,12 @@
 
 import { t } from './core/i18n.js';
 import {
-  DESK_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskSpot, zoneColor, zoneName,
+  DESK_COLOR, FEEDBACK_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskName, kioskSpot,
+  zoneColor, zoneName,
 } from './world.js';
 
 const hex = (n) => `#${(n >>> 0).toString(16).padStart(6, '0').slice(-6)}`;
-const ROLE_RING = { staff: '#0b6e4f', host: '#7b2cbf', admin: '#9d174d' };
+const ROLE_RING = { staff: '#0b6e4f', host: '#7b2cbf', admin: '#9d174d', manager: '#9a3412' };
 const FONT = 'system-ui, "Noto Sans", "Noto Sans CJK JP", sans-serif';
 
 export function createView2d(canvas) {
@@ -79,6 +80,23 @@ export function createView2d(canvas) {
       const k = kioskSpot(desk);
       ctx.fillStyle = hex(KIOSK_COLOR);
       ctx.fillRect(sx(k.x) - scale * 0.3, sy(k.z) - scale * 0.3, scale * 0.6, scale * 0.6);
+    }
+    // Feedback kiosks: a purple diamond with the kiosk's name under it.
+    for (const kiosk of world.kiosks || []) {
+      const [x, z] = kiosk.position;
+      const r = Math.max(5, scale * 0.6);
+      ctx.fillStyle = hex(FEEDBACK_COLOR);
+      ctx.beginPath();
+      ctx.moveTo(sx(x), sy(z) - r);
+      ctx.lineTo(sx(x) + r, sy(z));
+      ctx.lineTo(sx(x), sy(z) + r);
+      ctx.lineTo(sx(x) - r, sy(z));
+      ctx.closePath();
+      ctx.fill();
+      ctx.fillStyle = '#3b0764';
+      ctx.font = `600 ${Math.max(11, scale * 1.2)}px ${FONT}`;
+      ctx.textAlign = 'center';
+      ctx.fillText(kioskName(kiosk), sx(x), sy(z) + r + Math.max(12, scale * 1.4));
     }
   }
 

@@ -6,6 +6,8 @@
 //          zones:[{id,kind,rect}], walls:[[x0,z0,x1,z1]...],
 //          stage:{zone,rect,height}, services:[{id,letter,name:{en,...}}],
 //          desks:[{id,name,names:{en,...},services,position:[x,z],yaw}],
+//          kiosks:[{id,position:[x,z],names:{en,...}}],   (feedback kiosks)
+//          timezone:'Europe/Stockholm',
 //          languages:['sv', ...]}   (languages one can be served in)
 
 import { has, localName, t } from './core/i18n.js';
@@ -20,6 +22,8 @@ export const DEFAULT_ZONE_COLOR = 0xe4e4e4;
 export const WALL_COLOR = 0x6b7280;
 export const DESK_COLOR = 0x8b5e3c;
 export const KIOSK_COLOR = 0x0b6e4f;
+/** Feedback kiosks (world.kiosks): purple, unlike the green ticket kiosks of the desks. */
+export const FEEDBACK_COLOR = 0x6d28d9;
 export const STAGE_COLOR = 0x3f4660;
 export const FLOOR_COLOR = 0xf2f2ef;
 
@@ -91,6 +95,17 @@ export function kioskSpot(desk) {
   return ahead(desk, 2.4, 1.9);
 }
 
+/** A feedback kiosk's name in the current language. */
+export function kioskName(kiosk) {
+  return (kiosk && (localName(kiosk.names) || kiosk.id)) || '';
+}
+
+/** Where a person stands to use a feedback kiosk: 1.5 m south of it. */
+export function kioskStandPoint(kiosk) {
+  const [x, z] = kiosk.position;
+  return { x, z: z + 1.5 };
+}
+
 /** "A, B" — the queue letters a desk serves. */
 export function deskLetters(world, desk) {
   return servicesOf(world, desk).map((s) => s.letter).join(', ');
@@ -122,6 +137,10 @@ export function places(world) {
       x,
       z,
     });
+  }
+  for (const kiosk of world.kiosks || []) {
+    const { x, z } = kioskStandPoint(kiosk);
+    out.push({ id: kiosk.id, kiosk: kiosk.id, label: t('places.kiosk', { name: kioskName(kiosk) }), x, z });
   }
   if (world.stage) {
     const [x0, z0, , z1] = world.stage.rect;

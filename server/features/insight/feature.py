@@ -58,7 +58,7 @@ SOURCES = (
 """(cursor, feature, stream): the shared logs the figures come from."""
 READ_BATCH = 5000
 GROUPINGS = ("day", "service", "desk", "staff", "hour")
-METRICS = ("volume", "served", "no_show", "left", "breached")
+METRICS = ("volume", "served", "no_show", "left", "breached", "rated_low")
 MAX_RANGE_DAYS = 400
 
 
@@ -288,6 +288,10 @@ class InsightFeature(Feature):
     def dashboard(self) -> dict[str, Any]:
         now = self.ctx.clock.time()
         board = self.insight.dashboard(now, days=self.settings.trend_days)
+        for service in board["services"]:
+            known = self.ctx.world.service(service["id"]) or {}
+            service["name"] = dict(known.get("name") or {"en": service["id"]})
+            service["letter"] = str(known.get("letter", ""))
         board["alerts"] = self.alerter.active(now)
         board["rules_error"] = self.rules_error
         return board

@@ -7,4 +7,6 @@ export const FEATURES = await Promise.all([
   import('./moderation/index.js'),
   import('./voice/index.js'),
   import('./desks/index.js'),
+  import('./feedback/index.js'),
+  import('./insight/index.js'),
 ]);
