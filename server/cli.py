@@ -58,12 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("websockets").setLevel(logging.WARNING)
     cfg = from_env(**overrides)
     from server.app import ServicePoint
+    from server.plug import StartupError
 
     main_coro = ServicePoint(cfg).serve_forever()
     try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux/macOS
-        asyncio.run(main_coro)
-    else:
-        uvloop.run(main_coro)
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover - uvloop is a dependency on Linux/macOS
+            asyncio.run(main_coro)
+        else:
+            uvloop.run(main_coro)
+    except StartupError as exc:
+        print(f"servicepoint: cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -163,6 +163,13 @@ class HttpReply:
     """Set to offer the body as a download (``Content-Disposition: attachment``)."""
 
 
+class StartupError(RuntimeError):
+    """A feature cannot start with its configuration; the message names the file or setting.
+
+    The command line prints it as one line and exits with status 2 (no traceback).
+    """
+
+
 class HttpError(Exception):
     """Refuse an HTTP request: the edge answers ``status`` with ``{"error": {code, reason}}``."""
 

@@ -8,7 +8,16 @@ features both define. To add a feature, write its module with a
 
 from __future__ import annotations
 
-from protocol.messages import chat, core, desks, feedback, insight, moderation, voice
+from protocol.messages import (
+    chat,
+    core,
+    desks,
+    feedback,
+    insight,
+    moderation,
+    scorecard,
+    voice,
+)
 from protocol.spec import FeatureProtocol
 
 FEATURES: tuple[FeatureProtocol, ...] = (
@@ -19,4 +28,5 @@ FEATURES: tuple[FeatureProtocol, ...] = (
     voice.PROTOCOL,
     feedback.PROTOCOL,
     insight.PROTOCOL,
+    scorecard.PROTOCOL,
 )

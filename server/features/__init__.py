@@ -13,6 +13,7 @@ from server.features.desks import Desks
 from server.features.feedback import Feedback
 from server.features.insight import InsightFeature
 from server.features.moderation import Moderation
+from server.features.scorecard import Scorecards
 from server.features.voice import VoiceSignalling
 from server.plug import FeatureClass
 
@@ -23,6 +24,7 @@ FEATURES: tuple[FeatureClass, ...] = (
     VoiceSignalling,
     Feedback,
     InsightFeature,
+    Scorecards,
 )
 
 

@@ -21,7 +21,16 @@ from protocol.catalogue import (
 )
 from protocol.codec import decode_server, encode
 from protocol.errors import ErrorCode
-from protocol.messages import chat, core, desks, feedback, insight, moderation, voice
+from protocol.messages import (
+    chat,
+    core,
+    desks,
+    feedback,
+    insight,
+    moderation,
+    scorecard,
+    voice,
+)
 from protocol.messages.core import CoreError
 from protocol.messages.desks import DeskError
 from protocol.messages.voice import VoiceErrorCode
@@ -39,8 +48,9 @@ def test_the_index_lists_every_feature_once() -> None:
         "voice",
         "feedback",
         "insight",
+        "scorecard",
     ]
-    modules = (core, chat, moderation, desks, voice, feedback, insight)
+    modules = (core, chat, moderation, desks, voice, feedback, insight, scorecard)
     assert tuple(m.PROTOCOL for m in modules) == FEATURES
 
 

@@ -613,6 +613,105 @@ export const CATALOGUE = {
           "max_len": 40
         }
       }
+    },
+    "scorecard_get": {
+      "feature": "scorecard",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "staff": {
+          "kind": "str",
+          "required": false,
+          "max_len": 128
+        }
+      }
+    },
+    "scorecard_settings": {
+      "feature": "scorecard",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "participate": {
+          "kind": "bool",
+          "required": false
+        },
+        "leaderboard": {
+          "kind": "bool",
+          "required": false
+        },
+        "show_badges": {
+          "kind": "bool",
+          "required": false
+        }
+      }
+    },
+    "goal_set": {
+      "feature": "scorecard",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "kind": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "target": {
+          "kind": "float",
+          "required": true,
+          "min": 0,
+          "max": 1000000.0
+        },
+        "ref": {
+          "kind": "str",
+          "required": false,
+          "max_len": 64
+        }
+      }
+    },
+    "goal_clear": {
+      "feature": "scorecard",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "goal": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 40
+        }
+      }
+    },
+    "leaderboard_get": {
+      "feature": "scorecard",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {}
     }
   },
   "server": {
@@ -2082,6 +2181,98 @@ export const CATALOGUE = {
           "max_len": 500
         }
       }
+    },
+    "scorecard": {
+      "feature": "scorecard",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "progress": {
+          "kind": "map",
+          "required": true
+        }
+      }
+    },
+    "case_feedback": {
+      "feature": "scorecard",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "ticket": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 16
+        },
+        "lines": {
+          "kind": "list",
+          "required": true,
+          "max_len": 32,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "metric": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 32
+              },
+              "points": {
+                "kind": "float",
+                "required": true,
+                "min": -1000000000.0,
+                "max": 1000000000.0
+              },
+              "reason": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 32
+              },
+              "args": {
+                "kind": "map",
+                "required": true
+              }
+            }
+          }
+        },
+        "total": {
+          "kind": "float",
+          "required": true,
+          "min": -1000000000.0,
+          "max": 1000000000.0
+        }
+      }
+    },
+    "leaderboard": {
+      "feature": "scorecard",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "board": {
+          "kind": "map",
+          "required": true
+        }
+      }
     }
   },
   "errors": [
@@ -2129,7 +2320,13 @@ export const CATALOGUE = {
     "no_survey",
     "already_answered",
     "unknown_kiosk",
-    "too_far"
+    "too_far",
+    "not_participating",
+    "not_opted_in",
+    "unknown_goal",
+    "bad_goal",
+    "private",
+    "works_agreement"
   ],
   "error_docs": {
     "bad_msgpack": "The binary message is not valid MessagePack.",
@@ -2176,7 +2373,13 @@ export const CATALOGUE = {
     "no_survey": "There is no open survey with this id for the sender (not their case).",
     "already_answered": "The survey was answered (or declined) already; one answer each.",
     "unknown_kiosk": "The world has no feedback kiosk with this id.",
-    "too_far": "The sender's avatar is not standing at the kiosk."
+    "too_far": "The sender's avatar is not standing at the kiosk.",
+    "not_participating": "The staff member has left the scorecard; join it again first.",
+    "not_opted_in": "Leaderboards are opt-in: turn yours on to see one.",
+    "unknown_goal": "There is no goal with this id.",
+    "bad_goal": "The goal's kind or target is not one the rules allow.",
+    "private": "Another staff member's figures are theirs alone.",
+    "works_agreement": "Under the works agreement only team figures are shown."
   },
   "close": {
     "NORMAL": 1000,
