@@ -108,6 +108,18 @@ SERVER = (
         "Informational feedback about a case as soon as its inputs exist (again if they change).",
     ),
     s2c(
+        "staff_badges",
+        {
+            "id": Field("int", min=1, max=2**32 - 1, doc="the staff member's avatar"),
+            "badges": Field(
+                "list",
+                max_len=64,
+                items=Field("map", fields={"id": Field("str", max_len=64), "names": Field("map")}),
+            ),
+        },
+        "The badges a staff member chose to show on their avatar (empty: none shown).",
+    ),
+    s2c(
         "leaderboard",
         {"board": Field("map", doc="top entries and the viewer's own rank and neighbours")},
         "The opt-in board of this season.",

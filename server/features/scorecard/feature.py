@@ -146,6 +146,34 @@ class Scorecards(Feature):
     async def entered(self, person: Person, resumed: bool) -> None:
         if person.role in STAFF_ROLES:
             self._send_progress(person)
+            if self._shows_badges(person.subject):
+                self._announce_badges(person)
+        for subject, prefs in self.prefs.items():
+            if prefs.get("show_badges") and subject != person.subject:
+                shown = self.ctx.people.by_subject(subject)
+                if shown is not None:
+                    self.ctx.notify.to(person.id, self._badges_message(shown))
+
+    # -- badges on avatars -------------------------------------------------------
+
+    def _shows_badges(self, subject: str) -> bool:
+        prefs = self.prefs.get(subject, {})
+        return bool(prefs.get("show_badges")) and self.scorecard.participating(subject)
+
+    def _badges_message(self, who: Person) -> dict[str, Any]:
+        shown = self.scorecard.badges(who.subject) if self._shows_badges(who.subject) else []
+        return {
+            "t": "staff_badges",
+            "id": who.id,
+            "badges": [{"id": b["id"], "names": b["names"]} for b in shown][:64],
+        }
+
+    def _everyone(self) -> set[int]:
+        return {e for zone in self.ctx.world.zones for e in self.ctx.people.in_zone(zone.id)}
+
+    def _announce_badges(self, who: Person) -> None:
+        """Tell everyone here which badges ``who`` shows (their own choice; none by default)."""
+        self.ctx.notify.to_many(self._everyone(), self._badges_message(who))
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -262,6 +290,7 @@ class Scorecards(Feature):
     async def on_settings(self, sender: Sender, msg: Message) -> None:
         who = sender.person
         prefs = dict(self.prefs.get(who.subject, {}))
+        badges_before = self._shows_badges(who.subject)
         if msg.get("participate") is not None:
             joining = bool(msg["participate"])
             if joining != bool(prefs.get("participate", True)):
@@ -277,12 +306,14 @@ class Scorecards(Feature):
                     ScorecardError.NOT_PARTICIPATING, "Join the scorecard to appear on a board."
                 )
             prefs["leaderboard"] = bool(msg["leaderboard"])
+        self.scorecard.set_opt_in(who.subject, bool(prefs.get("leaderboard", False)))
         if msg.get("show_badges") is not None:
             prefs["show_badges"] = bool(msg["show_badges"])
-        self.scorecard.set_opt_in(who.subject, bool(prefs.get("leaderboard", False)))
         await self.ctx.store.hset(PREFS, {who.subject: json.dumps(prefs).encode()})
         self.prefs[who.subject] = prefs
         self._send_progress(who)
+        if badges_before or self._shows_badges(who.subject):
+            self._announce_badges(who)
 
     async def _store_goals(self, subject: str) -> None:
         goals = [

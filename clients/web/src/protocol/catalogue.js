@@ -2257,6 +2257,45 @@ export const CATALOGUE = {
         }
       }
     },
+    "staff_badges": {
+      "feature": "scorecard",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        },
+        "badges": {
+          "kind": "list",
+          "required": true,
+          "max_len": 64,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "id": {
+                "kind": "str",
+                "required": true,
+                "max_len": 64
+              },
+              "names": {
+                "kind": "map",
+                "required": true
+              }
+            }
+          }
+        }
+      }
+    },
     "leaderboard": {
       "feature": "scorecard",
       "phases": [],
