@@ -124,6 +124,17 @@ class ServicePoint:
         assert self._server is not None
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
+    def ws_url(self) -> str:
+        """This server's WebSocket URL as seen from this machine (wildcard hosts: loopback)."""
+        host = self.config.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"ws://{host}:{self.port}/ws"
+
     def feature(self, name: str) -> Feature:
         """The running feature called ``name`` (tests and tools)."""
         return next(f for f in self.features if f.name == name)
@@ -150,13 +161,25 @@ class ServicePoint:
             settings=settings,
             tasks=self.tasks,
             resume_s=float(self.config.resume_s),
+            server_url=self.ws_url,
+            data_dir=self.config.data_dir,
             log=logging.getLogger(f"server.features.{cls.name}"),
         )
 
     async def start(self) -> None:
+        """Open the store, start every feature and listen; a failure undoes what was done
+        (an embedded Redis is never left running after a refused start)."""
         config = self.config
         store = self._given_store or await open_store(config.redis_url, config.data_dir)
         self._store = store
+        try:
+            await self._start(store)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, store: Store) -> None:
+        config = self.config
         if isinstance(store, RedisStore):
             await legacy.migrate(store.redis)
         if self.voice_settings.enabled:

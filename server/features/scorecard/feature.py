@@ -266,7 +266,8 @@ class Scorecards(Feature):
     # -- staff messages ----------------------------------------------------------
 
     def _progress(self, who: Person) -> dict[str, Any]:
-        progress = self.scorecard.progress(who.subject, self.ctx.clock.time())
+        now = self.ctx.clock.time()
+        progress = self.scorecard.progress(who.subject, now)
         progress.pop("staff", None)  # their own subject is not the client's business
         prefs = self.prefs.get(who.subject, {})
         progress["settings"] = {
@@ -275,7 +276,23 @@ class Scorecards(Feature):
             "show_badges": bool(prefs.get("show_badges", False)),
         }
         progress["works_agreement"] = self.settings.works_agreement
+        if self.settings.works_agreement:
+            progress["challenges"] = [self._guarded(c, now) for c in progress.get("challenges", [])]
         return progress
+
+    def _guarded(self, challenge: dict[str, Any], now: float) -> dict[str, Any]:
+        """A team challenge's figures only for a group of at least ``min_group`` (else a
+        small team's member could subtract their own ratings and read a colleague's)."""
+        services = None if challenge.get("team") == "all" else tuple(challenge.get("team") or ())
+        team = self.scorecard.team(now, str(challenge.get("period", "day")), services)
+        if team["group_size"] >= self.settings.min_group:
+            return challenge
+        keep = ("id", "names", "period", "team", "from", "to")
+        return {
+            **{k: challenge[k] for k in keep if k in challenge},
+            "suppressed": True,
+            "min_group": self.settings.min_group,
+        }
 
     def _send_progress(self, who: Person) -> None:
         self.ctx.notify.to(who.id, {"t": "scorecard", "progress": self._progress(who)})
