@@ -35,6 +35,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from protocol.codec import Message
@@ -241,6 +242,11 @@ class FeatureContext:
     tasks: Tasks
     resume_s: float = 60.0
     """How long someone who dropped without ``bye`` may come back (resume)."""
+    server_url: Callable[[], str] | None = None
+    """The WebSocket URL of this server (``ws://host:port/ws``), once it listens: for agent
+    processes a feature starts (the training feature's simulated citizens)."""
+    data_dir: Path | None = None
+    """The server's data directory (generated files a feature keeps, e.g. training audio)."""
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("server.features"))
 
 
