@@ -8,17 +8,22 @@
 //
 // Updates: every 5 s, one request at a time, none while the tab is hidden;
 // "Pause updates" stops them (WCAG 2.2.2) until "Resume updates".
-// Strings: core/i18n.js with the core's, the insight feature's (alert kinds)
-// and the dashboard's own catalogues (src/dashboard/messages/<lang>.json).
+// Strings: core/i18n.js with the core's, the insight feature's (alert kinds),
+// the scorecard feature's (metric names, challenges) and the dashboard's own
+// catalogues (src/dashboard/messages/<lang>.json).
+//
+// The staff scorecard section (scorecard.js) loads when the board opens and on
+// its own "Update" button, not with the poll: each of its requests is audited.
 //
 // Test hook: window.servicepoint.state() -> {signedIn, paused, fetches, lang,
-// data, charts, cases, error}; window.servicepoint.refresh().
+// data, charts, cases, error, scorecard}; window.servicepoint.refresh().
 
 import {
   LANGS, LANG_NAMES, getLanguage, initialLanguage, loadMessages, onLanguageChange, setLanguage, t,
 } from '../core/i18n.js';
 import { Api, ApiError, Poller } from './api.js';
 import { Board } from './board.js';
+import { ScorecardSection } from './scorecard.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'servicepoint.dashboard.token';
@@ -27,6 +32,7 @@ const INTERVAL_MS = 5000;
 await Promise.all([
   new URL('../core/messages/', import.meta.url),
   new URL('../features/insight/messages/', import.meta.url),
+  new URL('../features/scorecard/messages/', import.meta.url),
   new URL('./messages/', import.meta.url),
 ].map(loadMessages));
 
@@ -84,6 +90,7 @@ const live = (text) => {
 };
 
 const board = new Board({ onCases: (query, whatFn) => loadCases(query, whatFn) });
+const scorecard = new ScorecardSection(api, { onAuthError: (e) => refused(e) });
 
 function showError(key, values = {}) {
   errorState = key ? { key, values } : null;
@@ -174,6 +181,7 @@ function signIn(newToken) {
   showBoard(true);
   renderUpdated();
   poller.start();
+  scorecard.load();
 }
 
 function signOut(announce = true) {
@@ -182,6 +190,7 @@ function signOut(announce = true) {
   keepToken('');
   data = null;
   lastAt = null;
+  scorecard.clear();
   showBoard(false);
   renderUpdated();
   if (announce) live(t('dash.signed_out'));
@@ -276,6 +285,7 @@ $('report-form').addEventListener('submit', async (e) => {
 // --- language switch: everything drawn again ----------------------------------------------------------
 onLanguageChange(() => {
   board.rerender();
+  scorecard.rerender();
   renderPause();
   renderUpdated();
   if (errorState) showError(errorState.key, errorState.values);
@@ -297,6 +307,7 @@ window.servicepoint = {
     data,
     error: errorState?.key ?? null,
     ...board.snapshot(),
+    ...scorecard.snapshot(),
   }),
   refresh: () => poller.now(),
 };

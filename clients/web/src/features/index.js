@@ -9,4 +9,5 @@ export const FEATURES = await Promise.all([
   import('./desks/index.js'),
   import('./feedback/index.js'),
   import('./insight/index.js'),
+  import('./scorecard/index.js'),
 ]);

@@ -70,6 +70,8 @@ export function decodeStrict(bytes, limits = {}) {
     need(1 + n);
     const type = view.getInt8(pos); pos += 1;
     const data = bytesOf(n);
+    // msgpack-python: types -128..-2 are reserved ("code must be 0~127").
+    if (type < -1) fail('reserved ext type');
     if (type === -1) checkTimestamp(data);
     return new Ext(type, data);
   }
