@@ -276,6 +276,12 @@ class Scorecards(Feature):
             "show_badges": bool(prefs.get("show_badges", False)),
         }
         progress["works_agreement"] = self.settings.works_agreement
+        if progress.get("participating"):
+            progress["goal_kinds"] = list(self.rules.goal_kinds)
+            progress["max_goals"] = self.rules.max_goals
+        last = progress.get("last_case")
+        if isinstance(last, dict) and isinstance(last.get("lines"), list):
+            last["total"] = round(sum(float(line["points"]) for line in last["lines"]), 2)
         if self.settings.works_agreement:
             progress["challenges"] = [self._guarded(c, now) for c in progress.get("challenges", [])]
         return progress
@@ -416,6 +422,7 @@ class Scorecards(Feature):
                 "quality_share": self.rules.quality_share(),
                 "rules_error": self.rules_error,
                 "works_agreement": self.settings.works_agreement,
+                **({"min_group": self.settings.min_group} if self.settings.works_agreement else {}),
             }
         )
 
