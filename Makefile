@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 WEB_INSTALLED := clients/web/node_modules/.installed
 ARGS ?=
 
-.PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool clean
+.PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool espeak clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(WEB_INSTALLED): clients/web/package.json clients/web/package-lock.json
 setup: $(INSTALLED) $(WEB_INSTALLED)
 
 ## Start the server on http://127.0.0.1:8000 (HOST, PORT, REDIS_URL; ARGS="--port 9000").
-run: setup
+run: setup espeak
 	$(PY) -m server run $(ARGS)
 
 ## A staff bot serving desk-2 of the running server (make run in another terminal).
@@ -31,8 +31,8 @@ staff-bot: setup
 	$(PY) -m agents.staff_bot --desk desk-2 --handle-seconds 20 --seconds 3600 \
 	  --token "$$($(PY) -m server token --role staff --name 'Sara Lind')"
 
-## Lint, type-check and run every test (installs Debian's chromium and promtool when root).
-test: setup chromium promtool lint typecheck unit
+## Lint, type-check and run every test (installs Debian's chromium, promtool and espeak-ng when root).
+test: setup chromium promtool espeak lint typecheck unit
 
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -52,6 +52,18 @@ promtool:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else \
 	    echo "promtool is missing (sudo apt-get install prometheus); the rules test falls back to a schema check"; \
+	  fi; \
+	fi
+
+# espeak-ng (Debian) speaks the simulated citizens' lines of the training scenarios;
+# without it training runs in text only.
+espeak:
+	@if ! command -v espeak-ng >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian's espeak-ng for the training voices"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; \
+	  else \
+	    echo "espeak-ng is missing (sudo apt-get install espeak-ng); training runs in text only"; \
 	  fi; \
 	fi
 

@@ -66,6 +66,19 @@ class Kiosk:
 
 
 @dataclass(frozen=True)
+class PracticeDesk:
+    """A practice desk in the training zone: a staff member runs a training scenario there.
+
+    The simulated citizen stands 2 m in front of it, as at a service desk.
+    """
+
+    id: str
+    position: tuple[float, float]
+    yaw: float
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
 class World:
     name: str
     bounds: tuple[float, float, float, float]
@@ -83,6 +96,10 @@ class World:
     hours: dict[int, tuple[int, int]] = field(default_factory=dict)
     """Opening hours by weekday (0 = Monday): (open hour, close hour), local time."""
     kiosks: tuple[Kiosk, ...] = ()
+    practice_desks: tuple[PracticeDesk, ...] = ()
+
+    def practice_desk(self, desk_id: str) -> PracticeDesk | None:
+        return next((d for d in self.practice_desks if d.id == desk_id), None)
 
     def target_wait_s(self, service_id: str) -> float:
         """The service's target wait (seconds), for the service level."""
@@ -140,6 +157,10 @@ class World:
                 for k in self.kiosks
             ],
             "languages": list(self.languages),
+            "practice_desks": [
+                {"id": d.id, "position": list(d.position), "yaw": d.yaw, "names": dict(d.names)}
+                for d in self.practice_desks
+            ],
             "desks": [
                 {
                     "id": d.id,
@@ -243,6 +264,7 @@ def load_world(path: Path) -> World:
         timezone=timezone,
         hours=_hours(data.get("hours", {})),
         kiosks=_kiosks(data.get("kiosks", [])),
+        practice_desks=_practice_desks(data.get("practice_desks", []), {d.id for d in desks}),
     )
 
 
@@ -274,4 +296,23 @@ def _kiosks(value: Any) -> tuple[Kiosk, ...]:
             raise WorldError("every kiosk needs an id and a position [x, z]")
         names = {str(a): str(b) for a, b in k.get("names", {}).items()} or {"en": str(k["id"])}
         out.append(Kiosk(str(k["id"]), (float(k["position"][0]), float(k["position"][1])), names))
+    return tuple(out)
+
+
+def _practice_desks(value: Any, desk_ids: set[str]) -> tuple[PracticeDesk, ...]:
+    out: list[PracticeDesk] = []
+    for d in value:
+        if "id" not in d or "position" not in d:
+            raise WorldError("every practice desk needs an id and a position [x, z]")
+        extra = set(d) - {"id", "position", "yaw", "names"}
+        if extra:
+            raise WorldError(f"practice desk {d['id']} has unknown keys {sorted(extra)}")
+        desk_id = str(d["id"])
+        if desk_id in desk_ids or any(p.id == desk_id for p in out):
+            raise WorldError(f"practice desk id {desk_id!r} is used twice")
+        x, z = (float(v) for v in d["position"])
+        if max(abs(x), abs(z)) > QUANT_LIMIT_M:
+            raise WorldError(f"practice desk {desk_id} lies outside +-{QUANT_LIMIT_M} m")
+        names = {str(a): str(b) for a, b in d.get("names", {}).items()} or {"en": desk_id}
+        out.append(PracticeDesk(desk_id, (x, z), float(d.get("yaw", 0.0)), names))
     return tuple(out)

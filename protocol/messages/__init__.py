@@ -16,6 +16,7 @@ from protocol.messages import (
     insight,
     moderation,
     scorecard,
+    training,
     voice,
 )
 from protocol.spec import FeatureProtocol
@@ -29,4 +30,5 @@ FEATURES: tuple[FeatureProtocol, ...] = (
     feedback.PROTOCOL,
     insight.PROTOCOL,
     scorecard.PROTOCOL,
+    training.PROTOCOL,
 )

@@ -140,6 +140,15 @@ WORLD = Field(
             ),
             doc="feedback kiosks citizens walk up to (survey_request)",
         ),
+        "practice_desks": Field(
+            "list",
+            max_len=256,
+            items=Field(
+                "map",
+                fields={"id": WORLD_ID, "position": POINT, "yaw": YAW, "names": STR_MAP},
+            ),
+            doc="practice desks of the training zone (training_start); citizens stand 2 m in front",
+        ),
         "desks": Field(
             "list",
             max_len=4096,

@@ -14,6 +14,7 @@ from server.features.feedback import Feedback
 from server.features.insight import InsightFeature
 from server.features.moderation import Moderation
 from server.features.scorecard import Scorecards
+from server.features.training import Training
 from server.features.voice import VoiceSignalling
 from server.plug import FeatureClass
 
@@ -25,6 +26,7 @@ FEATURES: tuple[FeatureClass, ...] = (
     Feedback,
     InsightFeature,
     Scorecards,
+    Training,
 )
 
 

@@ -29,6 +29,7 @@ from protocol.messages import (
     insight,
     moderation,
     scorecard,
+    training,
     voice,
 )
 from protocol.messages.core import CoreError
@@ -49,8 +50,9 @@ def test_the_index_lists_every_feature_once() -> None:
         "feedback",
         "insight",
         "scorecard",
+        "training",
     ]
-    modules = (core, chat, moderation, desks, voice, feedback, insight, scorecard)
+    modules = (core, chat, moderation, desks, voice, feedback, insight, scorecard, training)
     assert tuple(m.PROTOCOL for m in modules) == FEATURES
 
 
@@ -264,6 +266,15 @@ def world_from_toml(path: Path) -> dict[str, Any]:
             for k in data.get("kiosks", [])
         ],
         "languages": list(data.get("languages", [])),
+        "practice_desks": [
+            {
+                "id": d["id"],
+                "position": [float(v) for v in d["position"]],
+                "yaw": float(d.get("yaw", 0.0)),
+                "names": d["names"],
+            }
+            for d in data.get("practice_desks", [])
+        ],
         "desks": [
             {
                 "id": d["id"],

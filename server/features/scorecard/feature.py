@@ -1,7 +1,8 @@
 """`Scorecards`: balanced, informational feedback for staff, from the event logs.
 
-Every ``refresh_s`` it reads what the desks' queue and duty logs and the
-feedback stream gained (through the `Logs` port), scores it with the rules
+Every ``refresh_s`` it reads what the desks' queue and duty logs, the
+feedback stream and the training feature's completed scenarios gained
+(through the `Logs` port), scores it with the rules
 (``server/data/scorecard.toml``, reloaded when the file changes; a broken
 file keeps the last good rules), and tells each staff member who is here
 what their last case earned, as information ("Rated 5 by the citizen: +12
@@ -51,6 +52,7 @@ SOURCES = (
     ("queue", "desks", "queue"),
     ("duty", "desks", "duty"),
     ("feedback", "feedback", "answers"),
+    ("training", "training", "completed"),
 )
 READ_BATCH = 5000
 PREFS = "prefs"
@@ -189,6 +191,7 @@ class Scorecards(Feature):
             "queue": self.scorecard.apply_queue,
             "duty": self.scorecard.apply_duty,
             "feedback": self.scorecard.apply_feedback,
+            "training": self.scorecard.apply_training,
         }
         for cursor, feature, stream in SOURCES:
             while True:

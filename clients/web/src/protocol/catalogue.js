@@ -712,6 +712,99 @@ export const CATALOGUE = {
         "admin"
       ],
       "fields": {}
+    },
+    "training_start": {
+      "feature": "training",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "desk": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "scenario": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 64
+        },
+        "lang": {
+          "kind": "str",
+          "required": true,
+          "min_len": 2,
+          "max_len": 16
+        },
+        "ui": {
+          "kind": "str",
+          "required": false,
+          "min_len": 2,
+          "max_len": 16
+        }
+      }
+    },
+    "training_choice": {
+      "feature": "training",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "choice": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 64
+        }
+      }
+    },
+    "training_repeat": {
+      "feature": "training",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {}
+    },
+    "training_stop": {
+      "feature": "training",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {}
+    },
+    "training_join": {
+      "feature": "training",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen"
+      ],
+      "fields": {
+        "session": {
+          "kind": "str",
+          "required": true,
+          "min_len": 16,
+          "max_len": 128
+        }
+      }
     }
   },
   "server": {
@@ -966,6 +1059,45 @@ export const CATALOGUE = {
                       "min": -10000.0,
                       "max": 10000.0
                     }
+                  },
+                  "names": {
+                    "kind": "map",
+                    "required": true
+                  }
+                }
+              }
+            },
+            "practice_desks": {
+              "kind": "list",
+              "required": true,
+              "max_len": 256,
+              "items": {
+                "kind": "map",
+                "required": true,
+                "fields": {
+                  "id": {
+                    "kind": "str",
+                    "required": true,
+                    "min_len": 1,
+                    "max_len": 64
+                  },
+                  "position": {
+                    "kind": "list",
+                    "required": true,
+                    "min_len": 2,
+                    "max_len": 2,
+                    "items": {
+                      "kind": "float",
+                      "required": true,
+                      "min": -10000.0,
+                      "max": 10000.0
+                    }
+                  },
+                  "yaw": {
+                    "kind": "float",
+                    "required": true,
+                    "min": -1000.0,
+                    "max": 1000.0
                   },
                   "names": {
                     "kind": "map",
@@ -2312,6 +2444,229 @@ export const CATALOGUE = {
           "required": true
         }
       }
+    },
+    "training_scenarios": {
+      "feature": "training",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "scenarios": {
+          "kind": "list",
+          "required": true,
+          "max_len": 256,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "id": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 64
+              },
+              "title": {
+                "kind": "map",
+                "required": true
+              },
+              "langs": {
+                "kind": "list",
+                "required": true,
+                "max_len": 16,
+                "items": {
+                  "kind": "str",
+                  "required": true,
+                  "min_len": 2,
+                  "max_len": 16
+                }
+              }
+            }
+          }
+        },
+        "desks": {
+          "kind": "list",
+          "required": true,
+          "max_len": 256,
+          "items": {
+            "kind": "str",
+            "required": true,
+            "min_len": 1,
+            "max_len": 32
+          }
+        }
+      }
+    },
+    "training_line": {
+      "feature": "training",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "scenario": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 64
+        },
+        "node": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 64
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "max_len": 2000
+        },
+        "choices": {
+          "kind": "list",
+          "required": true,
+          "max_len": 16,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "id": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 64
+              },
+              "text": {
+                "kind": "str",
+                "required": true,
+                "max_len": 2000
+              }
+            }
+          }
+        }
+      }
+    },
+    "training_debrief": {
+      "feature": "training",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "scenario": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 64
+        },
+        "score": {
+          "kind": "float",
+          "required": true,
+          "min": 0,
+          "max": 1
+        },
+        "rubric": {
+          "kind": "list",
+          "required": true,
+          "max_len": 32,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "criterion": {
+                "kind": "str",
+                "required": true,
+                "max_len": 64
+              },
+              "name": {
+                "kind": "str",
+                "required": true,
+                "max_len": 200
+              },
+              "points": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 1000
+              },
+              "max": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 1000
+              }
+            }
+          }
+        }
+      }
+    },
+    "training_ended": {
+      "feature": "training",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "scenario": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 64
+        },
+        "reason": {
+          "kind": "str",
+          "required": true,
+          "max_len": 200
+        }
+      }
+    },
+    "training_say": {
+      "feature": "training",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin"
+      ],
+      "fields": {
+        "node": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 64
+        },
+        "clip": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "max_len": 2000
+        },
+        "end": {
+          "kind": "bool",
+          "required": true
+        }
+      }
     }
   },
   "errors": [
@@ -2365,7 +2720,15 @@ export const CATALOGUE = {
     "unknown_goal",
     "bad_goal",
     "private",
-    "works_agreement"
+    "works_agreement",
+    "unknown_scenario",
+    "unknown_practice_desk",
+    "practice_desk_taken",
+    "already_training",
+    "not_training",
+    "bad_choice",
+    "bad_session",
+    "training_unavailable"
   ],
   "error_docs": {
     "bad_msgpack": "The binary message is not valid MessagePack.",
@@ -2418,7 +2781,15 @@ export const CATALOGUE = {
     "unknown_goal": "There is no goal with this id.",
     "bad_goal": "The goal's kind or target is not one the rules allow.",
     "private": "Another staff member's figures are theirs alone.",
-    "works_agreement": "Under the works agreement only team figures are shown."
+    "works_agreement": "Under the works agreement only team figures are shown.",
+    "unknown_scenario": "No training scenario has this id, or not in this language.",
+    "unknown_practice_desk": "The world has no practice desk with this id.",
+    "practice_desk_taken": "Another staff member is training at that practice desk.",
+    "already_training": "The staff member is already running a scenario; stop it first.",
+    "not_training": "The staff member is not running a scenario (or it is not at a choice).",
+    "bad_choice": "The choice is not one offered by the current line.",
+    "bad_session": "training_join named no pending simulated-citizen session.",
+    "training_unavailable": "The simulated citizen could not be started."
   },
   "close": {
     "NORMAL": 1000,

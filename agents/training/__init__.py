@@ -1,0 +1,1 @@
+"""Agents for the training feature: the simulated citizen of a practice desk."""
