@@ -59,6 +59,16 @@ async def test_survey_after_a_desk_case_and_after_a_restart(tmp_path: Path) -> N
         assert error["code"] == "out_of_range"
         await ada.sync()
         assert ada.closed is not None and not ada.closed.done()
+        # So is a huge comment, and a second kind of bad rating; still open, nothing stored.
+        huge = {"t": "survey_answer", "survey": "c-A-001", "rating": 4, "comment": "x" * 1001}
+        await ada.send(huge)
+        assert (await ada.expect("error"))["code"] == "too_long"
+        await ada.send({"t": "survey_answer", "survey": "c-A-001", "rating": 0})
+        assert (await ada.expect("error"))["code"] == "out_of_range"
+        await ada.sync()
+        assert ada.closed is not None and not ada.closed.done()
+        stored = [f for _id, f in await sp.store.keyspace("feedback").read("answers")]
+        assert [f["type"] for f in stored] == ["offered"]
 
         await send(
             ada,
