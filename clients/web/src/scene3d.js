@@ -10,8 +10,8 @@ import * as THREE from 'three';
 import { Avatar } from './avatars.js';
 import { makeLabel } from './labels.js';
 import {
-  DESK_COLOR, FEEDBACK_COLOR, FLOOR_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskSign,
-  floorHeight, kioskName, kioskSpot, zoneColor, zoneName,
+  DESK_COLOR, FEEDBACK_COLOR, FLOOR_COLOR, KIOSK_COLOR, PRACTICE_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters,
+  deskSign, floorHeight, kioskName, kioskSpot, practiceDeskName, zoneColor, zoneName,
 } from './world.js';
 import { t } from './core/i18n.js';
 
@@ -179,6 +179,17 @@ export function createView3d(canvas, { software = false } = {}) {
       worldGroup.add(screen);
       addLabel(() => [kioskName(kiosk)], new THREE.Vector3(x, 1.9, z),
         { background: 'rgba(91, 33, 182, 0.95)', color: '#ffffff' });
+    }
+    // Practice desks (training): a teal counter 1 m ahead of the staff spot, with its name.
+    for (const desk of w.practice_desks || []) {
+      const [x, z] = desk.position;
+      const yaw = desk.yaw || 0;
+      const counter = box(2.0, 1.05, 0.7, PRACTICE_COLOR);
+      counter.position.set(x - Math.sin(yaw) * 1, 0.525, z - Math.cos(yaw) * 1);
+      counter.rotation.y = yaw;
+      worldGroup.add(counter);
+      addLabel(() => [practiceDeskName(desk)], new THREE.Vector3(counter.position.x, 2.1, counter.position.z),
+        { background: 'rgba(15, 118, 110, 0.95)', color: '#ffffff' });
     }
   }
 

@@ -4,8 +4,8 @@
 
 import { t } from './core/i18n.js';
 import {
-  DESK_COLOR, FEEDBACK_COLOR, KIOSK_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskName, kioskSpot,
-  zoneColor, zoneName,
+  DESK_COLOR, FEEDBACK_COLOR, KIOSK_COLOR, PRACTICE_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskName,
+  kioskSpot, practiceDeskName, zoneColor, zoneName,
 } from './world.js';
 
 const hex = (n) => `#${(n >>> 0).toString(16).padStart(6, '0').slice(-6)}`;
@@ -97,6 +97,18 @@ export function createView2d(canvas) {
       ctx.font = `600 ${Math.max(11, scale * 1.2)}px ${FONT}`;
       ctx.textAlign = 'center';
       ctx.fillText(kioskName(kiosk), sx(x), sy(z) + r + Math.max(12, scale * 1.4));
+    }
+    // Practice desks (training): a teal counter with the desk's name above it.
+    for (const desk of world.practice_desks || []) {
+      const [x, z] = desk.position;
+      const yaw = desk.yaw || 0;
+      const cx = x - Math.sin(yaw) * 1, cz = z - Math.cos(yaw) * 1;
+      ctx.fillStyle = hex(PRACTICE_COLOR);
+      ctx.fillRect(sx(cx) - scale * 1.0, sy(cz) - scale * 0.35, scale * 2.0, scale * 0.7);
+      ctx.fillStyle = '#134e4a';
+      ctx.font = `600 ${Math.max(11, scale * 1.2)}px ${FONT}`;
+      ctx.textAlign = 'center';
+      ctx.fillText(practiceDeskName(desk), sx(cx), sy(cz) - scale * 0.6);
     }
   }
 

@@ -7,6 +7,7 @@
 //          stage:{zone,rect,height}, services:[{id,letter,name:{en,...}}],
 //          desks:[{id,name,names:{en,...},services,position:[x,z],yaw}],
 //          kiosks:[{id,position:[x,z],names:{en,...}}],   (feedback kiosks)
+//          practice_desks:[{id,position:[x,z],yaw,names:{en,...}}],   (training)
 //          timezone:'Europe/Stockholm',
 //          languages:['sv', ...]}   (languages one can be served in)
 
@@ -15,6 +16,7 @@ import { has, localName, t } from './core/i18n.js';
 /** Floor tints by zone kind (light, so dark labels on them stay readable). */
 export const ZONE_COLORS = {
   entrance: 0xe9dfcc,
+  training: 0xd5ece6,
   service: 0xd3e3f0,
   event: 0xe0d7ec,
 };
@@ -24,6 +26,8 @@ export const DESK_COLOR = 0x8b5e3c;
 export const KIOSK_COLOR = 0x0b6e4f;
 /** Feedback kiosks (world.kiosks): purple, unlike the green ticket kiosks of the desks. */
 export const FEEDBACK_COLOR = 0x6d28d9;
+/** Practice desks (world.practice_desks, the training zone): teal, unlike the service desks. */
+export const PRACTICE_COLOR = 0x0f766e;
 export const STAGE_COLOR = 0x3f4660;
 export const FLOOR_COLOR = 0xf2f2ef;
 
@@ -106,6 +110,16 @@ export function kioskStandPoint(kiosk) {
   return { x, z: z + 1.5 };
 }
 
+/** A practice desk's name in the current language. */
+export function practiceDeskName(desk) {
+  return (desk && (localName(desk.names) || desk.id)) || '';
+}
+
+/** The practice desk with this id, or undefined. */
+export function practiceDeskById(world, id) {
+  return (world?.practice_desks || []).find((d) => d.id === id);
+}
+
 /** "A, B" — the queue letters a desk serves. */
 export function deskLetters(world, desk) {
   return servicesOf(world, desk).map((s) => s.letter).join(', ');
@@ -141,6 +155,11 @@ export function places(world) {
   for (const kiosk of world.kiosks || []) {
     const { x, z } = kioskStandPoint(kiosk);
     out.push({ id: kiosk.id, kiosk: kiosk.id, label: t('places.kiosk', { name: kioskName(kiosk) }), x, z });
+  }
+  // Practice desks: one walks to the staff spot behind the desk (training is for staff).
+  for (const desk of world.practice_desks || []) {
+    const [x, z] = desk.position;
+    out.push({ id: desk.id, practice: desk.id, label: t('places.practice', { name: practiceDeskName(desk) }), x, z });
   }
   if (world.stage) {
     const [x0, z0, , z1] = world.stage.rect;

@@ -10,4 +10,5 @@ export const FEATURES = await Promise.all([
   import('./feedback/index.js'),
   import('./insight/index.js'),
   import('./scorecard/index.js'),
+  import('./training/index.js'),
 ]);

@@ -9,7 +9,7 @@
 
 import { clockTime as time, onLanguageChange, t } from '../../core/i18n.js';
 import { roleBadge } from '../../ui.js';
-import { deskById, deskName } from '../../world.js';
+import { deskById, deskName, practiceDeskById, practiceDeskName } from '../../world.js';
 import { focusLost } from './ticket.js';
 
 const $ = (id) => document.getElementById(id);
@@ -110,7 +110,9 @@ export class CallBar {
     this.panel.hidden = !this.call;
     if (!this.call) return;
     const desk = deskById(this.world, this.call.desk);
-    $('call-heading').textContent = t('call.heading', { desk: desk ? deskName(desk) : this.call.desk });
+    const practice = desk ? null : practiceDeskById(this.world, this.call.desk);
+    const label = desk ? deskName(desk) : practice ? practiceDeskName(practice) : this.call.desk;
+    $('call-heading').textContent = t('call.heading', { desk: label });
     $('call-members').replaceChildren(...this.call.members.map((m) => {
       const li = document.createElement('li');
       li.dataset.id = m.id;
