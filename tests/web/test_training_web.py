@@ -113,6 +113,21 @@ def test_angry_citizen_in_swedish_to_the_debrief_with_voice(
     clean_axe(page)  # the debrief
     assert state(page)["training"]["debrief"] is not None
 
+    # The scenario earned the training badge; shown on the avatar only when chosen.
+    s = wait_state(
+        page,
+        "s.scorecard.progress && s.scorecard.progress.badges"
+        " && s.scorecard.progress.badges.some((b) => b.id === 'training-difficult-conversation')",
+        WAIT_MS,
+    )
+    assert s["scorecard"]["tagBadges"] == {}
+    page.check("#sc-badges-toggle")
+    s = wait_state(page, "Object.keys(s.scorecard.tagBadges).length > 0", WAIT_MS)
+    [lines] = s["scorecard"]["tagBadges"].values()
+    assert lines == ["Utbildning: svårt samtal"]
+    page.uncheck("#sc-badges-toggle")
+    wait_state(page, "Object.keys(s.scorecard.tagBadges).length === 0", WAIT_MS)
+
 
 def test_errors_are_shown_in_the_panel(
     sp: ServicePoint, open_page: Any, media_browser: Any

@@ -39,9 +39,15 @@ const noseGeometry = new THREE.ConeGeometry(0.12, 0.3, 12).rotateX(-Math.PI / 2)
 const badgeGeometry = new THREE.OctahedronGeometry(0.16);
 const badgeMaterial = new THREE.MeshStandardMaterial({ color: 0xf5c518, emissive: 0x6b5200, roughness: 0.4 });
 
+/** Extra lines under an avatar's name tag, by entity id: features add them (the badges a
+ *  staff member chose to show). Each value is a function, so a language switch re-renders. */
+export const tagExtras = new Map();
+
 function tagLines(entity, isSelf) {
   const name = isSelf ? `${entity.name} (${t('view.you')})` : entity.name;
-  return entity.role && entity.role !== 'citizen' ? [name, t(`role.${entity.role}`)] : [name];
+  const lines = entity.role && entity.role !== 'citizen' ? [name, t(`role.${entity.role}`)] : [name];
+  const extra = tagExtras.get(entity.id);
+  return extra ? [...lines, ...extra()] : lines;
 }
 
 /** One avatar: `group` goes in the scene; setPose() moves it. */

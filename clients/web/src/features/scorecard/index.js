@@ -13,6 +13,7 @@
 // Test hook: scorecard ({progress, lastCase, board, error, live}).
 
 import { has, localName, onLanguageChange, t } from '../../core/i18n.js';
+import { tagExtras } from '../../avatars.js';
 import {
   DEFAULT_GOAL_KINDS, challengeBlock, el, fmtDay, fmtNumber, fmtPercent, fmtPoints, levelName, lineSentence,
   metricName, progressBar,
@@ -314,6 +315,17 @@ export function install(app) {
     render();
   });
 
+  // Badges a staff member chose to show: under their name tag, for everyone.
+  app.on('staff_badges', (msg) => {
+    const names = (msg.badges || []).map((b) => b.names);
+    if (names.length) {
+      tagExtras.set(msg.id, () => [names.map((n) => localName(n)).join(' · ')]);
+    } else {
+      tagExtras.delete(msg.id);
+    }
+    app.view?.relabel?.();
+  });
+
   app.on('case_feedback', (msg) => {
     lastCase = { ticket: msg.ticket, lines: msg.lines || [], total: Number(msg.total) || 0 };
     render();
@@ -353,6 +365,8 @@ export function install(app) {
       board: board ? JSON.parse(JSON.stringify(board)) : null,
       error: errorCode ?? goalError?.code ?? goalError?.key ?? null,
       live,
+      // The lines under each avatar's name tag (badges shown by choice), by entity id.
+      tagBadges: Object.fromEntries([...tagExtras].map(([id, lines]) => [id, lines()])),
     },
   }));
 }
