@@ -22,6 +22,7 @@ class ScorecardError:
     NOT_OPTED_IN: Final = "not_opted_in"
     UNKNOWN_GOAL: Final = "unknown_goal"
     BAD_GOAL: Final = "bad_goal"
+    TOO_MANY_GOALS: Final = "too_many_goals"
     PRIVATE: Final = "private"
     WORKS_AGREEMENT: Final = "works_agreement"
 
@@ -35,6 +36,7 @@ ERRORS = documented(
         E.NOT_OPTED_IN: "Leaderboards are opt-in: turn yours on to see one.",
         E.UNKNOWN_GOAL: "There is no goal with this id.",
         E.BAD_GOAL: "The goal's kind or target is not one the rules allow.",
+        E.TOO_MANY_GOALS: "The staff member has as many goals as the rules allow; clear one first.",
         E.PRIVATE: "Another staff member's figures are theirs alone.",
         E.WORKS_AGREEMENT: "Under the works agreement only team figures are shown.",
     },

@@ -67,7 +67,7 @@ GOAL_CODES = {
     "not_participating": ScorecardError.NOT_PARTICIPATING,
     "unknown_goal": ScorecardError.BAD_GOAL,
     "bad_goal": ScorecardError.BAD_GOAL,
-    "too_many_goals": ScorecardError.BAD_GOAL,
+    "too_many_goals": ScorecardError.TOO_MANY_GOALS,
 }
 
 

@@ -710,6 +710,24 @@ async def test_bad_goals_are_refused_with_their_codes(tmp_path: Path) -> None:
         assert last_scorecard(sara)["goals"] == []
         stored = await sp.store.keyspace("scorecard").hgetall("goals")
         assert json.loads(stored["id:" + SARA]) == []
+
+        # The rules allow three goals at a time; a fourth has its own code.
+        for goal in (
+            {"kind": "csat_week", "target": 0.8},
+            {"kind": "rating_week", "target": 4.5},
+            {"kind": "training_scenario", "target": 0, "ref": "angry-citizen"},
+        ):
+            await sara.send({"t": "goal_set", **goal})
+            await sara.sync()
+        assert len(last_scorecard(sara)["goals"]) == 3
+        fourth = {
+            "t": "goal_set",
+            "kind": "training_scenario",
+            "target": 0,
+            "ref": "complex-permit",
+        }
+        await refused(sara, fourth, "too_many_goals")
+        assert len((await ask_progress(sara))["goals"]) == 3
         assert sara.closed is not None and not sara.closed.done()
         await sara.close()
 
