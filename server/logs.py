@@ -9,8 +9,9 @@ feature or reaching into its keyspace. Only streams the owner lists in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
+from server.plug import Logs
 from server.store import Store, StreamEntry
 
 
@@ -26,3 +27,28 @@ class SharedLogs:
         if stream not in self._shared.get(feature, ()):
             raise LookupError(f"{feature} does not share a stream called {stream!r}")
         return await self._spaces[feature].read(stream, after, count)
+
+
+Source = tuple[str, str, str]
+"""(cursor name, feature, stream): one shared stream a follower reads."""
+
+
+async def catch_up(
+    logs: Logs,
+    sources: Iterable[Source],
+    cursors: Mapping[str, str],
+    apply: Callable[[str, str, Mapping[str, str]], None],
+    batch: int = 5000,
+) -> int:
+    """Apply, in order, every entry appended to ``sources`` after ``cursors`` (which
+    ``apply(cursor, entry_id, fields)`` is expected to advance); returns how many."""
+    read = 0
+    for cursor, feature, stream in sources:
+        while True:
+            entries = await logs.read(feature, stream, cursors.get(cursor, "0-0"), batch)
+            for entry_id, fields in entries:
+                apply(cursor, entry_id, fields)
+            read += len(entries)
+            if len(entries) < batch:
+                break
+    return read

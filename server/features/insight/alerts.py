@@ -50,12 +50,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import tomllib
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
+
+from server.rulesfile import RuleError as RuleError
+from server.rulesfile import TomlLines, load_toml
 
 KINDS = ("wait_above_target", "queue_length", "feedback_surge", "no_staff", "qa_overdue")
 SEVERITIES = ("info", "warning", "critical")
@@ -102,16 +104,6 @@ _RULE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-class RuleError(ValueError):
-    """The rules file is invalid; ``line`` (1-based) is where, when known."""
-
-    def __init__(self, reason: str, line: int | None = None) -> None:
-        self.reason = reason
-        self.line = line
-        super().__init__(f"line {line}: {reason}" if line is not None else reason)
 
 
 # -- the rule set ------------------------------------------------------------------------
@@ -175,78 +167,6 @@ class RuleSet:
 
 
 # -- parsing -------------------------------------------------------------------------------
-
-
-class _Lines:
-    """Finds the line of a table or key in the text, for semantic errors."""
-
-    _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?\s*(?:#.*)?$")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        # (line number, header name, is array) for every table header
-        self.headers: list[tuple[int, str, bool]] = []
-        for number, line in enumerate(self.lines, start=1):
-            m = self._HEADER.match(line)
-            if m:
-                name = re.sub(r"\s*\.\s*", ".", m.group(1).replace('"', "").replace("'", ""))
-                self.headers.append((number, name, line.lstrip().startswith("[[")))
-
-    def table(self, name: str, index: int | None = None) -> int | None:
-        """The line of ``[name]`` or of the ``index``-th ``[[name]]``."""
-        found = [n for n, h, array in self.headers if h == name and array == (index is not None)]
-        if index is None:
-            return found[0] if found else None
-        return found[index] if index < len(found) else None
-
-    def key(self, table: str, index: int | None, key: str) -> int | None:
-        """The line of ``key = ...`` in that table (or its sub-table ``[table.key]``).
-
-        A dotted ``key`` (``annotations.summary``) is looked up inside the sub-table.
-        """
-        if table == "":
-            return self._top_key(key)
-        first, _, rest = key.partition(".")
-        line = self._key(table, index, first)
-        if rest and line is not None and self._is_header(line, f"{table}.{first}"):
-            return self._key_after(line, f"{table}.{first}", rest) or line
-        return line
-
-    def _is_header(self, line: int, name: str) -> bool:
-        return any(n == line and h == name for n, h, _a in self.headers)
-
-    def _key_after(self, start: int, table: str, key: str) -> int | None:
-        end = next((n for n, _h, _a in self.headers if n > start), len(self.lines) + 1)
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        for number in range(start + 1, end):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        return None
-
-    def _key(self, table: str, index: int | None, key: str) -> int | None:
-        start = self.table(table, index)
-        if start is None:
-            return None
-        # the table runs to the next header that is not one of its own sub-tables
-        end = len(self.lines) + 1
-        for n, h, _a in self.headers:
-            if n > start and not h.startswith(f"{table}."):
-                end = n
-                break
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[=.]")
-        for number in range(start + 1, end):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        sub = [n for n, h, _a in self.headers if start < n < end and h == f"{table}.{key}"]
-        return sub[0] if sub else start
-
-    def _top_key(self, key: str) -> int | None:
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        first_header = self.headers[0][0] if self.headers else len(self.lines) + 1
-        for number in range(1, first_header):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        return None
 
 
 def parse_duration(value: object) -> float:
@@ -322,16 +242,8 @@ def load_rules(text: str, services: Collection[str] | None = None) -> RuleSet:
     ``services``, when given, are the world's service ids: a rule naming another one is
     an error.
     """
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = _TOML_AT.search(str(e))
-        line = int(m.group(1)) if m else None
-        if line is None and "end of document" in str(e):
-            line = max(1, len(text.splitlines()))
-        reason = _TOML_AT.sub("", str(e)).replace("(at end of document)", "").strip()
-        raise RuleError(f"TOML: {reason}", line) from None
-    lines = _Lines(text)
+    doc = load_toml(text)
+    lines = TomlLines(text)
     unknown = set(doc) - {"rule", "route", "silence"}
     if unknown:
         key = sorted(unknown)[0]
@@ -356,7 +268,9 @@ def load_rules(text: str, services: Collection[str] | None = None) -> RuleSet:
     return RuleSet(tuple(rules), route, silences)
 
 
-def _parse_rule(raw: object, index: int, lines: _Lines, services: Collection[str] | None) -> Rule:
+def _parse_rule(
+    raw: object, index: int, lines: TomlLines, services: Collection[str] | None
+) -> Rule:
     header = lines.table("rule", index) or lines.key("", None, "rule")  # or rule = [{...}]
     if not isinstance(raw, dict):
         raise RuleError(f"rule #{index + 1} must be a table", header)
@@ -451,7 +365,7 @@ def _parse_services(value: object, known: Collection[str] | None) -> tuple[str, 
     return tuple(dict.fromkeys(value))
 
 
-def _parse_route(raw: object, lines: _Lines) -> Route:
+def _parse_route(raw: object, lines: TomlLines) -> Route:
     if not isinstance(raw, dict):
         raise RuleError("'route' must be a table: [route]", lines.key("", None, "route"))
     values: dict[str, Any] = {}
@@ -481,7 +395,7 @@ def _parse_route(raw: object, lines: _Lines) -> Route:
     return Route(**values)
 
 
-def _parse_silence(raw: object, index: int, lines: _Lines) -> Silence:
+def _parse_silence(raw: object, index: int, lines: TomlLines) -> Silence:
     header = lines.table("silence", index)
     if not isinstance(raw, dict):
         raise RuleError(f"silence #{index + 1} must be a table", header)

@@ -28,15 +28,15 @@ from zoneinfo import ZoneInfo
 from protocol.messages import insight as wire
 from server.features.insight.alerts import (
     Alerter,
-    RuleError,
     ServiceFigures,
     Transition,
     load_rules,
 )
 from server.features.insight.reports import to_csv, to_xlsx
 from server.features.insight.settings import InsightSettings
-from server.features.insight.stats import Calendar, Insight
+from server.features.insight.stats import CASE_METRICS, GROUPINGS, Calendar, Insight
 from server.features.insight.webhook import Webhook
+from server.logs import catch_up
 from server.plug import (
     Feature,
     FeatureContext,
@@ -45,6 +45,7 @@ from server.plug import (
     HttpRequest,
     HttpRoute,
 )
+from server.rulesfile import RuleError, WatchedFile
 
 VIEWERS = ("manager", "admin")
 """Who may read the dashboard, drill-downs and reports."""
@@ -56,9 +57,6 @@ SOURCES = (
     ("feedback", "feedback", "answers"),
 )
 """(cursor, feature, stream): the shared logs the figures come from."""
-READ_BATCH = 5000
-GROUPINGS = ("day", "service", "desk", "staff", "hour")
-METRICS = ("volume", "served", "no_show", "left", "breached", "rated_low")
 MAX_RANGE_DAYS = 400
 
 
@@ -79,7 +77,7 @@ class InsightFeature(Feature):
         self.insight = Insight(self.calendar)
         self.alerter = Alerter(load_rules(""))
         self.rules_error: str | None = None
-        self._rules_mtime: float | None = None
+        self._rules_file = WatchedFile(self.settings.rules_path())
         self.webhook: Webhook | None = None
         self.refreshes = 0
         self._refreshed = asyncio.Event()
@@ -142,17 +140,7 @@ class InsightFeature(Feature):
 
     async def catch_up(self) -> int:
         """Apply everything appended to the shared logs since the last look."""
-        read = 0
-        for cursor, feature, stream in SOURCES:
-            while True:
-                after = self.insight.cursors.get(cursor, "0-0")
-                entries = await self.ctx.logs.read(feature, stream, after, READ_BATCH)
-                for entry_id, fields in entries:
-                    self._apply(cursor, entry_id, fields)
-                read += len(entries)
-                if len(entries) < READ_BATCH:
-                    break
-        return read
+        return await catch_up(self.ctx.logs, SOURCES, self.insight.cursors, self._apply)
 
     def _apply(self, cursor: str, entry_id: str, fields: Mapping[str, str]) -> None:
         if cursor == "queue":
@@ -232,19 +220,17 @@ class InsightFeature(Feature):
     # -- rules -----------------------------------------------------------------
 
     def _reload_rules(self) -> None:
-        path = self.settings.rules_path()
+        path = self._rules_file.path
         try:
-            mtime = path.stat().st_mtime
+            text = self._rules_file.changed()
+            if text is None:
+                return
+            rules = load_rules(text, self.calendar.targets.keys())
         except OSError as exc:
             if self.rules_error is None:
                 self.ctx.log.error("alert rules %s cannot be read: %s", path, exc)
             self.rules_error = f"{path}: {exc.strerror or exc}"
             return
-        if mtime == self._rules_mtime:
-            return
-        self._rules_mtime = mtime
-        try:
-            rules = load_rules(path.read_text(encoding="utf-8"), self.calendar.targets.keys())
         except (RuleError, UnicodeDecodeError) as exc:
             self.rules_error = f"{path.name}: {exc}"
             self.ctx.log.error("alert rules not reloaded, the last good ones stay: %s", exc)
@@ -307,8 +293,8 @@ class InsightFeature(Feature):
     async def http_cases(self, req: HttpRequest) -> HttpReply:
         day = _day(req.query.get("day"), "day")
         metric = req.query.get("metric", "volume")
-        if metric not in METRICS:
-            raise HttpError(400, "bad_request", f"metric must be one of {', '.join(METRICS)}.")
+        if metric not in CASE_METRICS:
+            raise HttpError(400, "bad_request", f"metric must be one of {', '.join(CASE_METRICS)}.")
         service = req.query.get("service") or None
         if service is not None and self.ctx.world.service(service) is None:
             raise HttpError(400, "bad_request", f"There is no service '{service}'.")

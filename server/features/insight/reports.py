@@ -14,29 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-COLUMNS = (
-    "group",
-    "volume",
-    "called",
-    "served",
-    "no_show",
-    "left",
-    "within_target",
-    "service_level",
-    "no_show_share",
-    "abandonment",
-    "wait_mean_s",
-    "wait_median_s",
-    "wait_p90_s",
-    "handle_mean_s",
-    "handle_median_s",
-    "handle_p90_s",
-    "csat",
-    "csat_n",
-    "offered",
-    "response_rate",
-    "ces",
-)
+from server.features.insight.stats import REPORT_COLUMNS as COLUMNS
 
 
 def _cell(value: Any) -> Any:

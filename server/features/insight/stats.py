@@ -42,6 +42,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from server.entries import Cursors, answer, entry_time
+
 VERSION = 1
 """Definitions version (docs/METRICS.md) and dashboard ``version``."""
 
@@ -79,7 +81,6 @@ NO_GROUP = "(none)"
 ACTIVE = frozenset(("waiting", "called", "serving"))
 HOURS = 24
 ON_DUTY = frozenset(("available", "break"))
-TS_RANGE = (-1e10, 2.5e11)
 """Times outside this (about years 1653-9892) are not times: the entry is skipped."""
 
 
@@ -446,31 +447,6 @@ EMPTY_SUMMARY = _Acc().summary()
 # -- parsing helpers -------------------------------------------------------------
 
 
-def _entry_key(entry_id: str) -> tuple[int, int] | None:
-    ms, sep, seq = entry_id.partition("-")
-    try:
-        return (int(ms), int(seq) if sep else 0)
-    except ValueError:
-        return None
-
-
-def _ts(fields: Mapping[str, str]) -> float | None:
-    try:
-        ts = float(fields.get("ts", ""))
-    except (TypeError, ValueError):
-        return None
-    return ts if math.isfinite(ts) and TS_RANGE[0] < ts < TS_RANGE[1] else None
-
-
-def _score(value: str | None) -> int:
-    """A 1..5 answer, or 0 when absent or not one."""
-    try:
-        n = int(value or "")
-    except ValueError:
-        return 0
-    return n if 1 <= n <= 5 else 0
-
-
 # -- the statistics ----------------------------------------------------------------
 
 
@@ -479,8 +455,9 @@ class Insight:
 
     def __init__(self, calendar: Calendar) -> None:
         self.calendar = calendar
-        self.cursors: dict[str, str] = dict.fromkeys(STREAMS, "0-0")
-        self._last: dict[str, tuple[int, int]] = dict.fromkeys(STREAMS, (0, 0))
+        self._cursors = Cursors(STREAMS)
+        self.cursors = self._cursors.ids
+        """The last applied entry id of each stream (read on after it)."""
         self._cases: dict[str, _Case] = {}
         self._by_day: dict[date, dict[str, _Case]] = {}
         self._accs: dict[date, dict[str, _Acc]] = {}
@@ -493,15 +470,6 @@ class Insight:
 
     # -- applying entries --------------------------------------------------------
 
-    def _take(self, stream: str, entry_id: str) -> bool:
-        """Advance the stream's cursor; False for an id at or before it (already applied)."""
-        key = _entry_key(entry_id)
-        if key is None or key <= self._last[stream]:
-            return False
-        self._last[stream] = key
-        self.cursors[stream] = entry_id
-        return True
-
     def service_of(self, ticket: str) -> str | None:
         """The service a ticket is (or was last) queued for."""
         case = self._cases.get(ticket)
@@ -509,9 +477,9 @@ class Insight:
 
     def apply_queue(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the desks' ``queue`` stream (see desks/queue.py `QueueEvent`)."""
-        if not self._take("queue", entry_id):
+        if not self._cursors.take("queue", entry_id):
             return
-        kind, ticket, ts = fields.get("type", ""), fields.get("ticket", ""), _ts(fields)
+        kind, ticket, ts = fields.get("type", ""), fields.get("ticket", ""), entry_time(fields)
         if not ticket or ts is None:
             return
         case = self._cases.get(ticket)
@@ -556,7 +524,7 @@ class Insight:
 
     def apply_duty(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the desks' ``duty`` stream: available, break or off."""
-        if not self._take("duty", entry_id):
+        if not self._cursors.take("duty", entry_id):
             return
         kind, staff = fields.get("type", ""), fields.get("staff", "")
         if not staff:
@@ -573,9 +541,9 @@ class Insight:
 
     def apply_feedback(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the feedback ``answers`` stream: offered, answered or dismissed."""
-        if not self._take("feedback", entry_id):
+        if not self._cursors.take("feedback", entry_id):
             return
-        kind, survey, ts = fields.get("type", ""), fields.get("survey", ""), _ts(fields)
+        kind, survey, ts = fields.get("type", ""), fields.get("survey", ""), entry_time(fields)
         if kind not in ("offered", "answered", "dismissed") or ts is None:
             return
         if kind != "offered" and survey and survey in self._surveys_done:
@@ -586,7 +554,7 @@ class Insight:
             return
         if not ticket:
             return
-        rating = _score(fields.get("rating"))
+        rating = answer(fields.get("rating"))
         if kind == "answered" and not rating:
             return
         case = self._cases.get(ticket)
@@ -606,7 +574,7 @@ class Insight:
                 self._surveys_done.add(survey)
         case.offered = True
         if kind == "answered":
-            case.rating, case.easy = rating, _score(fields.get("easy"))
+            case.rating, case.easy = rating, answer(fields.get("easy"))
         self._update(case)
 
     def _kiosk_entry(self, kind: str, survey: str, ts: float, fields: Mapping[str, str]) -> None:
@@ -618,10 +586,10 @@ class Insight:
         if survey:
             self._surveys_done.add(survey)
         if kind == "answered":
-            rating = _score(fields.get("rating"))
+            rating = answer(fields.get("rating"))
             if not rating:
                 return
-            easy = _score(fields.get("easy"))
+            easy = answer(fields.get("easy"))
             counts[1] += 1
             counts[2] += int(rating >= 4)
             counts[3] += int(easy > 0)

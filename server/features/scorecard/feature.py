@@ -33,8 +33,9 @@ from protocol.errors import ProtocolError
 from protocol.messages import scorecard as wire
 from protocol.messages.scorecard import ScorecardError
 from server.features.scorecard.points import PERIODS, GoalError, Scorecard
-from server.features.scorecard.rules import RuleError, Rules, load_rules
+from server.features.scorecard.rules import Rules, load_rules
 from server.features.scorecard.settings import ScorecardSettings
+from server.logs import catch_up
 from server.plug import (
     Feature,
     FeatureContext,
@@ -47,6 +48,7 @@ from server.plug import (
     Sender,
     StartupError,
 )
+from server.rulesfile import RuleError, WatchedFile
 
 SOURCES = (
     ("queue", "desks", "queue"),
@@ -54,7 +56,6 @@ SOURCES = (
     ("feedback", "feedback", "answers"),
     ("training", "training", "completed"),
 )
-READ_BATCH = 5000
 PREFS = "prefs"
 """Hash: staff subject -> their choices (JSON)."""
 GOALS = "goals"
@@ -81,9 +82,9 @@ class Scorecards(Feature):
         super().__init__(ctx)
         self.settings: ScorecardSettings = ctx.settings
         world = ctx.world
+        self._rules_file = WatchedFile(self.settings.rules_path())
         self.rules: Rules = self._first_rules()
         self.rules_error: str | None = None
-        self._rules_mtime = self._mtime()
         self.scorecard = Scorecard(
             self.rules,
             ZoneInfo(world.timezone),
@@ -96,9 +97,9 @@ class Scorecards(Feature):
 
     def _first_rules(self) -> Rules:
         """The rules at start-up; an unusable file stops the start, naming the file."""
-        path = self.settings.rules_path()
+        path = self._rules_file.path
         try:
-            return load_rules(path.read_text(encoding="utf-8"))
+            return load_rules(self._rules_file.changed() or "")
         except (RuleError, OSError, UnicodeDecodeError) as exc:
             raise StartupError(f"scorecard rules {path}: {exc}") from None
 
@@ -186,23 +187,19 @@ class Scorecards(Feature):
                 self.ctx.log.exception("scoring failed")
 
     async def catch_up(self) -> int:
-        read = 0
+        """Apply everything appended to the shared logs since the last look."""
         apply = {
             "queue": self.scorecard.apply_queue,
             "duty": self.scorecard.apply_duty,
             "feedback": self.scorecard.apply_feedback,
             "training": self.scorecard.apply_training,
         }
-        for cursor, feature, stream in SOURCES:
-            while True:
-                after = self.scorecard.cursors.get(cursor, "0-0")
-                entries = await self.ctx.logs.read(feature, stream, after, READ_BATCH)
-                for entry_id, fields in entries:
-                    apply[cursor](entry_id, fields)
-                read += len(entries)
-                if len(entries) < READ_BATCH:
-                    break
-        return read
+        return await catch_up(
+            self.ctx.logs,
+            SOURCES,
+            self.scorecard.cursors,
+            lambda cursor, entry_id, fields: apply[cursor](entry_id, fields),
+        )
 
     async def refresh(self) -> None:
         """Score what is new, reload changed rules, and tell the staff concerned."""
@@ -243,20 +240,15 @@ class Scorecards(Feature):
 
     # -- rules -----------------------------------------------------------------
 
-    def _mtime(self) -> float | None:
-        try:
-            return self.settings.rules_path().stat().st_mtime
-        except OSError:
-            return None
-
     def _reload_rules(self) -> None:
-        mtime = self._mtime()
-        if mtime is None or mtime == self._rules_mtime:
-            return
-        self._rules_mtime = mtime
-        path = self.settings.rules_path()
+        path = self._rules_file.path
         try:
-            rules = load_rules(path.read_text(encoding="utf-8"))
+            text = self._rules_file.changed()
+            if text is None:
+                return
+            rules = load_rules(text)
+        except FileNotFoundError:
+            return  # being replaced, or gone: the rules in force stay
         except (RuleError, UnicodeDecodeError, OSError) as exc:
             self.rules_error = f"{path.name}: {exc}"
             self.ctx.log.error("scorecard rules not reloaded, the last good ones stay: %s", exc)

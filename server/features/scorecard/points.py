@@ -47,12 +47,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from server.entries import Cursors, answer, entry_time
 from server.features.scorecard.rules import Badge, Challenge, Level, Rules
 
 STREAMS: Final = ("queue", "duty", "feedback", "training", "qa")
 DEFAULT_TARGET_S: Final = 600.0
 ACTIVE: Final = frozenset(("waiting", "called", "serving"))
-TS_RANGE: Final = (-1e10, 2.5e11)
 PERIODS: Final = ("day", "week", "season")
 
 
@@ -262,30 +262,6 @@ def _round(x: float) -> float:
     return round(x, 2) + 0.0
 
 
-def _entry_key(entry_id: str) -> tuple[int, int] | None:
-    ms, sep, seq = entry_id.partition("-")
-    try:
-        return (int(ms), int(seq) if sep else 0)
-    except ValueError:
-        return None
-
-
-def _ts(fields: Mapping[str, str]) -> float | None:
-    try:
-        ts = float(fields.get("ts", ""))
-    except (TypeError, ValueError):
-        return None
-    return ts if math.isfinite(ts) and TS_RANGE[0] < ts < TS_RANGE[1] else None
-
-
-def _rating(value: str | None) -> int:
-    try:
-        n = int(value or "")
-    except ValueError:
-        return 0
-    return n if 1 <= n <= 5 else 0
-
-
 def _mean(values: list[float]) -> float:
     """An exactly rounded mean that gives the value itself for identical values."""
     if min(values) == max(values):
@@ -321,8 +297,9 @@ class Scorecard:
         self.rules = rules
         self.tz = tz
         self.targets: Mapping[str, float] = dict(targets or {})
-        self.cursors: dict[str, str] = dict.fromkeys(STREAMS, "0-0")
-        self._last: dict[str, tuple[int, int]] = dict.fromkeys(STREAMS, (0, 0))
+        self._cursors = Cursors(STREAMS)
+        self.cursors = self._cursors.ids
+        """The last applied entry id of each stream (read on after it)."""
         self._tickets: dict[str, _Ticket] = {}
         self._by_day: dict[date, set[str]] = {}  # tickets by local day of arrival
         self._staff: dict[str, _Staff] = {}
@@ -395,19 +372,11 @@ class Scorecard:
 
     # -- applying entries ------------------------------------------------------------
 
-    def _take(self, stream: str, entry_id: str) -> bool:
-        key = _entry_key(entry_id)
-        if key is None or key <= self._last[stream]:
-            return False
-        self._last[stream] = key
-        self.cursors[stream] = entry_id
-        return True
-
     def apply_queue(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the desks' ``queue`` stream (desks/queue.py `QueueEvent`)."""
-        if not self._take("queue", entry_id):
+        if not self._cursors.take("queue", entry_id):
             return
-        kind, ticket, ts = fields.get("type", ""), fields.get("ticket", ""), _ts(fields)
+        kind, ticket, ts = fields.get("type", ""), fields.get("ticket", ""), entry_time(fields)
         if not ticket or ts is None:
             return
         tk = self._tickets.get(ticket)
@@ -524,11 +493,15 @@ class Scorecard:
 
     def apply_feedback(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the feedback ``answers`` stream; case ratings are what counts."""
-        if not self._take("feedback", entry_id):
+        if not self._cursors.take("feedback", entry_id):
             return
         if fields.get("type") != "answered" or fields.get("kind", "case") != "case":
             return
-        ticket, rating, ts = fields.get("ticket", ""), _rating(fields.get("rating")), _ts(fields)
+        ticket, rating, ts = (
+            fields.get("ticket", ""),
+            answer(fields.get("rating")),
+            entry_time(fields),
+        )
         if not ticket or not rating or ts is None:
             return
         survey = fields.get("survey", "")
@@ -591,9 +564,9 @@ class Scorecard:
 
     def apply_duty(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the desks' ``duty`` stream: available, break or off."""
-        if not self._take("duty", entry_id):
+        if not self._cursors.take("duty", entry_id):
             return
-        kind, staff, ts = fields.get("type", ""), fields.get("staff", ""), _ts(fields)
+        kind, staff, ts = fields.get("type", ""), fields.get("staff", ""), entry_time(fields)
         if kind not in ("available", "break", "off") or ts is None:
             return
         st = self._scored(staff, ts)
@@ -618,9 +591,9 @@ class Scorecard:
     def apply_training(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the (future) ``training`` stream: ``completed`` with staff,
         scenario, score (0..1) and ts."""
-        if not self._take("training", entry_id):
+        if not self._cursors.take("training", entry_id):
             return
-        ts, scenario = _ts(fields), fields.get("scenario", "")
+        ts, scenario = entry_time(fields), fields.get("scenario", "")
         if fields.get("type") != "completed" or ts is None or not scenario:
             return
         try:
@@ -644,9 +617,9 @@ class Scorecard:
     def apply_qa(self, entry_id: str, fields: Mapping[str, str]) -> None:
         """One entry of the (future) Q&A stream: ``official_answer`` (staff, answer, ts) or
         ``helpful`` (a helpful vote on an answer: answer, ts; staff = the answer's author)."""
-        if not self._take("qa", entry_id):
+        if not self._cursors.take("qa", entry_id):
             return
-        kind, ts, answer = fields.get("type", ""), _ts(fields), fields.get("answer", "")
+        kind, ts, answer = fields.get("type", ""), entry_time(fields), fields.get("answer", "")
         if ts is None:
             return
         if kind == "official_answer":

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final
+
+from server.rulesfile import RuleError as RuleError
+from server.rulesfile import TomlLines, load_toml
 
 KNOWN_METRICS: Final = (
     "satisfaction",
@@ -80,16 +82,6 @@ _REQUIRED_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
 _TOP_KEYS: Final = ("balance", "season", "metric", "goals", "level", "badge", "challenge")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
-_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-class RuleError(ValueError):
-    """The rules file is invalid; ``line`` (1-based) is where, when known."""
-
-    def __init__(self, reason: str, line: int | None = None) -> None:
-        self.reason = reason
-        self.line = line
-        super().__init__(f"line {line}: {reason}" if line is not None else reason)
 
 
 # -- the rules -------------------------------------------------------------------------
@@ -231,54 +223,6 @@ class Rules:
         return next((b for b in self.badges if b.id == badge_id), None)
 
 
-# -- finding lines -----------------------------------------------------------------------
-
-
-class _Lines:
-    """Finds the line of a table or key in the text, for semantic errors."""
-
-    _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?\s*(?:#.*)?$")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.headers: list[tuple[int, str, bool]] = []  # (line, name, is array)
-        for number, line in enumerate(self.lines, start=1):
-            m = self._HEADER.match(line)
-            if m:
-                name = re.sub(r"\s*\.\s*", ".", m.group(1).replace('"', "").replace("'", ""))
-                self.headers.append((number, name, line.lstrip().startswith("[[")))
-
-    def table(self, name: str, index: int | None = None) -> int | None:
-        """The line of ``[name]`` or of the ``index``-th ``[[name]]``."""
-        found = [n for n, h, array in self.headers if h == name and array == (index is not None)]
-        if index is None:
-            return found[0] if found else None
-        return found[index] if index < len(found) else None
-
-    def key(self, table: str, index: int | None, key: str) -> int | None:
-        """The line of ``key = ...`` in that table (the table's line if not found);
-        a top-level key when ``table`` is empty."""
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[=.]")
-        if table == "":
-            end = self.headers[0][0] if self.headers else len(self.lines) + 1
-            return next(
-                (n for n in range(1, end) if pattern.match(self.lines[n - 1])),
-                None,
-            )
-        start = self.table(table, index)
-        if start is None:
-            return None
-        end = next((n for n, _h, _a in self.headers if n > start), len(self.lines) + 1)
-        for number in range(start + 1, end):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        return start
-
-    def first(self, name: str) -> int | None:
-        """The first line of ``[name]``, ``[[name]]`` or a top-level ``name =``."""
-        return self.table(name) or self.table(name, 0) or self.key("", None, name)
-
-
 # -- parsing -------------------------------------------------------------------------------
 
 
@@ -334,7 +278,9 @@ def _id(value: object, what: str) -> str:
 class _Table:
     """One table of the file, with its line finder, for errors that name the line."""
 
-    def __init__(self, raw: object, lines: _Lines, table: str, index: int | None, who: str) -> None:
+    def __init__(
+        self, raw: object, lines: TomlLines, table: str, index: int | None, who: str
+    ) -> None:
         self.lines, self.table, self.index, self.who = lines, table, index, who
         self.header = lines.table(table, index) if index is not None else lines.first(table)
         if not isinstance(raw, dict):
@@ -365,16 +311,8 @@ class _Table:
 
 def load_rules(text: str) -> Rules:
     """Parse a rules file; raise `RuleError` naming the line of the first problem."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = _TOML_AT.search(str(e))
-        line = int(m.group(1)) if m else None
-        if line is None and "end of document" in str(e):
-            line = max(1, len(text.splitlines()))
-        reason = _TOML_AT.sub("", str(e)).replace("(at end of document)", "").strip()
-        raise RuleError(f"TOML: {reason}", line) from None
-    lines = _Lines(text)
+    doc = load_toml(text)
+    lines = TomlLines(text)
     for key in doc:
         if key not in _TOP_KEYS:
             raise RuleError(
