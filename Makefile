@@ -23,7 +23,8 @@ $(WEB_INSTALLED): clients/web/package.json clients/web/package-lock.json
 setup: $(INSTALLED) $(WEB_INSTALLED)
 
 ## Start the server on http://127.0.0.1:8000 (HOST, PORT, REDIS_URL; ARGS="--port 9000").
-run: setup espeak
+run: setup
+	-@$(MAKE) --no-print-directory espeak  # training voices; without them text only
 	$(PY) -m server run $(ARGS)
 
 ## A staff bot serving desk-2 of the running server (make run in another terminal).
@@ -51,7 +52,7 @@ promtool:
 	    echo "installing Debian's prometheus for promtool"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else \
-	    echo "promtool is missing (sudo apt-get install prometheus); the rules test falls back to a schema check"; \
+	    echo "The rules test needs promtool: sudo apt-get install prometheus"; exit 1; \
 	  fi; \
 	fi
 
@@ -63,7 +64,7 @@ espeak:
 	    echo "installing Debian's espeak-ng for the training voices"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; \
 	  else \
-	    echo "espeak-ng is missing (sudo apt-get install espeak-ng); training runs in text only"; \
+	    echo "The training voices need espeak-ng: sudo apt-get install espeak-ng"; exit 1; \
 	  fi; \
 	fi
 
