@@ -9,6 +9,7 @@ leaking tasks::
     tasks = Tasks()
     tasks.spawn(coro, name="no-show A-014")     # exceptions are logged, never lost
     handle = tasks.later(60.0, callback)         # a timer, cancelled on close
+    rounds = tasks.every(1.0, refresh, "name")   # a periodic job; rounds.next() waits a round
     await tasks.close(timeout=5.0)               # cancel everything, then wait
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,12 @@ class Tasks:
         if not task.cancelled() and task.exception() is not None:
             error = task.exception()
             log.error("background task %s failed", task.get_name(), exc_info=error)
+
+    def every(self, interval_s: float, fn: Callable[[], Awaitable[None]], name: str) -> Repeating:
+        """Run ``fn()`` every ``interval_s`` after the last round, until stopped or closed."""
+        repeating = Repeating(interval_s, fn, name)
+        self.spawn(repeating.run(), name=name)
+        return repeating
 
     def later(self, delay_s: float, callback: Callable[[], object]) -> Timer:
         """Call ``callback`` after ``delay_s`` seconds; cancel it with ``.cancel()``.
@@ -110,3 +117,37 @@ class Timer:
         if self.handle is not None:
             self.handle.cancel()
         self._owner._timers.discard(self)
+
+
+class Repeating:
+    """A coroutine function run every ``interval_s`` until stopped (see `Tasks.every`)."""
+
+    def __init__(self, interval_s: float, fn: Callable[[], Awaitable[None]], name: str) -> None:
+        self.interval_s = interval_s
+        self.fn = fn
+        self.name = name
+        self.rounds = 0
+        """Rounds finished (failed ones included: a failure is logged, the next round runs)."""
+        self._stopped = False
+        self._done = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stopped:
+            await asyncio.sleep(self.interval_s)
+            if self._stopped:
+                break
+            try:
+                await self.fn()
+            except Exception:
+                log.exception("%s failed", self.name)
+            self.rounds += 1
+            self._done.set()
+            self._done = asyncio.Event()
+
+    async def next(self) -> None:
+        """Wait until the next round has finished (tests and tools)."""
+        await self._done.wait()
+
+    def stop(self) -> None:
+        """No round starts after this (one under way finishes, or is cancelled on close)."""
+        self._stopped = True

@@ -190,3 +190,26 @@ async def test_cancelled_and_fired_timers_are_let_go() -> None:
     late = tasks.later(0.0, lambda: fired.append(-2))
     await asyncio.sleep(0.02)
     assert late.cancelled and fired == [-1]
+
+
+async def test_every_repeats_past_a_failure_until_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tasks = Tasks()
+    calls: list[int] = []
+
+    async def job() -> None:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+
+    rounds = tasks.every(0.001, job, "job")
+    await rounds.next()  # the failing round is logged and counted
+    await rounds.next()
+    assert rounds.rounds >= 2 and len(calls) >= 2
+    assert "job failed" in caplog.text
+    rounds.stop()
+    done = len(calls)
+    await asyncio.sleep(0.02)
+    assert len(calls) <= done + 1  # at most a round already under way
+    await tasks.close()

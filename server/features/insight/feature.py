@@ -17,7 +17,6 @@ and ``alerts``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Mapping
@@ -46,6 +45,7 @@ from server.plug import (
     HttpRoute,
 )
 from server.rulesfile import RuleError, WatchedFile
+from server.tasks import Repeating
 
 VIEWERS = ("manager", "admin")
 """Who may read the dashboard, drill-downs and reports."""
@@ -79,9 +79,7 @@ class InsightFeature(Feature):
         self.rules_error: str | None = None
         self._rules_file = WatchedFile(self.settings.rules_path())
         self.webhook: Webhook | None = None
-        self.refreshes = 0
-        self._refreshed = asyncio.Event()
-        self._stopping = False
+        self._rounds: Repeating | None = None
         m = ctx.metrics
         self._queue_length = m.gauge("queue_length", "Tickets waiting now.", ("service",))
         self._current_wait = m.gauge(
@@ -123,20 +121,15 @@ class InsightFeature(Feature):
             )
         read = await self.catch_up()
         self.ctx.log.info("figures rebuilt from %d logged entries", read)
-        self.ctx.tasks.spawn(self._run(), name="insight refresh")
+        self._rounds = self.ctx.tasks.every(
+            self.settings.refresh_s, self.refresh, "insight refresh"
+        )
 
     async def stop(self) -> None:
-        self._stopping = True
+        if self._rounds is not None:
+            self._rounds.stop()
         if self.webhook is not None:
             await self.webhook.close()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.settings.refresh_s)
-            try:
-                await self.refresh()
-            except Exception:
-                self.ctx.log.exception("refreshing the figures failed")
 
     async def catch_up(self) -> int:
         """Apply everything appended to the shared logs since the last look."""
@@ -182,13 +175,11 @@ class InsightFeature(Feature):
                     notification, self.settings.external_url
                 )
                 self.webhook.send(payload)
-        self.refreshes += 1
-        self._refreshed.set()
-        self._refreshed = asyncio.Event()
 
     async def refreshed(self) -> None:
         """Wait for the next refresh to finish (tests and tools)."""
-        await self._refreshed.wait()
+        assert self._rounds is not None, "not started"
+        await self._rounds.next()
 
     def figures(self, now: float) -> dict[str, ServiceFigures]:
         live = self.insight.live(now)

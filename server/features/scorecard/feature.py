@@ -21,7 +21,6 @@ of these routes is written to the audit stream either way.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from datetime import timedelta
@@ -49,6 +48,7 @@ from server.plug import (
     StartupError,
 )
 from server.rulesfile import RuleError, WatchedFile
+from server.tasks import Repeating
 
 SOURCES = (
     ("queue", "desks", "queue"),
@@ -91,9 +91,7 @@ class Scorecards(Feature):
             {s["id"]: world.target_wait_s(s["id"]) for s in world.services},
         )
         self.prefs: dict[str, dict[str, Any]] = {}
-        self._stopping = False
-        self._refreshed = asyncio.Event()
-        self.refreshes = 0
+        self._rounds: Repeating | None = None
 
     def _first_rules(self) -> Rules:
         """The rules at start-up; an unusable file stops the start, naming the file."""
@@ -141,10 +139,13 @@ class Scorecards(Feature):
         self.scorecard.changed()
         self.scorecard.changed_staff()
         self.ctx.log.info("scorecard rebuilt from %d logged entries", read)
-        self.ctx.tasks.spawn(self._run(), name="scorecard refresh")
+        self._rounds = self.ctx.tasks.every(
+            self.settings.refresh_s, self.refresh, "scorecard refresh"
+        )
 
     async def stop(self) -> None:
-        self._stopping = True
+        if self._rounds is not None:
+            self._rounds.stop()
 
     async def entered(self, person: Person, resumed: bool) -> None:
         if person.role in STAFF_ROLES:
@@ -177,14 +178,6 @@ class Scorecards(Feature):
     def _announce_badges(self, who: Person) -> None:
         """Tell everyone here which badges ``who`` shows (their own choice; none by default)."""
         self.ctx.notify.to_many(self._everyone(), self._badges_message(who))
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            await asyncio.sleep(self.settings.refresh_s)
-            try:
-                await self.refresh()
-            except Exception:
-                self.ctx.log.exception("scoring failed")
 
     async def catch_up(self) -> int:
         """Apply everything appended to the shared logs since the last look."""
@@ -226,13 +219,11 @@ class Scorecards(Feature):
             if person is not None:
                 self._send_progress(person)
         self._purge()
-        self.refreshes += 1
-        self._refreshed.set()
-        self._refreshed = asyncio.Event()
 
     async def refreshed(self) -> None:
         """Wait for the next refresh to finish (tests and tools)."""
-        await self._refreshed.wait()
+        assert self._rounds is not None, "not started"
+        await self._rounds.next()
 
     def _purge(self) -> None:
         today = self.scorecard.local_day(self.ctx.clock.time())
