@@ -2,8 +2,13 @@
 
 The server's training feature starts it for one run::
 
-    python -m agents.training.citizen --url ws://127.0.0.1:8000/ws --session SECRET \\
-        --scenario angry-citizen --lang sv --audio-dir DATA/training/audio
+    SERVICEPOINT_TRAINING_SESSION=SECRET python -m agents.training.citizen \\
+        --url ws://127.0.0.1:8000/ws --scenario angry-citizen --lang sv \\
+        --audio-dir DATA/training/audio
+
+The one-time secret comes in the environment, not on the command line: a
+command line is readable by every local user (``ps``), and a secret that starts
+with ``-`` would be taken for an option.
 
 It joins as a citizen, claims the run with ``training_join {session}``, connects
 voice when the server sends the practice desk's ``call`` (``rtc_offer`` as in a
@@ -20,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +49,8 @@ from agents.voice_peer import (
 log = logging.getLogger("agents.training.citizen")
 
 SILENCE = encode_opus(np.zeros(FRAME_SAMPLES))
+
+SESSION_ENV = "SERVICEPOINT_TRAINING_SESSION"
 
 
 class Speaker(Microphone):
@@ -205,13 +213,19 @@ class SimulatedCitizen:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
-    parser.add_argument("--session", required=True, help="the one-time secret of the run")
+    parser.add_argument(
+        "--session",
+        default=os.environ.get(SESSION_ENV),
+        help=f"the one-time secret of the run (default: ${SESSION_ENV})",
+    )
     parser.add_argument("--scenario", required=True)
     parser.add_argument("--lang", required=True)
     parser.add_argument("--audio-dir", required=True)
     parser.add_argument("--name", default="Simulated citizen")
     parser.add_argument("--host-address", default="127.0.0.1", help="ICE host address")
     args = parser.parse_args(argv)
+    if not args.session:
+        parser.error(f"no session secret: set {SESSION_ENV} or pass --session=SECRET")
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(SimulatedCitizen(args).run())

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import sys
 from collections.abc import Mapping
@@ -44,6 +45,8 @@ STREAM = "completed"
 SERVED_OFFSET_M = 2.0
 """The simulated citizen stands this far in front of the practice desk (as at a desk)."""
 ROOT = Path(__file__).resolve().parents[3]
+# The environment variable agents/training/citizen.py reads its one-time secret from.
+SESSION_ENV = "SERVICEPOINT_TRAINING_SESSION"
 """The project root: the agent process runs from here (``-m agents.training.citizen``)."""
 
 
@@ -364,8 +367,6 @@ class Training(Feature):
             "agents.training.citizen",
             "--url",
             self.ctx.server_url(),
-            "--session",
-            run.secret,
             "--scenario",
             run.scenario.id,
             "--lang",
@@ -373,6 +374,9 @@ class Training(Feature):
             "--audio-dir",
             str(self.audio_dir),
             cwd=str(ROOT),
+            # The secret goes in the environment: a command line is readable by
+            # every local user, and a secret starting with "-" reads as an option.
+            env={**os.environ, SESSION_ENV: run.secret},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
         )
