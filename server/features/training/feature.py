@@ -65,6 +65,8 @@ class Run:
     earned: dict[str, int] = field(default_factory=dict)
     finished: bool = False
     timer: Timer | None = None
+    away: Timer | None = None
+    """Set while the staff member's connection is gone but may resume."""
 
 
 class Training(Feature):
@@ -120,11 +122,21 @@ class Training(Feature):
                     "desks": [d.id for d in self.ctx.world.practice_desks],
                 },
             )
+            run = self.runs.get(person.subject)
+            if run is not None and run.away is not None:
+                await self._resume(run, person)
 
     async def left(self, person: Person, for_good: bool) -> None:
         run = self.runs.get(person.subject)
         if run is not None and run.staff.id == person.id:
-            await self._end(run, None)
+            if for_good or run.finished:
+                await self._end(run, None)
+            else:
+                # They may come back (resume): the run waits as long as the resume window.
+                run.away = self.ctx.tasks.later(
+                    self.ctx.resume_s,
+                    lambda: self.ctx.tasks.spawn(self._end(run, None), name="training away"),
+                )
             return
         for run in list(self.runs.values()):
             if run.citizen is not None and run.citizen.id == person.id:
@@ -264,16 +276,7 @@ class Training(Feature):
             self.ctx.notify.to(run.citizen.id, say)
         if repeat:
             return
-        self.ctx.notify.to(
-            run.staff.id,
-            {
-                "t": "training_line",
-                "scenario": run.scenario.id,
-                "node": node.id,
-                "text": node.line[run.lang],
-                "choices": [{"id": c.id, "text": c.text[run.ui]} for c in node.choices],
-            },
-        )
+        self.ctx.notify.to(run.staff.id, self._line(run))
         if node.end:
             await self._complete(run)
 
@@ -329,6 +332,9 @@ class Training(Feature):
             return
         del self.runs[run.staff.subject]
         self._cancel_timer(run)
+        if run.away is not None:
+            run.away.cancel()
+            run.away = None
         if reason is not None:
             self._started.labels("stopped").inc()
             self.ctx.notify.to(
@@ -339,6 +345,28 @@ class Training(Feature):
             await self.ctx.voice.close_room(run.room)
             self._send_call(run, active=False)
         await self._kill(run)
+
+    async def _resume(self, run: Run, person: Person) -> None:
+        """The staff member is back: the run goes on where it was (the line, the call)."""
+        if run.away is not None:
+            run.away.cancel()
+            run.away = None
+        run.staff = person
+        if run.citizen is not None:
+            self._send_call(run, active=True)  # their client offers voice again
+        self.ctx.notify.to(person.id, self._line(run))
+
+    @staticmethod
+    def _line(run: Run) -> dict[str, Any]:
+        """The current line for the staff member: what the citizen says, and the choices."""
+        node = run.scenario.node(run.node)
+        return {
+            "t": "training_line",
+            "scenario": run.scenario.id,
+            "node": node.id,
+            "text": node.line[run.lang],
+            "choices": [{"id": c.id, "text": c.text[run.ui]} for c in node.choices],
+        }
 
     def _cancel_timer(self, run: Run) -> None:
         if run.timer is not None:

@@ -20,7 +20,7 @@ from agents.client import AgentClient
 from agents.voice_peer import SAMPLE_RATE, Signal, VoicePeer
 from server.app import ServicePoint
 from server.features.training.feature import Training
-from tests.server.harness import running_server, staff_agent, ws_url
+from tests.server.harness import mint, running_server, staff_agent, ws_url
 
 
 def signal_through(client: AgentClient) -> Signal:
@@ -181,25 +181,63 @@ async def test_bad_input_gets_error_codes(tmp_path: Path) -> None:
         assert not training(sp).runs
 
 
-async def test_the_citizen_process_dies_with_the_staff_connection(tmp_path: Path) -> None:
+async def start_permit_run(sara: AgentClient) -> None:
+    await sara.send(
+        {"t": "training_start", "desk": "practice-2", "scenario": "complex-permit", "lang": "en"}
+    )
+    await sara.expect("training_line", node="opening", timeout=30)
+
+
+async def test_the_citizen_process_dies_when_the_staff_member_leaves(tmp_path: Path) -> None:
     async with running_server(tmp_path, features={"training": {"pregenerate": False}}) as sp:
         sara = staff_agent(sp)
         await sara.connect()
-        await sara.send(
-            {
-                "t": "training_start",
-                "desk": "practice-2",
-                "scenario": "complex-permit",
-                "lang": "en",
-            }
-        )
-        await sara.expect("training_line", node="opening", timeout=30)
+        await start_permit_run(sara)
         run = next(iter(training(sp).runs.values()))
         assert run.proc is not None
-        await sara.close()
+        await sara.send({"t": "bye"})  # leaving for good: no resume follows
         await run.proc.wait()
         assert run.proc.returncode is not None
         await sara.wait_closed()
+        assert not training(sp).runs
+
+
+async def test_a_dropped_staff_connection_resumes_the_run(tmp_path: Path) -> None:
+    async with running_server(tmp_path, features={"training": {"pregenerate": False}}) as sp:
+        token = mint("staff", "Sara Lind")
+        sara = AgentClient(ws_url(sp), name="x", token=token)
+        await sara.connect()
+        await start_permit_run(sara)
+        run = next(iter(training(sp).runs.values()))
+        proc = run.proc
+        assert proc is not None
+        await sara.abort()  # the network drops; the run waits for the resume window
+        back = AgentClient(ws_url(sp), name="x", token=token, resume=sara.resume)
+        await back.connect()
+        assert back.welcome is not None and back.welcome["resumed"] is True
+        line = await back.expect("training_line", node="opening", timeout=15)
+        assert line["choices"]
+        assert (await back.expect("call", active=True))["desk"] == "practice-2"
+        assert proc.returncode is None and training(sp).runs
+        await back.send({"t": "training_choice", "choice": line["choices"][0]["id"]})
+        assert (await back.expect("training_line"))["node"] != "opening"
+        await back.send({"t": "training_stop"})
+        await back.expect("training_ended")
+        await proc.wait()
+        await back.close()
+
+
+async def test_the_run_ends_when_the_resume_window_passes(tmp_path: Path) -> None:
+    async with running_server(
+        tmp_path, features={"training": {"pregenerate": False}}, resume_s=1
+    ) as sp:
+        sara = staff_agent(sp)
+        await sara.connect()
+        await start_permit_run(sara)
+        run = next(iter(training(sp).runs.values()))
+        assert run.proc is not None
+        await sara.abort()
+        await run.proc.wait()  # about a second later: no resume came
         assert not training(sp).runs
 
 
