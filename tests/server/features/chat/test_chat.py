@@ -35,7 +35,7 @@ async def test_near_chat_reaches_only_those_nearby(tmp_path: Path) -> None:
 async def test_zone_history_is_kept_and_redacted(tmp_path: Path) -> None:
     async with running_server(tmp_path) as sp:
         async with AgentClient(ws_url(sp), name="Ada") as ada:
-            await ada.chat("My personnummer is 19800101-1234, can you help?", scope="zone")
+            await ada.chat("My personnummer is 19800101-1231, can you help?", scope="zone")
             line = await ada.expect("chat")
             assert "1234" not in line["text"] and "[id removed]" in line["text"]
         stored = await zone_chat(sp, "lobby", 10)

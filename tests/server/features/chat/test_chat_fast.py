@@ -16,7 +16,7 @@ from server.plug import Person
 from tests.server.features.fakes import Fakes, FakeSender, citizen, make_fakes, settle
 
 ADA, BO, CY, DI = citizen(1, "Ada"), citizen(2, "Bo"), citizen(3, "Cy"), citizen(4, "Di")
-PNR = "19800101-1234"
+PNR = "19800101-1231"
 
 
 class Rig:

@@ -64,7 +64,7 @@ async def test_take_ticket_call_serve_close(tmp_path: Path) -> None:
         await ada.expect("desk_say")
 
         await sara.send(
-            {"t": "close_case", "outcome": "resolved", "notes": "Moved; pnr 19800101-1234 checked"}
+            {"t": "close_case", "outcome": "resolved", "notes": "Moved; pnr 19800101-1231 checked"}
         )
         done = await ada.expect("ticket", status="done")
         assert done["outcome"] == "resolved"

@@ -77,7 +77,7 @@ async def test_survey_after_a_desk_case_and_after_a_restart(tmp_path: Path) -> N
                 "survey": "c-A-001",
                 "rating": 4,
                 "easy": 5,
-                "comment": "Sara helped me with 19800101-1234 quickly",
+                "comment": "Sara helped me with 19800101-1231 quickly",
                 "share": True,
             },
         )
