@@ -84,6 +84,8 @@ bench: setup
 	$(PY) -m bench.swarm --json
 	$(PY) -m bench.voice --json
 	$(PY) -m bench.insight --json
+	$(PY) -m bench.search --json
+	$(PY) -m bench.privacy --json
 
 clean:
 	rm -rf $(VENV) clients/web/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -21,8 +21,9 @@ Kind = Literal["str", "int", "float", "bool", "enum", "bin", "list", "map"]
 Direction = Literal["c2s", "s2c"]
 Phase = Literal["hello", "join", "world"]
 
-ROLES: Final = ("citizen", "staff", "host", "manager", "admin")
-"""Guests are citizens; the others join with a signed token (managers: dashboards and reports)."""
+ROLES: Final = ("citizen", "staff", "host", "manager", "admin", "bot")
+"""Guests are citizens; the others join with a signed token (managers: dashboards and
+reports; bots: automated assistants such as the greeter, always shown as automated)."""
 
 PHASES: Final = ("hello", "join", "world")
 """Session phases: before hello, between hello and join, in the world."""

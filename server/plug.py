@@ -185,7 +185,10 @@ class HttpError(Exception):
 class HttpRoute:
     handler: Callable[[HttpRequest], Awaitable[HttpReply]]
     roles: tuple[str, ...]
-    """Roles whose bearer token may call it (a token is always required)."""
+    """Roles whose bearer token may call it (a token is required unless ``public``)."""
+    public: bool = False
+    """Anyone may call it without a token (the caller then has role ``""``): public
+    content such as a Q&A topic's stable link."""
 
 
 class Clock(Protocol):
@@ -214,6 +217,19 @@ class Sender(Protocol):
     @property
     def person(self) -> Person:
         """The sender's avatar (handlers of world-phase messages always have one)."""
+        ...
+
+    @property
+    def caller(self) -> Caller:
+        """Who sent it, also before ``join`` (messages allowed in the ``join`` phase, such
+        as the Q&A wall's for the 2D page): the durable subject, display name (the
+        avatar's, the token's, or empty) and role."""
+        ...
+
+    @property
+    def open(self) -> bool:
+        """Whether the client is still connected (for features that keep senders to
+        push to later, such as watchers without an avatar)."""
         ...
 
     def reply(self, msg: Outgoing) -> None:

@@ -79,6 +79,18 @@ class PracticeDesk:
 
 
 @dataclass(frozen=True)
+class Landmark:
+    """A single fixture of the hall: the Q&A wall, the greeter's spot at the entrance."""
+
+    position: tuple[float, float]
+    yaw: float
+    names: dict[str, str]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"position": list(self.position), "yaw": self.yaw, "names": dict(self.names)}
+
+
+@dataclass(frozen=True)
 class World:
     name: str
     bounds: tuple[float, float, float, float]
@@ -97,6 +109,10 @@ class World:
     """Opening hours by weekday (0 = Monday): (open hour, close hour), local time."""
     kiosks: tuple[Kiosk, ...] = ()
     practice_desks: tuple[PracticeDesk, ...] = ()
+    qa_wall: Landmark | None = None
+    """The Q&A wall's board in the hall (choosing it opens the Q&A panel)."""
+    greeter: Landmark | None = None
+    """Where the automated greeter stands at the entrance."""
 
     def practice_desk(self, desk_id: str) -> PracticeDesk | None:
         return next((d for d in self.practice_desks if d.id == desk_id), None)
@@ -161,6 +177,11 @@ class World:
                 {"id": d.id, "position": list(d.position), "yaw": d.yaw, "names": dict(d.names)}
                 for d in self.practice_desks
             ],
+            **{
+                k: v.to_wire()
+                for k, v in (("qa_wall", self.qa_wall), ("greeter", self.greeter))
+                if v is not None
+            },
             "desks": [
                 {
                     "id": d.id,
@@ -265,7 +286,26 @@ def load_world(path: Path) -> World:
         hours=_hours(data.get("hours", {})),
         kiosks=_kiosks(data.get("kiosks", [])),
         practice_desks=_practice_desks(data.get("practice_desks", []), {d.id for d in desks}),
+        qa_wall=_landmark("qa_wall", data.get("qa_wall")),
+        greeter=_landmark("greeter", data.get("greeter")),
     )
+
+
+def _landmark(key: str, value: Any) -> Landmark | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "position" not in value:
+        raise WorldError(f"{key} needs a position [x, z]")
+    if extra := set(value) - {"position", "yaw", "names"}:
+        raise WorldError(f"{key} has unknown keys {sorted(extra)}")
+    pos = value["position"]
+    if not isinstance(pos, list) or len(pos) != 2:
+        raise WorldError(f"{key}.position must be [x, z]")
+    x, z = float(pos[0]), float(pos[1])
+    if max(abs(x), abs(z)) > QUANT_LIMIT_M:
+        raise WorldError(f"{key} lies outside +-{QUANT_LIMIT_M} m")
+    names = {str(a): str(b) for a, b in value.get("names", {}).items()} or {"en": key}
+    return Landmark((x, z), float(value.get("yaw", 0.0)), names)
 
 
 def _hours(value: Any) -> dict[int, tuple[int, int]]:

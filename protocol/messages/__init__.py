@@ -13,8 +13,10 @@ from protocol.messages import (
     core,
     desks,
     feedback,
+    greeter,
     insight,
     moderation,
+    qa,
     scorecard,
     training,
     voice,
@@ -31,4 +33,6 @@ FEATURES: tuple[FeatureProtocol, ...] = (
     insight.PROTOCOL,
     scorecard.PROTOCOL,
     training.PROTOCOL,
+    qa.PROTOCOL,
+    greeter.PROTOCOL,
 )

@@ -140,6 +140,20 @@ WORLD = Field(
             ),
             doc="feedback kiosks citizens walk up to (survey_request)",
         ),
+        "qa_wall": optional(
+            Field(
+                "map",
+                fields={"position": POINT, "yaw": YAW, "names": STR_MAP},
+                doc="the Q&A wall's board in the hall (choosing it opens the Q&A panel)",
+            )
+        ),
+        "greeter": optional(
+            Field(
+                "map",
+                fields={"position": POINT, "yaw": YAW, "names": STR_MAP},
+                doc="where the automated greeter stands at the entrance",
+            )
+        ),
         "practice_desks": Field(
             "list",
             max_len=256,

@@ -40,7 +40,7 @@ from server.edge.hub import Hub
 from server.edge.link import ClientLink
 from server.identity import Keyring, TokenError
 from server.metrics import Metrics
-from server.plug import Outgoing, Person
+from server.plug import Caller, Outgoing, Person
 from server.privacy import redact
 from server.space import Avatar, Space, SpaceFull
 from server.store import Keyspace
@@ -143,6 +143,15 @@ class ClientConnection:
 
     def person_or_none(self) -> Person | None:
         return self._person
+
+    @property
+    def caller(self) -> Caller:
+        name = self._person.name if self._person else (self.granted_name or "")
+        return Caller(self.subject, name, self.session.role)
+
+    @property
+    def open(self) -> bool:
+        return self.session.state is not SessionState.CLOSED
 
     def reply(self, msg: Outgoing) -> None:
         if isinstance(msg, bytes):
@@ -357,8 +366,8 @@ class ClientConnection:
             pseudonym = self.subject.removeprefix("citizen:") if self.subject else None
             citizen_key, pseudonym = edge.keyring.mint_citizen(pseudonym)
             self.subject = "citizen:" + pseudonym
-        else:
-            edge.hub.claim_subject(self, self.subject)
+        elif record is not None:
+            await self.claim_subject()
         welcome: dict[str, Any] = {
             "t": "welcome",
             "v": PROTOCOL_VERSION,
@@ -420,7 +429,23 @@ class ClientConnection:
             return record
         return await take_resume(self.edge.sessions, token)
 
+    async def claim_subject(self) -> None:
+        """Be the one connection in the world of this token subject: an older one is
+        replaced (close 4009), and let go of its avatar before this one enters.
+
+        Only a connection that enters the world claims: a session that stays before
+        ``join`` (the Q&A page) may run beside the same person's hall session."""
+        if not self.token_subject:
+            return
+        old = self.edge.hub.claim_subject(self, self.subject)
+        if old is not None and old.avatar is not None:
+            try:
+                await asyncio.wait_for(old.cleaned.wait(), self.edge.config.shutdown_timeout_s)
+            except TimeoutError:
+                log.warning("a replacing connection waited too long for the previous one")
+
     async def on_join(self, msg: Message) -> None:
+        await self.claim_subject()
         name = self.granted_name or redact(msg["name"]).strip() or "Guest"
         avatar = Avatar(
             id=await next_entity_id(self.edge.sessions),

@@ -8,7 +8,8 @@ OWASP's WebSocket guidance asks; clients that send no ``Origin`` — agents,
 bots — are not browsers and are let through).
 
 A feature route needs ``Authorization: Bearer <role token>`` whose role the
-route allows: 401 without a valid token, 403 for another role, both as
+route allows (a ``public`` route serves anyone, with or without a token): 401
+without a valid token, 403 for another role, both as
 ``{"error": {"code", "reason"}}``. Tokens are never taken from the URL, so
 they never reach an access log.
 
@@ -182,22 +183,27 @@ class HttpRoutes:
         if route is None:
             return _error(404, "not_found", "There is no such API route.")
         token = bearer(request.headers.get("Authorization"))
-        if token is None or self.verify is None:
+        caller = Caller("", "", "")
+        if token is None and route.public:
+            pass
+        elif token is None or self.verify is None:
             return _error(401, "unauthorized", "Send a role token: Authorization: Bearer <token>.")
-        try:
-            grant = self.verify(token)
-        except TokenError as exc:
-            return _error(401, "unauthorized", str(exc))
-        if grant.role not in route.roles:
-            return _error(
-                403, "forbidden", f"This needs one of the roles {', '.join(route.roles)}."
-            )
+        else:
+            try:
+                grant = self.verify(token)
+            except TokenError as exc:
+                return _error(401, "unauthorized", str(exc))
+            if grant.role not in route.roles and not route.public:
+                return _error(
+                    403, "forbidden", f"This needs one of the roles {', '.join(route.roles)}."
+                )
+            caller = Caller(grant.subject, grant.name, grant.role)
         query_text = urlsplit(request.path).query
         if len(query_text) > MAX_QUERY_BYTES:
             return _error(400, "bad_request", "The query is too long.")
         query = dict(parse_qsl(query_text, keep_blank_values=True))
         name = path.rsplit("/", 1)[-1]
-        req = HttpRequest(name, query, Caller(grant.subject, grant.name, grant.role))
+        req = HttpRequest(name, query, caller)
         try:
             reply: HttpReply = await route.handler(req)
         except HttpError as exc:

@@ -11,8 +11,10 @@ from server.config import Config
 from server.features.chat import Chat
 from server.features.desks import Desks
 from server.features.feedback import Feedback
+from server.features.greeter import Greeter
 from server.features.insight import InsightFeature
 from server.features.moderation import Moderation
+from server.features.qa import QaWall
 from server.features.scorecard import Scorecards
 from server.features.training import Training
 from server.features.voice import VoiceSignalling
@@ -27,6 +29,8 @@ FEATURES: tuple[FeatureClass, ...] = (
     InsightFeature,
     Scorecards,
     Training,
+    QaWall,
+    Greeter,
 )
 
 

@@ -26,8 +26,10 @@ from protocol.messages import (
     core,
     desks,
     feedback,
+    greeter,
     insight,
     moderation,
+    qa,
     scorecard,
     training,
     voice,
@@ -51,8 +53,22 @@ def test_the_index_lists_every_feature_once() -> None:
         "insight",
         "scorecard",
         "training",
+        "qa",
+        "greeter",
     ]
-    modules = (core, chat, moderation, desks, voice, feedback, insight, scorecard, training)
+    modules = (
+        core,
+        chat,
+        moderation,
+        desks,
+        voice,
+        feedback,
+        insight,
+        scorecard,
+        training,
+        qa,
+        greeter,
+    )
     assert tuple(m.PROTOCOL for m in modules) == FEATURES
 
 
@@ -231,10 +247,13 @@ def test_message_phases() -> None:
         == CLIENT_MESSAGES["bye"].phases
         == ("hello", "join", "world")
     )
-    others = set(CLIENT_MESSAGES) - {"hello", "join", "ping", "bye"}
+    # The Q&A wall also serves the 2D page, which never joins the world.
+    qa = {t for t, s in CLIENT_MESSAGES.items() if s.feature == "qa"}
+    assert all(CLIENT_MESSAGES[t].phases == ("join", "world") for t in qa)
+    others = set(CLIENT_MESSAGES) - {"hello", "join", "ping", "bye"} - qa
     assert all(CLIENT_MESSAGES[t].phases == ("world",) for t in others)
     assert all(s.phases == () for s in SERVER_MESSAGES.values())
-    assert catalogue.ROLES == ("citizen", "staff", "host", "manager", "admin")
+    assert catalogue.ROLES == ("citizen", "staff", "host", "manager", "admin", "bot")
     assert isinstance(catalogue.Field("int"), Field)
 
 
@@ -275,6 +294,15 @@ def world_from_toml(path: Path) -> dict[str, Any]:
             }
             for d in data.get("practice_desks", [])
         ],
+        **{
+            key: {
+                "position": [float(v) for v in data[key]["position"]],
+                "yaw": float(data[key].get("yaw", 0.0)),
+                "names": data[key]["names"],
+            }
+            for key in ("qa_wall", "greeter")
+            if key in data
+        },
         "desks": [
             {
                 "id": d["id"],

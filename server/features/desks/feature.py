@@ -2,17 +2,28 @@
 
 Every desk message gets an answer: the new state it caused (``duty``,
 ``ticket``, ``case``, ``call``, ``desk_say``) or an error with a desk code.
+
+The greeter hands citizens over on the bus: on ``greeter.handoff`` (the
+citizen consented) the desks take a ticket for them exactly as
+``take_ticket`` does, keep the greeter's redacted transcript with the ticket
+for the staff member who calls it (``greeter_transcript``), and answer with
+``desks.handoff_ticket`` ``{conv, entity, ticket}`` or ``{conv, entity, error}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from protocol.codec import Message
+from protocol.errors import ProtocolError
 from protocol.messages import desks as wire
 from server.features.desks.service import STAFF_ROLES, DeskService
 from server.features.desks.settings import DeskSettings
 from server.plug import Feature, FeatureContext, Handler, Person, Sender
+from server.privacy import redact
+
+MAX_TRANSCRIPT_LINES = 200
 
 
 class Desks(Feature):
@@ -44,6 +55,7 @@ class Desks(Feature):
     async def start(self) -> None:
         replayed = await self.service.start()
         self.ctx.log.info("queue rebuilt from %d logged events", replayed)
+        self.ctx.bus.subscribe("greeter.handoff", self._greeter_handoff)
 
     async def stop(self) -> None:
         self.service.close()
@@ -92,3 +104,50 @@ class Desks(Feature):
 
     async def on_desk_say(self, sender: Sender, msg: Message) -> None:
         self.service.desk_say(sender.person, msg["text"])
+
+    # -- the greeter's handover ------------------------------------------------
+
+    async def _greeter_handoff(self, event: Mapping[str, Any]) -> None:
+        """Take a ticket for the citizen the greeter hands over, with its transcript."""
+        entity = int(event.get("entity", 0))
+        answer: dict[str, Any] = {"conv": event.get("conv"), "entity": entity}
+        person = self.ctx.people.get(entity)
+        if person is None or person.subject != event.get("subject"):
+            self.ctx.bus.publish("desks.handoff_ticket", {**answer, "error": "gone"})
+            return
+        transcript = {
+            "conv": event.get("conv"),
+            "reason": str(event.get("reason", "asked")),
+            "lang": str(event.get("lang", "")),
+            "lines": _lines(event.get("transcript")),
+        }
+        try:
+            ticket = await self.service.take_ticket(
+                person, str(event.get("service", "")), str(event.get("lang", "")), transcript
+            )
+        except ProtocolError as exc:
+            # What take_ticket would have answered the citizen; the greeter tells the rest.
+            self.ctx.notify.to(
+                entity,
+                {"t": "error", "code": exc.code, "msg": exc.reason, "ref": "greeter_consent"},
+            )
+            self.ctx.bus.publish("desks.handoff_ticket", {**answer, "error": exc.code})
+            return
+        self.ctx.bus.publish("desks.handoff_ticket", {**answer, "ticket": ticket.id})
+
+
+def _lines(value: Any) -> list[dict[str, Any]]:
+    """The transcript's lines as ``greeter_transcript`` carries them (redacted again)."""
+    lines: list[dict[str, Any]] = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        line: dict[str, Any] = {
+            "from": "citizen" if item.get("from") == "citizen" else "greeter",
+            "text": redact(str(item.get("text", "")))[:1000],
+            "ts": float(item.get("ts", 0.0)),
+        }
+        if isinstance(item.get("topic"), int):
+            line["topic"] = item["topic"]
+        lines.append(line)
+    return lines[-MAX_TRANSCRIPT_LINES:]

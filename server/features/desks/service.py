@@ -59,6 +59,11 @@ def notes_key(ticket: str) -> str:
     return "notes:" + ticket
 
 
+def transcript_key(ticket: str) -> str:
+    """The greeter conversation a ticket came with (kept and deleted with its notes)."""
+    return "transcript:" + ticket
+
+
 @dataclass
 class OnDuty:
     person: Person
@@ -93,6 +98,8 @@ class DeskService:
         self._timers: dict[str, Timer] = {}
         self.notes: dict[str, list[str]] = {}
         """Staff-only case notes by ticket (for open tickets), newest last."""
+        self.transcripts: dict[str, dict[str, Any]] = {}
+        """The redacted greeter conversation of tickets the greeter took (open tickets)."""
         self._lock = asyncio.Lock()
         self._subjects: dict[int, str] = {}
         """Citizens' durable subjects by entity id, while their ticket is open (never sent)."""
@@ -117,6 +124,7 @@ class DeskService:
         self._events.labels(ev.type).inc()
         ticket = self.queue.apply(ev)
         if ev.type in ("ended", "no_show", "left"):
+            self.transcripts.pop(ticket.id, None)
             person = self.ctx.people.get(ticket.citizen)
             subject = self._subjects.pop(ticket.citizen, "") or (person.subject if person else "")
             self.ctx.bus.publish(
@@ -186,7 +194,11 @@ class DeskService:
 
     # -- citizens ----------------------------------------------------------
 
-    async def take_ticket(self, who: Person, service: str, lang: str) -> Ticket:
+    async def take_ticket(
+        self, who: Person, service: str, lang: str, transcript: dict[str, Any] | None = None
+    ) -> Ticket:
+        """A ticket for ``who``; ``transcript``: the greeter conversation that led here
+        (``{conv, reason, lang, lines}``), for the staff member who calls it."""
         spec = self.world.service(service)
         if spec is None:
             raise ProtocolError(DeskError.UNKNOWN_SERVICE, f"There is no service '{service}'.")
@@ -214,6 +226,10 @@ class DeskService:
                     redact(who.name),
                 )
             )
+            if transcript is not None:
+                self.transcripts[ticket.id] = transcript
+        if transcript is not None:
+            await self.ctx.store.set(transcript_key(ticket.id), msgpack.packb(transcript))
         self._send_ticket(ticket, force=True)
         self._queue_changed()
         return ticket
@@ -271,6 +287,7 @@ class DeskService:
             case = self.queue.case_of(who.subject)
             if case is not None:
                 self._send_case(case)
+                self._send_transcript(case, who.id)
             self._queue_changed()
         for call in self.calls.values():
             if who.id in call.members:
@@ -398,6 +415,7 @@ class DeskService:
         )
         self._send_called(ticket)
         self._send_case(ticket)
+        self._send_transcript(ticket, state.person.id)
         self._start_timer(ticket)
         self._queue_changed()
         return ticket
@@ -456,10 +474,20 @@ class DeskService:
         raw = await self.ctx.store.slice(notes_key(ticket_id))
         return [msgpack.unpackb(r, raw=False) for r in raw]
 
+    async def delete_notes(self, ticket_id: str) -> None:
+        """Forget a ticket's notes and the greeter transcript kept with them."""
+        await self.ctx.store.delete(notes_key(ticket_id), transcript_key(ticket_id))
+        self.notes.pop(ticket_id, None)
+        self.transcripts.pop(ticket_id, None)
+
     async def load_notes(self) -> None:
-        """After a rebuild: the notes of every open ticket, for the staff who take it next."""
+        """After a rebuild: the notes (and greeter transcripts) of every open ticket, for
+        the staff who take it next."""
         for ticket in self.queue.tickets.values():
             if ticket.status in ("waiting", "called", "serving"):
+                raw = await self.ctx.store.get(transcript_key(ticket.id))
+                if raw is not None:
+                    self.transcripts[ticket.id] = msgpack.unpackb(raw, raw=False)
                 stored = await self.stored_notes(ticket.id)
                 if stored:
                     self.notes[ticket.id] = [
@@ -720,6 +748,21 @@ class DeskService:
         if self.notes.get(ticket.id):
             msg["notes"] = self.notes[ticket.id][-50:]
         self.ctx.notify.to(to, msg)
+
+    def _send_transcript(self, ticket: Ticket, to: int) -> None:
+        """The greeter conversation a ticket came with, to the staff member handling it."""
+        transcript = self.transcripts.get(ticket.id)
+        if transcript is not None:
+            self.ctx.notify.to(
+                to,
+                {
+                    "t": "greeter_transcript",
+                    "ticket": ticket.id,
+                    "reason": transcript["reason"],
+                    "lang": transcript["lang"],
+                    "lines": transcript["lines"],
+                },
+            )
 
     def _send_duty(self, state: OnDuty) -> None:
         self.ctx.notify.to(

@@ -55,6 +55,7 @@ SOURCES = (
     ("duty", "desks", "duty"),
     ("feedback", "feedback", "answers"),
     ("training", "training", "completed"),
+    ("qa", "qa", "activity"),
 )
 PREFS = "prefs"
 """Hash: staff subject -> their choices (JSON)."""
@@ -186,6 +187,7 @@ class Scorecards(Feature):
             "duty": self.scorecard.apply_duty,
             "feedback": self.scorecard.apply_feedback,
             "training": self.scorecard.apply_training,
+            "qa": self.scorecard.apply_qa,
         }
         return await catch_up(
             self.ctx.logs,

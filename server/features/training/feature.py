@@ -127,15 +127,15 @@ class Training(Feature):
                 await self._resume(run, person)
 
     async def left(self, person: Person, for_good: bool) -> None:
-        run = self.runs.get(person.subject)
-        if run is not None and run.staff.id == person.id:
-            if for_good or run.finished:
-                await self._end(run, None)
+        own = self.runs.get(person.subject)
+        if own is not None and own.staff.id == person.id:
+            if for_good or own.finished:
+                await self._end(own, None)
             else:
                 # They may come back (resume): the run waits as long as the resume window.
-                run.away = self.ctx.tasks.later(
+                own.away = self.ctx.tasks.later(
                     self.ctx.resume_s,
-                    lambda: self.ctx.tasks.spawn(self._end(run, None), name="training away"),
+                    lambda: self.ctx.tasks.spawn(self._end(own, None), name="training away"),
                 )
             return
         for run in list(self.runs.values()):

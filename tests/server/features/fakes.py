@@ -36,7 +36,7 @@ from server.bus import LocalBus
 from server.features import FEATURES
 from server.logs import SharedLogs
 from server.metrics import Metrics
-from server.plug import FeatureContext, Outgoing, Person
+from server.plug import Caller, FeatureContext, Outgoing, Person
 from server.store.memory import MemoryStore
 from server.tasks import Tasks
 from server.world import World, load_world
@@ -318,6 +318,14 @@ class FakeSender:
     @property
     def person(self) -> Person:
         return self._person
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(self._person.subject, self._person.name, self._person.role)
+
+    @property
+    def open(self) -> bool:
+        return True
 
     def reply(self, msg: Outgoing) -> None:
         self._notify.to(self._person.id, msg)

@@ -7,7 +7,8 @@ export const CATALOGUE = {
     "staff",
     "host",
     "manager",
-    "admin"
+    "admin",
+    "bot"
   ],
   "client": {
     "hello": {
@@ -20,7 +21,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "v": {
@@ -65,7 +67,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "name": {
@@ -101,7 +104,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "seq": {
@@ -142,7 +146,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "n": {
@@ -165,7 +170,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "reason": {
@@ -185,7 +191,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "scope": {
@@ -283,7 +290,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "service": {
@@ -310,7 +318,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {}
     },
@@ -324,7 +333,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {}
     },
@@ -438,7 +448,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "text": {
@@ -459,7 +470,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "sdp": {
@@ -480,7 +492,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "candidate": {
@@ -512,7 +525,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "muted": {
@@ -531,7 +545,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {}
     },
@@ -805,6 +820,694 @@ export const CATALOGUE = {
           "max_len": 128
         }
       }
+    },
+    "qa_search": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "q": {
+          "kind": "str",
+          "required": true,
+          "max_len": 200
+        },
+        "ref": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 2147483648
+        },
+        "type": {
+          "kind": "enum",
+          "required": false,
+          "values": [
+            "question",
+            "idea",
+            "problem",
+            "praise",
+            "announcement"
+          ]
+        },
+        "service": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "status": {
+          "kind": "enum",
+          "required": false,
+          "values": [
+            "open",
+            "answered",
+            "official",
+            "closed",
+            "archived"
+          ]
+        },
+        "lang": {
+          "kind": "str",
+          "required": false,
+          "min_len": 2,
+          "max_len": 16
+        },
+        "only_lang": {
+          "kind": "str",
+          "required": false,
+          "min_len": 2,
+          "max_len": 16
+        },
+        "sort": {
+          "kind": "enum",
+          "required": false,
+          "values": [
+            "relevance",
+            "newest",
+            "votes",
+            "overdue"
+          ]
+        },
+        "limit": {
+          "kind": "int",
+          "required": false,
+          "min": 1,
+          "max": 50
+        }
+      }
+    },
+    "qa_get": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "topic": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        }
+      }
+    },
+    "qa_post": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "type": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "question",
+            "idea",
+            "problem",
+            "praise",
+            "announcement"
+          ]
+        },
+        "title": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 160
+        },
+        "body": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 5000
+        },
+        "lang": {
+          "kind": "str",
+          "required": true,
+          "min_len": 2,
+          "max_len": 16
+        },
+        "service": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "name": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "ref": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 2147483648
+        }
+      }
+    },
+    "qa_reply": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "topic": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "body": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 5000
+        },
+        "parent": {
+          "kind": "int",
+          "required": false,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "official": {
+          "kind": "bool",
+          "required": false
+        },
+        "name": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "ref": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 2147483648
+        }
+      }
+    },
+    "qa_edit": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "post": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "title": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 160
+        },
+        "body": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 5000
+        },
+        "ref": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 2147483648
+        }
+      }
+    },
+    "qa_vote": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "post": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "up": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "qa_accept": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "topic": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "reply": {
+          "kind": "int",
+          "required": false,
+          "min": 1,
+          "max": 9007199254740992
+        }
+      }
+    },
+    "qa_flag": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "post": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "reason": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "spam",
+            "abuse",
+            "personal_data",
+            "off_topic"
+          ]
+        }
+      }
+    },
+    "qa_moderate": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "post": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "action": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "hide",
+            "restore",
+            "approve"
+          ]
+        },
+        "reason": {
+          "kind": "str",
+          "required": true,
+          "max_len": 200
+        }
+      }
+    },
+    "qa_set": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "topic": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "status": {
+          "kind": "enum",
+          "required": false,
+          "values": [
+            "open",
+            "closed",
+            "archived"
+          ]
+        },
+        "needs_case": {
+          "kind": "bool",
+          "required": false
+        },
+        "service": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 32
+        }
+      }
+    },
+    "qa_merge": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "topic": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "into": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        }
+      }
+    },
+    "qa_revisions": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "post": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        }
+      }
+    },
+    "qa_queue": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "admin"
+      ],
+      "fields": {
+        "service": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 32
+        }
+      }
+    },
+    "qa_mine": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {}
+    },
+    "qa_export_mine": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {}
+    },
+    "qa_erase_me": {
+      "feature": "qa",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "confirm": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "greeter_ask": {
+      "feature": "greeter",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen"
+      ],
+      "fields": {
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 1000
+        },
+        "lang": {
+          "kind": "str",
+          "required": true,
+          "min_len": 2,
+          "max_len": 16
+        }
+      }
+    },
+    "greeter_rate": {
+      "feature": "greeter",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "helpful": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "greeter_consent": {
+      "feature": "greeter",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "yes": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "greeter_reply": {
+      "feature": "greeter",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "bot"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "kind": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "greeting",
+            "answer",
+            "no_answer",
+            "offer",
+            "handed_over",
+            "declined"
+          ]
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 1000
+        },
+        "topic": {
+          "kind": "int",
+          "required": false,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "official": {
+          "kind": "bool",
+          "required": false
+        }
+      }
+    },
+    "greeter_handoff": {
+      "feature": "greeter",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "bot"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "reason": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "asked",
+            "not_helpful",
+            "needs_case",
+            "no_answer"
+          ]
+        },
+        "service": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 1000
+        }
+      }
     }
   },
   "server": {
@@ -816,7 +1519,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "v": {
@@ -849,7 +1553,8 @@ export const CATALOGUE = {
             "staff",
             "host",
             "manager",
-            "admin"
+            "admin",
+            "bot"
           ]
         },
         "name": {
@@ -1067,6 +1772,62 @@ export const CATALOGUE = {
                 }
               }
             },
+            "qa_wall": {
+              "kind": "map",
+              "required": false,
+              "fields": {
+                "position": {
+                  "kind": "list",
+                  "required": true,
+                  "min_len": 2,
+                  "max_len": 2,
+                  "items": {
+                    "kind": "float",
+                    "required": true,
+                    "min": -10000.0,
+                    "max": 10000.0
+                  }
+                },
+                "yaw": {
+                  "kind": "float",
+                  "required": true,
+                  "min": -1000.0,
+                  "max": 1000.0
+                },
+                "names": {
+                  "kind": "map",
+                  "required": true
+                }
+              }
+            },
+            "greeter": {
+              "kind": "map",
+              "required": false,
+              "fields": {
+                "position": {
+                  "kind": "list",
+                  "required": true,
+                  "min_len": 2,
+                  "max_len": 2,
+                  "items": {
+                    "kind": "float",
+                    "required": true,
+                    "min": -10000.0,
+                    "max": 10000.0
+                  }
+                },
+                "yaw": {
+                  "kind": "float",
+                  "required": true,
+                  "min": -1000.0,
+                  "max": 1000.0
+                },
+                "names": {
+                  "kind": "map",
+                  "required": true
+                }
+              }
+            },
             "practice_desks": {
               "kind": "list",
               "required": true,
@@ -1221,7 +1982,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "id": {
@@ -1268,7 +2030,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "e": {
@@ -1299,7 +2062,8 @@ export const CATALOGUE = {
                   "staff",
                   "host",
                   "manager",
-                  "admin"
+                  "admin",
+                  "bot"
                 ]
               },
               "color": {
@@ -1348,7 +2112,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "ids": {
@@ -1372,7 +2137,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "k": {
@@ -1403,7 +2169,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "seq": {
@@ -1440,7 +2207,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "zone": {
@@ -1457,7 +2225,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "code": {
@@ -1482,7 +2251,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "n": {
@@ -1501,7 +2271,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "reason": {
@@ -1518,7 +2289,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "id": {
@@ -1541,7 +2313,8 @@ export const CATALOGUE = {
             "staff",
             "host",
             "manager",
-            "admin"
+            "admin",
+            "bot"
           ]
         },
         "scope": {
@@ -1579,7 +2352,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "zone": {
@@ -1614,7 +2388,8 @@ export const CATALOGUE = {
                   "staff",
                   "host",
                   "manager",
-                  "admin"
+                  "admin",
+                  "bot"
                 ]
               },
               "scope": {
@@ -1655,7 +2430,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "id": {
@@ -1678,7 +2454,8 @@ export const CATALOGUE = {
             "staff",
             "host",
             "manager",
-            "admin"
+            "admin",
+            "bot"
           ]
         },
         "text": {
@@ -1703,7 +2480,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "ticket": {
@@ -1773,7 +2551,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "ticket": {
@@ -1816,7 +2595,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "status": {
@@ -1848,7 +2628,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "ticket": {
@@ -1919,7 +2700,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "tickets": {
@@ -2005,7 +2787,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "room": {
@@ -2047,7 +2830,8 @@ export const CATALOGUE = {
                   "staff",
                   "host",
                   "manager",
-                  "admin"
+                  "admin",
+                  "bot"
                 ]
               }
             }
@@ -2067,7 +2851,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "id": {
@@ -2090,7 +2875,8 @@ export const CATALOGUE = {
             "staff",
             "host",
             "manager",
-            "admin"
+            "admin",
+            "bot"
           ]
         },
         "text": {
@@ -2115,7 +2901,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "sdp": {
@@ -2134,7 +2921,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "survey": {
@@ -2195,7 +2983,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "survey": {
@@ -2218,7 +3007,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "service": {
@@ -2248,7 +3038,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "fingerprint": {
@@ -2322,7 +3113,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "progress": {
@@ -2339,7 +3131,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "ticket": {
@@ -2397,7 +3190,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "id": {
@@ -2436,7 +3230,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "board": {
@@ -2453,7 +3248,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "scenarios": {
@@ -2509,7 +3305,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "scenario": {
@@ -2561,7 +3358,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "scenario": {
@@ -2619,7 +3417,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "scenario": {
@@ -2643,7 +3442,8 @@ export const CATALOGUE = {
         "staff",
         "host",
         "manager",
-        "admin"
+        "admin",
+        "bot"
       ],
       "fields": {
         "node": {
@@ -2665,6 +3465,700 @@ export const CATALOGUE = {
         "end": {
           "kind": "bool",
           "required": true
+        }
+      }
+    },
+    "qa_results": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "q": {
+          "kind": "str",
+          "required": true,
+          "max_len": 200
+        },
+        "ref": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 2147483648
+        },
+        "hits": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        },
+        "total": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 2147483648
+        }
+      }
+    },
+    "qa_topic": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "topic": {
+          "kind": "map",
+          "required": true
+        },
+        "replies": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        },
+        "redirected_from": {
+          "kind": "int",
+          "required": false,
+          "min": 1,
+          "max": 9007199254740992
+        }
+      }
+    },
+    "qa_posted": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "ref": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 2147483648
+        },
+        "post": {
+          "kind": "map",
+          "required": true
+        }
+      }
+    },
+    "qa_held": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "ref": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 2147483648
+        },
+        "findings": {
+          "kind": "list",
+          "required": true,
+          "max_len": 100,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "field": {
+                "kind": "enum",
+                "required": true,
+                "values": [
+                  "title",
+                  "body"
+                ]
+              },
+              "kind": {
+                "kind": "str",
+                "required": true,
+                "max_len": 32
+              },
+              "start": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 10000
+              },
+              "end": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 10000
+              },
+              "reason": {
+                "kind": "str",
+                "required": true,
+                "max_len": 200
+              }
+            }
+          }
+        }
+      }
+    },
+    "qa_update": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "topic": {
+          "kind": "map",
+          "required": true
+        },
+        "post": {
+          "kind": "map",
+          "required": false
+        }
+      }
+    },
+    "qa_notice": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "kind": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "hidden",
+            "restored",
+            "approved",
+            "answered",
+            "official",
+            "merged"
+          ]
+        },
+        "topic": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "post": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "title": {
+          "kind": "str",
+          "required": true,
+          "max_len": 160
+        },
+        "reason": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
+        },
+        "ts": {
+          "kind": "float",
+          "required": true,
+          "min": 0,
+          "max": 100000000000.0
+        }
+      }
+    },
+    "qa_wall": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "newest": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        },
+        "top": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        }
+      }
+    },
+    "qa_revisions": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "post": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "revisions": {
+          "kind": "list",
+          "required": true,
+          "max_len": 1000,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "title": {
+                "kind": "str",
+                "required": false,
+                "max_len": 160
+              },
+              "body": {
+                "kind": "str",
+                "required": true,
+                "max_len": 5000
+              },
+              "ts": {
+                "kind": "float",
+                "required": true,
+                "min": 0,
+                "max": 100000000000.0
+              }
+            }
+          }
+        }
+      }
+    },
+    "qa_queue": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "waiting": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        },
+        "flagged": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        }
+      }
+    },
+    "qa_mine": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "topics": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        },
+        "notices": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        }
+      }
+    },
+    "qa_export": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "data": {
+          "kind": "str",
+          "required": true,
+          "max_len": 16000000
+        }
+      }
+    },
+    "qa_erased": {
+      "feature": "qa",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "posts": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 2147483648
+        },
+        "votes": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 2147483648
+        }
+      }
+    },
+    "greeter_said": {
+      "feature": "greeter",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "kind": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "greeting",
+            "answer",
+            "no_answer",
+            "offer",
+            "handed_over",
+            "declined"
+          ]
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 1000
+        },
+        "automated": {
+          "kind": "bool",
+          "required": true
+        },
+        "topic": {
+          "kind": "int",
+          "required": false,
+          "min": 1,
+          "max": 9007199254740992
+        },
+        "official": {
+          "kind": "bool",
+          "required": false
+        },
+        "ts": {
+          "kind": "float",
+          "required": true,
+          "min": 0,
+          "max": 100000000000.0
+        }
+      }
+    },
+    "greeter_offer": {
+      "feature": "greeter",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "reason": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "asked",
+            "not_helpful",
+            "needs_case",
+            "no_answer"
+          ]
+        },
+        "service": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 32
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 1000
+        }
+      }
+    },
+    "greeter_asked": {
+      "feature": "greeter",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "citizen": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 1000
+        },
+        "lang": {
+          "kind": "str",
+          "required": true,
+          "min_len": 2,
+          "max_len": 16
+        },
+        "new": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "greeter_rated": {
+      "feature": "greeter",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "helpful": {
+          "kind": "bool",
+          "required": true
+        },
+        "unhelpful": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 1000
+        }
+      }
+    },
+    "greeter_outcome": {
+      "feature": "greeter",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "conv": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "handed_over": {
+          "kind": "bool",
+          "required": true
+        },
+        "ticket": {
+          "kind": "str",
+          "required": false,
+          "max_len": 16
+        }
+      }
+    },
+    "greeter_transcript": {
+      "feature": "greeter",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot"
+      ],
+      "fields": {
+        "ticket": {
+          "kind": "str",
+          "required": true,
+          "max_len": 16
+        },
+        "reason": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "asked",
+            "not_helpful",
+            "needs_case",
+            "no_answer"
+          ]
+        },
+        "lang": {
+          "kind": "str",
+          "required": true,
+          "min_len": 2,
+          "max_len": 16
+        },
+        "lines": {
+          "kind": "list",
+          "required": true,
+          "max_len": 200,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "from": {
+                "kind": "enum",
+                "required": true,
+                "values": [
+                  "citizen",
+                  "greeter"
+                ]
+              },
+              "text": {
+                "kind": "str",
+                "required": true,
+                "max_len": 1000
+              },
+              "topic": {
+                "kind": "int",
+                "required": false,
+                "min": 1,
+                "max": 9007199254740992
+              },
+              "ts": {
+                "kind": "float",
+                "required": true,
+                "min": 0,
+                "max": 100000000000.0
+              }
+            }
+          }
         }
       }
     }
@@ -2729,7 +4223,26 @@ export const CATALOGUE = {
     "not_training",
     "bad_choice",
     "bad_session",
-    "training_unavailable"
+    "training_unavailable",
+    "bad_query",
+    "no_such_post",
+    "not_author",
+    "own_post",
+    "not_official",
+    "read_only",
+    "bad_parent",
+    "bad_merge",
+    "post_limit",
+    "vote_limit",
+    "bad_service",
+    "staff_only_type",
+    "empty_edit",
+    "already_flagged",
+    "not_erased",
+    "no_greeter",
+    "no_conversation",
+    "no_offer",
+    "greeter_taken"
   ],
   "error_docs": {
     "bad_msgpack": "The binary message is not valid MessagePack.",
@@ -2791,7 +4304,26 @@ export const CATALOGUE = {
     "not_training": "The staff member is not running a scenario (or it is not at a choice).",
     "bad_choice": "The choice is not one offered by the current line.",
     "bad_session": "training_join named no pending simulated-citizen session.",
-    "training_unavailable": "The simulated citizen could not be started."
+    "training_unavailable": "The simulated citizen could not be started.",
+    "bad_query": "The search query has no letters or digits to search for.",
+    "no_such_post": "No visible topic or reply has this id.",
+    "not_author": "Only the post's author may do this (edit it, accept an answer on it).",
+    "own_post": "People may not vote on or flag their own posts.",
+    "not_official": "Only verified staff may give an official answer or act as moderator.",
+    "read_only": "The topic is archived (read-only), closed to replies, or merged away.",
+    "bad_parent": "A reply may answer the topic or a top-level reply of the same topic.",
+    "bad_merge": "A topic cannot be merged into itself, a merged topic or an unknown one.",
+    "post_limit": "The identity posted more often than its rate limit allows; wait.",
+    "vote_limit": "The identity voted or flagged faster than allowed; wait.",
+    "bad_service": "The world has no service with this id.",
+    "staff_only_type": "Only staff may post an announcement.",
+    "empty_edit": "An edit must change the title or the body.",
+    "already_flagged": "The identity flagged this post already.",
+    "not_erased": "qa_erase_me needs confirm = true.",
+    "no_greeter": "No greeter assistant is connected at the moment; ask at a desk.",
+    "no_conversation": "There is no open conversation with this id (or it is not yours).",
+    "no_offer": "There is no handover waiting for the citizen's consent.",
+    "greeter_taken": "Another greeter process is connected; the newest one serves."
   },
   "close": {
     "NORMAL": 1000,

@@ -1,0 +1,1020 @@
+"""The Q&A wall: handlers, the durable record, the search index, live updates, jobs.
+
+The record is the store: every post is a JSON value in the hash ``posts``
+(written before the sender hears back), earlier versions in ``revisions``,
+first sightings of identities in ``identities``, notices for authors in
+``notices``, moderation actions in the ``audit`` stream, and what happened
+(without text or citizens' identities) in the shared ``activity`` stream that
+the scorecard and the reports read. The search index (SQLite FTS5, see
+`server.features.qa.search`) is derived: every write bumps the store's ``rev``
+and the index keeps the ``<epoch>:<rev>`` it has applied, so an index that is
+missing or behind (a crash between the two writes, a restored store) is rebuilt
+from the record on start.
+
+Nothing a detector flags as personal data is stored, indexed or logged: the
+post is answered with ``qa_held`` and forgotten. Post texts are never logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import secrets
+import statistics
+import weakref
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from protocol.codec import Message
+from protocol.errors import ProtocolError
+from protocol.messages import qa as wire
+from server.features.qa.model import Actor, Board, Post, Trust
+from server.features.qa.search import QueryError, SearchDoc, SearchIndex
+from server.features.qa.settings import QaSettings
+from server.plug import (
+    Feature,
+    FeatureContext,
+    Handler,
+    HttpError,
+    HttpReply,
+    HttpRequest,
+    HttpRoute,
+    Person,
+    Sender,
+)
+from server.privacy import find, redact
+from server.quota import Quota
+from server.tasks import Repeating
+
+E = wire.QaError
+
+POSTS = "posts"
+REVISIONS = "revisions"
+IDENTITIES = "identities"
+NOTICES = "notices"
+AUDIT = "audit"
+ACTIVITY = "activity"
+"""Shared stream: question, answer, official_answer, accepted, helpful (docs/METRICS.md)."""
+MAX_NOTICES = 50
+REPORTERS = ("manager", "admin")
+QUOTA_ACTIONS = ("topic", "reply", "vote")
+
+
+class QaWall(Feature):
+    name = "qa"
+    protocol = wire.PROTOCOL
+    Settings = QaSettings
+    shares = (ACTIVITY,)
+
+    def __init__(self, ctx: FeatureContext) -> None:
+        super().__init__(ctx)
+        self.settings: QaSettings = ctx.settings
+        self.board = Board(Trust(hide_at=self.settings.flag_hide_weight))
+        self.index: SearchIndex | None = None
+        self.quota = Quota(ctx.store)
+        self.epoch = ""
+        self.rev = 0
+        self.revisions: dict[int, list[dict[str, Any]]] = {}
+        self.watchers: dict[int, weakref.WeakSet[Any]] = {}
+        self.watching: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
+        self.present: dict[str, weakref.WeakSet[Any]] = {}
+        """Senders by subject (the 2D page has no avatar), for live notices."""
+        self.in_world: dict[str, int] = {}
+        """Subject -> entity of people in the world."""
+        self._wall_due = False
+        self._retention: Repeating | None = None
+        m = ctx.metrics
+        self.m_posts = m.counter("posts", "Posts stored, by kind.", ["kind"])
+        self.m_held = m.counter(
+            "held", "Posts held back for personal data, by what was found.", ["kind"]
+        )
+        self.m_official = m.histogram(
+            "official_answer_seconds",
+            "Time from a question to its first official answer, by service.",
+            buckets=(600, 3600, 4 * 3600, 86400, 2 * 86400, 7 * 86400, 30 * 86400),
+            labels=["service"],
+        )
+        self.m_waiting = m.gauge(
+            "waiting", "Questions waiting for an official answer.", ["state"], mode="max"
+        )
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {
+            "qa_search": self.on_search,
+            "qa_get": self.on_get,
+            "qa_post": self.on_post,
+            "qa_reply": self.on_reply,
+            "qa_edit": self.on_edit,
+            "qa_vote": self.on_vote,
+            "qa_accept": self.on_accept,
+            "qa_flag": self.on_flag,
+            "qa_moderate": self.on_moderate,
+            "qa_set": self.on_set,
+            "qa_merge": self.on_merge,
+            "qa_revisions": self.on_revisions,
+            "qa_queue": self.on_queue,
+            "qa_mine": self.on_mine,
+            "qa_export_mine": self.on_export_mine,
+            "qa_erase_me": self.on_erase_me,
+        }
+
+    def http_routes(self) -> Mapping[str, HttpRoute]:
+        return {
+            "topic": HttpRoute(self.http_topic, (), public=True),
+            "report": HttpRoute(self.http_report, REPORTERS),
+            "export.jsonl": HttpRoute(self.http_export_jsonl, REPORTERS),
+            "export.csv": HttpRoute(self.http_export_csv, REPORTERS),
+        }
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        store = self.ctx.store
+        posts = [Post.from_json(json.loads(v)) for v in (await store.hgetall(POSTS)).values()]
+        seen = {k: float(v) for k, v in (await store.hgetall(IDENTITIES)).items()}
+        self.board.load(posts, seen)
+        self.revisions = {
+            int(k): json.loads(v) for k, v in (await store.hgetall(REVISIONS)).items()
+        }
+        raw_epoch = await store.get("epoch")
+        if raw_epoch is None:
+            raw_epoch = secrets.token_hex(8).encode()
+            await store.set("epoch", raw_epoch)
+        self.epoch = raw_epoch.decode()
+        raw_rev = await store.get("rev")
+        self.rev = int(raw_rev) if raw_rev is not None else 0
+        path = None
+        if self.ctx.data_dir is not None:
+            path = Path(self.ctx.data_dir) / "qa" / "search.sqlite"
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.index = SearchIndex(path)
+        if self.index.generation != self._generation():
+            self.rebuild_index()
+        self._retention = self.ctx.tasks.every(
+            self.settings.retention_every_s, self.apply_retention, "qa-retention"
+        )
+        self._gauge_waiting()
+        self.ctx.log.info("Q&A: %d posts, index %d topics", len(posts), self.index.count())
+
+    async def stop(self) -> None:
+        if self._retention is not None:
+            self._retention.stop()
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+
+    def rebuild_index(self) -> None:
+        index = self._index()
+        index.clear()
+        index.upsert_many(d for t in self.board.topics(None) if (d := self._doc(t)) is not None)
+        index.set_generation(self._generation())
+
+    async def entered(self, person: Person, resumed: bool) -> None:
+        self.in_world[person.subject] = person.id
+        self.ctx.notify.to(person.id, self._wall_message())
+
+    async def left(self, person: Person, for_good: bool) -> None:
+        if self.in_world.get(person.subject) == person.id:
+            del self.in_world[person.subject]
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _index(self) -> SearchIndex:
+        if self.index is None:
+            raise RuntimeError("the Q&A feature is not started")
+        return self.index
+
+    def _generation(self) -> str:
+        return f"{self.epoch}:{self.rev}"
+
+    def _actor(self, sender: Sender) -> Actor:
+        caller = sender.caller
+        self.present.setdefault(caller.subject, weakref.WeakSet()).add(sender)
+        return Actor(caller.subject, caller.name, caller.role)
+
+    def _now(self) -> float:
+        return self.ctx.clock.time()
+
+    def _due(self, topic: Post) -> float | None:
+        if topic.kind != "topic" or not self.board.waiting(topic):
+            return None
+        return topic.created + self.settings.target_s(topic.service)
+
+    def _view(self, post: Post, viewer: Actor | None, full: bool = False) -> dict[str, Any]:
+        topic = self.board.posts.get(post.topic, post)
+        return self.board.view(
+            post, viewer, self._now(), self._due(topic) if post.kind == "topic" else None, full
+        )
+
+    def _display_name(self, actor: Actor, msg: Message) -> str:
+        if actor.staff or actor.role != "citizen":
+            return actor.name or actor.role
+        given = msg.get("name")
+        name = redact(given).strip() if isinstance(given, str) else actor.name
+        return name[:32]
+
+    def _check_text(self, sender: Sender, msg: Message, fields: Iterable[str]) -> bool:
+        """True if every text field is free of personal data; else answer ``qa_held``."""
+        findings: list[dict[str, Any]] = []
+        for name in fields:
+            text = msg.get(name)
+            if not isinstance(text, str):
+                continue
+            for f in find(text):
+                findings.append(
+                    {
+                        "field": name,
+                        "kind": f.kind,
+                        "start": f.start,
+                        "end": f.end,
+                        "reason": f.reason,
+                    }
+                )
+                self.m_held.labels(kind=f.kind).inc()
+        if not findings:
+            return True
+        held: dict[str, Any] = {"t": "qa_held", "findings": findings[:100]}
+        if "ref" in msg:
+            held["ref"] = msg["ref"]
+        sender.reply(held)
+        return False
+
+    async def _take(self, actor: Actor, action: str) -> None:
+        if actor.staff:
+            return
+        now = self._now()
+        new = self.board.is_new(actor.subject, now)
+        s = self.settings
+        rule = {
+            "topic": s.new_topic_rate if new else s.topic_rate,
+            "reply": s.new_reply_rate if new else s.reply_rate,
+            "vote": s.vote_rate,
+        }[action]
+        wait = await self.quota.take(rule, action, actor.subject)
+        if wait is None:
+            return
+        code = E.VOTE_LIMIT if action == "vote" else E.POST_LIMIT
+        who = "A new identity" if new and action != "vote" else "An identity"
+        raise ProtocolError(
+            code, f"{who} may do this {rule.replace('/', ' per ')}; try again in {wait:.0f} s."
+        )
+
+    def _check_service(self, service: str | None) -> None:
+        if service is not None and self.ctx.world.service(service) is None:
+            raise ProtocolError(E.UNKNOWN_SERVICE, f"There is no service {service!r}.")
+
+    def _doc(self, topic: Post) -> SearchDoc | None:
+        if topic.kind != "topic" or topic.merged_into is not None:
+            return None
+        if topic.hidden is not None or topic.pending:
+            return None
+        replies = self.board.replies_of(topic, None)
+        answers = [r.body for r in replies if r.official is not None or r.id == topic.accepted]
+        others = [r.body for r in replies if r.official is None and r.id != topic.accepted]
+        if topic.erased and not answers and not others:
+            return None
+        return SearchDoc(
+            topic=topic.id,
+            lang=topic.lang,
+            type=topic.type,
+            service=topic.service,
+            status=topic.status,
+            title=topic.title,
+            body=topic.body,
+            answers="\n".join(answers),
+            replies="\n".join(others),
+            official=any(r.official is not None for r in replies),
+            accepted=topic.accepted is not None,
+            votes=len(topic.voters),
+            created=topic.created,
+        )
+
+    async def _save(
+        self, changed: Iterable[int], removed: Iterable[int] = (), topics: Iterable[int] = ()
+    ) -> None:
+        """Write changed posts to the store, then bring the index up to date."""
+        store = self.ctx.store
+        changed = sorted(set(changed))
+        values = {
+            str(pid): json.dumps(self.board.posts[pid].to_json(), ensure_ascii=False).encode()
+            for pid in changed
+            if pid in self.board.posts
+        }
+        if values:
+            await store.hset(POSTS, values)
+        gone = [str(p) for p in removed]
+        if gone:
+            await store.hdel(POSTS, *gone)
+        self.rev = await store.incr("rev")
+        index = self._index()
+        affected = set(topics)
+        for pid in changed:
+            post = self.board.posts.get(pid)
+            if post is not None:
+                affected.add(post.topic)
+        for tid in sorted(affected):
+            topic = self.board.posts.get(tid)
+            doc = self._doc(topic) if topic is not None else None
+            if doc is None:
+                index.remove(tid)
+            else:
+                index.upsert(doc)
+        for pid in removed:
+            index.remove(int(pid))
+        index.set_generation(self._generation())
+        self._wall_changed()
+        self._gauge_waiting()
+
+    async def _remember(self, actor: Actor) -> None:
+        if self.board.seen(actor.subject, self._now()):
+            await self.ctx.store.hset(
+                IDENTITIES, {actor.subject: str(self.board.first_seen[actor.subject]).encode()}
+            )
+
+    async def _activity(self, fields: Mapping[str, Any]) -> None:
+        await self.ctx.store.append(
+            ACTIVITY,
+            {k: str(v) for k, v in {**fields, "ts": self._now()}.items() if v is not None},
+        )
+
+    async def _audit(self, action: str, post: Post, by: str, reason: str = "") -> None:
+        await self.ctx.store.append(
+            AUDIT,
+            {
+                "action": action,
+                "post": str(post.id),
+                "topic": str(post.topic),
+                "by": by,
+                "reason": reason,
+                "ts": str(self._now()),
+            },
+        )
+
+    def _reply(self, sender: Sender, msg: Message, out: dict[str, Any]) -> None:
+        if "ref" in msg:
+            out["ref"] = msg["ref"]
+        sender.reply(out)
+
+    def _watch(self, sender: Sender, topic_id: int) -> None:
+        watched = self.watching.setdefault(sender, [])
+        if topic_id in watched:
+            return
+        watched.append(topic_id)
+        self.watchers.setdefault(topic_id, weakref.WeakSet()).add(sender)
+        while len(watched) > self.settings.watch_max:
+            old = watched.pop(0)
+            ws = self.watchers.get(old)
+            if ws is not None:
+                ws.discard(sender)
+
+    def _audience(self, subject: str) -> list[Sender]:
+        return [s for s in self.present.get(subject, ()) if s.open]
+
+    def _updated(self, topic: Post, post: Post | None = None) -> None:
+        """Tell whoever watches ``topic`` (and its author) what changed, each as they see it."""
+        senders = {s for s in self.watchers.get(topic.id, ()) if s.open}
+        for s in self._audience(topic.author):
+            senders.add(s)
+        reached: set[str] = set()
+        for s in senders:
+            caller = s.caller
+            viewer = Actor(caller.subject, caller.name, caller.role)
+            if not self.board.visible(topic, viewer):
+                continue
+            msg: dict[str, Any] = {"t": "qa_update", "topic": self._view(topic, viewer)}
+            if post is not None and post is not topic and self.board.visible(post, viewer):
+                msg["post"] = self._view(post, viewer, full=True)
+            s.reply(msg)
+            reached.add(caller.subject)
+        entity = self.in_world.get(topic.author)
+        if entity is not None and topic.author not in reached:
+            person = self.ctx.people.get(entity)
+            if person is not None:
+                viewer = Actor(person.subject, person.name, person.role)
+                msg = {"t": "qa_update", "topic": self._view(topic, viewer)}
+                if post is not None and post is not topic and self.board.visible(post, viewer):
+                    msg["post"] = self._view(post, viewer, full=True)
+                self.ctx.notify.to(entity, msg)
+
+    async def _notice(
+        self, subject: str, kind: str, topic: Post, post: Post, reason: str = ""
+    ) -> None:
+        """Tell an author what happened to their post, now if they are here, and keep it."""
+        if not subject:
+            return
+        notice: dict[str, Any] = {
+            "t": "qa_notice",
+            "kind": kind,
+            "topic": topic.id,
+            "post": post.id,
+            "title": topic.title[:160],
+            "ts": self._now(),
+        }
+        if reason:
+            notice["reason"] = reason[:200]
+        raw = await self.ctx.store.hget(NOTICES, subject)
+        kept: list[dict[str, Any]] = json.loads(raw) if raw else []
+        kept = [*kept, {k: v for k, v in notice.items() if k != "t"}][-MAX_NOTICES:]
+        await self.ctx.store.hset(NOTICES, {subject: json.dumps(kept).encode()})
+        for s in self._audience(subject):
+            s.reply(notice)
+        entity = self.in_world.get(subject)
+        if entity is not None:
+            self.ctx.notify.to(entity, notice)
+
+    def _wall_message(self) -> dict[str, Any]:
+        topics = [t for t in self.board.topics(None) if t.type != "announcement" and not t.erased]
+        newest = sorted(topics, key=lambda t: -t.created)[:5]
+        top = sorted(topics, key=lambda t: (-len(t.voters), -t.created))[:5]
+        return {
+            "t": "qa_wall",
+            "newest": [self._view(t, None) for t in newest],
+            "top": [self._view(t, None) for t in top],
+        }
+
+    def _wall_changed(self) -> None:
+        if self._wall_due:
+            return
+        self._wall_due = True
+        self.ctx.tasks.later(self.settings.wall_every_s, self._push_wall)
+
+    def _push_wall(self) -> None:
+        self._wall_due = False
+        if not self.in_world:
+            return
+        self.ctx.notify.to_many(list(self.in_world.values()), self._wall_message())
+
+    def _gauge_waiting(self) -> None:
+        now = self._now()
+        waiting = [t for t in self.board.topics(None) if self.board.waiting(t)]
+        overdue = sum(1 for t in waiting if (d := self._due(t)) is not None and now > d)
+        self.m_waiting.labels(state="overdue").set(overdue)
+        self.m_waiting.labels(state="on_time").set(len(waiting) - overdue)
+
+    # -- reading ----------------------------------------------------------------------
+
+    async def on_search(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        q = str(msg["q"]).strip()
+        limit = int(msg.get("limit", 10))
+        filters = {k: msg.get(k) for k in ("type", "service", "status")}
+        only_lang = msg.get("only_lang")
+        if q:
+            try:
+                hits, total = self._index().search(
+                    str(msg["q"]),  # unstripped: a trailing space ends the word being typed
+                    query_lang=str(msg.get("lang", "en")),
+                    prefix=True,
+                    lang=only_lang,
+                    type=filters["type"],
+                    service=filters["service"],
+                    status=filters["status"],
+                    limit=limit,
+                )
+            except QueryError as exc:
+                raise ProtocolError(E.BAD_QUERY, str(exc) or "Type letters or digits.") from None
+            found = [self.board.posts.get(h.topic) for h in hits]
+            topics = [t for t in found if t is not None and self.board.visible(t, actor)]
+        else:
+            topics = [
+                t
+                for t in self.board.topics(actor)
+                if all(v is None or getattr(t, k) == v for k, v in filters.items())
+                and (only_lang is None or t.lang == only_lang)
+            ]
+            total = len(topics)
+            topics = self._sorted(topics, str(msg.get("sort", "newest")))[:limit]
+        self._reply(
+            sender,
+            msg,
+            {
+                "t": "qa_results",
+                "q": str(msg["q"]),
+                "hits": [self._view(t, actor) for t in topics],
+                "total": total,
+            },
+        )
+
+    def _sorted(self, topics: list[Post], sort: str) -> list[Post]:
+        if sort == "votes":
+            return sorted(topics, key=lambda t: (-len(t.voters), -t.created))
+        if sort == "overdue":
+            far = float("inf")
+            return sorted(topics, key=lambda t: (self._due(t) or far, -t.created))
+        return sorted(topics, key=lambda t: -t.created)
+
+    async def on_get(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        topic, redirected = self.board.canonical(int(msg["topic"]), actor)
+        sender.reply(self._topic_message(topic, actor, redirected))
+        self._watch(sender, topic.id)
+
+    def _topic_message(
+        self, topic: Post, viewer: Actor | None, redirected: int | None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "t": "qa_topic",
+            "topic": self._view(topic, viewer, full=True),
+            "replies": [
+                self._view(r, viewer, full=True) for r in self.board.replies_of(topic, viewer)
+            ][:500],
+        }
+        if redirected is not None:
+            out["redirected_from"] = redirected
+        return out
+
+    # -- writing ----------------------------------------------------------------------
+
+    async def on_post(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        service = msg.get("service")
+        self._check_service(service)
+        if msg["type"] == "announcement" and not actor.staff:
+            raise ProtocolError(E.STAFF_ONLY_TYPE, "Only staff may post an announcement.")
+        if not self._check_text(sender, msg, ("title", "body")):
+            return
+        await self._take(actor, "topic")
+        post_id = await self.ctx.store.incr("seq")
+        topic = self.board.open_topic(
+            post_id,
+            actor,
+            self._now(),
+            type=str(msg["type"]),
+            title=str(msg["title"]).strip(),
+            body=str(msg["body"]).strip(),
+            lang=str(msg["lang"]),
+            service=service,
+            name=self._display_name(actor, msg),
+            pending=service in self.settings.premoderate,
+        )
+        await self._remember(actor)
+        await self._save([topic.id])
+        await self._activity(
+            {"type": "question", "kind": topic.type, "topic": topic.id, "service": topic.service}
+        )
+        self.m_posts.labels(kind=topic.type).inc()
+        self._reply(sender, msg, {"t": "qa_posted", "post": self._view(topic, actor, full=True)})
+        self._watch(sender, topic.id)
+
+    async def on_reply(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        official = bool(msg.get("official", False))
+        if official and not actor.staff:
+            raise ProtocolError(E.NOT_OFFICIAL, "Only verified staff may give an official answer.")
+        topic = self.board.topic(int(msg["topic"]), actor)
+        if not self._check_text(sender, msg, ("body",)):
+            return
+        await self._take(actor, "reply")
+        first_official = official and self.board.official_reply(topic) is None
+        post_id = await self.ctx.store.incr("seq")
+        reply, topic = self.board.reply(
+            post_id,
+            actor,
+            self._now(),
+            topic_id=topic.id,
+            body=str(msg["body"]).strip(),
+            parent=msg.get("parent"),
+            official=official,
+            official_service=self._staff_service(actor, topic),
+            name=self._display_name(actor, msg),
+            pending=topic.service in self.settings.premoderate,
+        )
+        await self._remember(actor)
+        await self._save([reply.id, topic.id])
+        now = self._now()
+        if official:
+            wait = now - topic.created
+            await self._activity(
+                {
+                    "type": "official_answer",
+                    "topic": topic.id,
+                    "answer": reply.id,
+                    "staff": actor.subject,
+                    "service": topic.service or "",
+                    "first": int(first_official),
+                    "wait_s": round(wait, 3),
+                }
+            )
+            if first_official and topic.type in ("question", "problem"):
+                self.m_official.labels(service=topic.service or "none").observe(wait)
+        else:
+            await self._activity({"type": "answer", "topic": topic.id, "answer": reply.id})
+        self.m_posts.labels(kind="official" if official else "reply").inc()
+        self._reply(sender, msg, {"t": "qa_posted", "post": self._view(reply, actor, full=True)})
+        self._watch(sender, topic.id)
+        self._updated(topic, reply)
+        if topic.author != actor.subject and not reply.pending:
+            await self._notice(topic.author, "official" if official else "answered", topic, reply)
+
+    def _staff_service(self, actor: Actor, topic: Post) -> str | None:
+        if not actor.staff:
+            return None
+        profile = self.ctx.world.staff_profile(actor.subject.removeprefix("id:"), actor.name)
+        if topic.service and topic.service in profile.services:
+            return topic.service
+        ordered = [s["id"] for s in self.ctx.world.services if s["id"] in profile.services]
+        return topic.service or (ordered[0] if ordered else None)
+
+    async def on_edit(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        if "title" not in msg and "body" not in msg:
+            raise ProtocolError(E.EMPTY_EDIT, "Send a new title or body.")
+        post = self.board.get(int(msg["post"]), actor)
+        if post.author != actor.subject:
+            raise ProtocolError(E.NOT_AUTHOR, "Only the author may edit a post.")
+        if not self._check_text(sender, msg, ("title", "body")):
+            return
+        await self._take(actor, "reply")
+        title = msg.get("title")
+        body = msg.get("body")
+        post, revision = self.board.edit(
+            actor,
+            self._now(),
+            post.id,
+            title.strip() if isinstance(title, str) else None,
+            body.strip() if isinstance(body, str) else None,
+        )
+        history = [*self.revisions.get(post.id, []), revision]
+        self.revisions[post.id] = history
+        await self.ctx.store.hset(
+            REVISIONS, {str(post.id): json.dumps(history, ensure_ascii=False).encode()}
+        )
+        await self._save([post.id])
+        self._reply(sender, msg, {"t": "qa_posted", "post": self._view(post, actor, full=True)})
+        self._updated(self.board.posts[post.topic], post)
+
+    async def on_vote(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        self.board.get(int(msg["post"]), actor)
+        await self._take(actor, "vote")
+        post, first = self.board.vote(actor, int(msg["post"]), bool(msg["up"]))
+        await self._remember(actor)
+        await self._save([post.id])
+        if first and post.kind == "reply" and post.author_role in wire.STAFF_ROLES:
+            await self._activity(
+                {"type": "helpful", "topic": post.topic, "answer": post.id, "staff": post.author}
+            )
+        topic = self.board.posts[post.topic]
+        sender.reply(
+            {
+                "t": "qa_update",
+                "topic": self._view(topic, actor),
+                **({"post": self._view(post, actor, full=True)} if post is not topic else {}),
+            }
+        )
+        self._updated(topic, post)
+
+    async def on_accept(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        reply_id = msg.get("reply")
+        topic = self.board.accept(actor, int(msg["topic"]), reply_id)
+        await self._save([topic.id])
+        if reply_id is not None:
+            await self._activity({"type": "accepted", "topic": topic.id, "answer": reply_id})
+        reply = self.board.posts.get(reply_id) if reply_id is not None else None
+        sender.reply({"t": "qa_update", "topic": self._view(topic, actor)})
+        self._updated(topic, reply)
+
+    async def on_flag(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        self.board.get(int(msg["post"]), actor)
+        await self._take(actor, "vote")
+        post, hid = self.board.flag(actor, self._now(), int(msg["post"]), str(msg["reason"]))
+        await self._remember(actor)
+        await self._save([post.id])
+        topic = self.board.posts[post.topic]
+        if hid:
+            await self._audit("hide", post, "flags", "flagged")
+            await self._notice(post.author, "hidden", topic, post, "flagged")
+            self._updated(topic, post)
+        sender.reply({"t": "qa_update", "topic": self._view(topic, actor)})
+
+    async def on_moderate(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        action, reason = str(msg["action"]), redact(str(msg["reason"]))
+        post = self.board.moderate(actor, self._now(), int(msg["post"]), action, reason)
+        await self._save([post.id, post.topic])
+        await self._audit(action, post, actor.subject, reason)
+        topic = self.board.posts[post.topic]
+        kind = {"hide": "hidden", "restore": "restored", "approve": "approved"}[action]
+        await self._notice(post.author, kind, topic, post, reason)
+        sender.reply(
+            {
+                "t": "qa_update",
+                "topic": self._view(topic, actor),
+                "post": self._view(post, actor, full=True),
+            }
+        )
+        self._updated(topic, post)
+
+    async def on_set(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        self._check_service(msg.get("service"))
+        topic = self.board.set_topic(
+            actor,
+            self._now(),
+            int(msg["topic"]),
+            msg.get("status"),
+            msg.get("needs_case"),
+            msg.get("service"),
+        )
+        await self._save([topic.id])
+        changes = ",".join(f"{k}={msg[k]}" for k in ("status", "needs_case", "service") if k in msg)
+        await self._audit("set", topic, actor.subject, changes)
+        sender.reply({"t": "qa_update", "topic": self._view(topic, actor)})
+        self._updated(topic)
+
+    async def on_merge(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        dup, target, moved = self.board.merge(
+            actor, self._now(), int(msg["topic"]), int(msg["into"])
+        )
+        await self._save([dup.id, target.id, *moved], topics=[dup.id, target.id])
+        await self._audit("merge", dup, actor.subject, f"into {target.id}")
+        await self._notice(dup.author, "merged", dup, dup)
+        sender.reply({"t": "qa_update", "topic": self._view(dup, actor)})
+        for s in [s for s in self.watchers.pop(dup.id, ()) if s.open]:
+            self._watch(s, target.id)
+            c = s.caller
+            s.reply({"t": "qa_update", "topic": self._view(dup, Actor(c.subject, c.name, c.role))})
+        self._updated(target)
+
+    async def on_revisions(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        if not actor.staff:
+            raise ProtocolError(E.NOT_OFFICIAL, "Only moderators may read revisions.")
+        post = self.board.get(int(msg["post"]), actor)
+        sender.reply(
+            {"t": "qa_revisions", "post": post.id, "revisions": self.revisions.get(post.id, [])}
+        )
+
+    async def on_queue(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        if not actor.staff:
+            raise ProtocolError(E.NOT_OFFICIAL, "The queue is for staff.")
+        service = msg.get("service")
+        waiting = [
+            t
+            for t in self.board.topics(actor)
+            if self.board.waiting(t) and (service is None or t.service == service)
+        ]
+        waiting.sort(key=lambda t: (self._due(t) or 0.0, t.created))
+        flagged = [
+            p
+            for p in self.board.posts.values()
+            if (p.flags or p.pending or (p.hidden or {}).get("by") == "flags")
+            and (service is None or self.board.posts[p.topic].service == service)
+        ]
+        flagged.sort(key=lambda p: (-self.board.flag_weight(p), p.created))
+        sender.reply(
+            {
+                "t": "qa_queue",
+                "waiting": [self._view(t, actor) for t in waiting[:500]],
+                "flagged": [self._view(p, actor, full=True) for p in flagged[:500]],
+            }
+        )
+
+    # -- the citizen's rights ---------------------------------------------------------
+
+    async def on_mine(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        mine = [p for p in self.board.authored(actor.subject) if p.kind == "topic"]
+        raw = await self.ctx.store.hget(NOTICES, actor.subject)
+        notices = json.loads(raw) if raw else []
+        if raw:
+            await self.ctx.store.hdel(NOTICES, actor.subject)
+        sender.reply(
+            {
+                "t": "qa_mine",
+                "topics": [self._view(t, actor) for t in sorted(mine, key=lambda t: -t.created)][
+                    :500
+                ],
+                "notices": notices,
+            }
+        )
+
+    async def on_export_mine(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        posts = self.board.authored(actor.subject)
+        data = {
+            "exported": self._now(),
+            "posts": [
+                {
+                    k: v
+                    for k, v in p.to_json().items()
+                    if k not in ("author", "voters", "counted", "flags")
+                }
+                | {"votes": len(p.voters)}
+                for p in sorted(posts, key=lambda p: p.id)
+            ],
+            "revisions": {
+                str(p.id): self.revisions.get(p.id, []) for p in posts if p.id in self.revisions
+            },
+            "votes": sorted(p.id for p in self.board.posts.values() if actor.subject in p.voters),
+            "flags": [
+                {"post": p.id, "reason": p.flags[actor.subject].partition(":")[0]}
+                for p in self.board.posts.values()
+                if actor.subject in p.flags
+            ],
+            "notices": json.loads(await self.ctx.store.hget(NOTICES, actor.subject) or b"[]"),
+        }
+        sender.reply({"t": "qa_export", "data": json.dumps(data, ensure_ascii=False)})
+
+    async def on_erase_me(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        if not msg["confirm"]:
+            raise ProtocolError(E.NOT_ERASED, "Send confirm = true to erase your identity.")
+        own = [p.id for p in self.board.authored(actor.subject)]
+        changed, votes = self.board.erase(actor.subject)
+        for pid in own:
+            self.revisions.pop(pid, None)
+        store = self.ctx.store
+        if own:
+            await store.hdel(REVISIONS, *[str(p) for p in own])
+        await store.hdel(NOTICES, actor.subject)
+        await store.hdel(IDENTITIES, actor.subject)
+        await self.quota.forget(
+            actor.subject,
+            QUOTA_ACTIONS,
+            tuple(
+                {
+                    self.settings.new_topic_rate,
+                    self.settings.topic_rate,
+                    self.settings.new_reply_rate,
+                    self.settings.reply_rate,
+                    self.settings.vote_rate,
+                }
+            ),
+        )
+        await self._save(changed)
+        self._index().purge()
+        await store.append(
+            AUDIT, {"action": "erase", "posts": str(len(own)), "ts": str(self._now())}
+        )
+        sender.reply({"t": "qa_erased", "posts": len(own), "votes": votes})
+        for pid in changed:
+            post = self.board.posts.get(pid)
+            if post is not None and post.kind == "topic":
+                self._updated(post)
+
+    # -- jobs -------------------------------------------------------------------------
+
+    async def apply_retention(self) -> None:
+        """Archive or purge topics whose type's retention has passed since their last activity."""
+        now = self._now()
+        days = self.settings.retention_days
+        expired = [
+            t
+            for t in list(self.board.posts.values())
+            if t.kind == "topic"
+            and t.type in days
+            and now - max(t.activity, t.created) > days[t.type] * 86400
+            and t.status != "archived"
+        ]
+        if not expired:
+            return
+        if self.settings.retention_action == "archive":
+            for t in expired:
+                t.status = "archived"
+            await self._save([t.id for t in expired])
+            for t in expired:
+                await self._audit("archive", t, "retention")
+            return
+        removed: list[int] = []
+        for t in expired:
+            removed.extend(self.board.remove_topic(t.id))
+        for pid in removed:
+            self.revisions.pop(pid, None)
+        await self.ctx.store.hdel(REVISIONS, *[str(p) for p in removed])
+        await self._save([], removed=removed)
+        self._index().purge()
+        await self.ctx.store.append(
+            AUDIT,
+            {"action": "purge", "posts": str(len(removed)), "by": "retention", "ts": str(now)},
+        )
+
+    # -- HTTP -------------------------------------------------------------------------
+
+    async def http_topic(self, req: HttpRequest) -> HttpReply:
+        try:
+            topic_id = int(req.query.get("id", ""))
+        except ValueError:
+            raise HttpError(400, "bad_request", "Give the topic's id: ?id=<number>.") from None
+        try:
+            topic, redirected = self.board.canonical(topic_id, None)
+        except ProtocolError as exc:
+            raise HttpError(404, "not_found", exc.reason) from None
+        body = self._topic_message(topic, None, redirected)
+        del body["t"]
+        return HttpReply(json.dumps(body, ensure_ascii=False).encode())
+
+    async def http_report(self, req: HttpRequest) -> HttpReply:
+        """Per service: questions, answers, official answers, time to official answer p50/p90."""
+        per: dict[str, dict[str, Any]] = {}
+        waits: dict[str, list[float]] = {}
+
+        def row(service: str) -> dict[str, Any]:
+            return per.setdefault(service or "none", {"questions": 0, "answers": 0, "official": 0})
+
+        for _id, f in await self.ctx.store.read(ACTIVITY):
+            kind = f.get("type", "")
+            topic = self.board.posts.get(int(f.get("topic", "0") or 0))
+            service = f.get("service") or (topic.service if topic is not None else "") or ""
+            if kind == "question":
+                row(service)["questions"] += 1
+            elif kind == "answer":
+                row(service)["answers"] += 1
+            elif kind == "official_answer":
+                row(service)["official"] += 1
+                if f.get("first") == "1":
+                    with contextlib.suppress(KeyError, ValueError):
+                        waits.setdefault(service or "none", []).append(float(f["wait_s"]))
+        for service, values in waits.items():
+            values.sort()
+            r = row(service)
+            r["official_p50_s"] = statistics.median(values)
+            r["official_p90_s"] = _quantile(values, 0.9)
+        now = self._now()
+        waiting = [t for t in self.board.topics(None) if self.board.waiting(t)]
+        for t in waiting:
+            r = row(t.service or "")
+            r["waiting"] = r.get("waiting", 0) + 1
+            due = self._due(t)
+            if due is not None and now > due:
+                r["overdue"] = r.get("overdue", 0) + 1
+        body = {"services": per, "generated": now}
+        return HttpReply(json.dumps(body).encode())
+
+    def _history(self) -> Iterable[dict[str, Any]]:
+        for topic in sorted(self.board.topics(Actor("", "", "admin")), key=lambda t: t.id):
+            replies = [self.board.posts[r] for r in self.board.replies.get(topic.id, [])]
+            yield {
+                "topic": _record(topic),
+                "revisions": self.revisions.get(topic.id, []),
+                "replies": [
+                    _record(r, r.id == topic.accepted) | {"revisions": self.revisions.get(r.id, [])}
+                    for r in replies
+                ],
+            }
+
+    async def http_export_jsonl(self, req: HttpRequest) -> HttpReply:
+        """Every topic with its replies and revisions, one JSON object per line."""
+        lines = [json.dumps(item, ensure_ascii=False) for item in self._history()]
+        audit = [f for _id, f in await self.ctx.store.read(AUDIT)]
+        lines.append(json.dumps({"audit": audit}, ensure_ascii=False))
+        return HttpReply(
+            ("\n".join(lines) + "\n").encode(),
+            "application/x-ndjson",
+            filename="servicepoint-qa.jsonl",
+        )
+
+    async def http_export_csv(self, req: HttpRequest) -> HttpReply:
+        """One row per post (topics and replies), for the authority's records."""
+        buf = io.StringIO()
+        out = csv.writer(buf)
+        columns = [
+            "id", "kind", "topic", "parent", "type", "status", "service", "lang", "title",
+            "body", "author_name", "author_role", "created", "edited", "votes", "official",
+            "accepted", "hidden", "merged_into", "revisions",
+        ]  # fmt: skip
+        out.writerow(columns)
+        for item in self._history():
+            for rec in [item["topic"], *item["replies"]]:
+                out.writerow(
+                    [_cell(rec.get(c)) for c in columns[:-1]]
+                    + [len(self.revisions.get(int(rec["id"]), []))]
+                )
+        return HttpReply(
+            buf.getvalue().encode("utf-8-sig"),
+            "text/csv; charset=utf-8",
+            filename="servicepoint-qa.csv",
+        )
+
+
+def _record(post: Post, accepted: bool = False) -> dict[str, Any]:
+    """A post for the agency's record: everything but the identities behind it."""
+    data = post.to_json()
+    for private in ("author", "voters", "counted", "flags"):
+        data.pop(private, None)
+    data["votes"] = len(post.voters)
+    data["flags"] = len(post.flags)
+    data["official"] = post.official is not None
+    data["accepted"] = accepted
+    return data
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
