@@ -73,6 +73,8 @@ gave the official answer; closed: no more replies; archived: read-only, kept for
 FLAG_REASONS: Final = ("spam", "abuse", "personal_data", "off_topic")
 STAFF_ROLES: Final = ("staff", "admin")
 SORTS: Final = ("relevance", "newest", "votes", "overdue")
+EXPORT_PART: Final = 500_000
+"""Characters of the export document per ``qa_export`` message."""
 
 POST_ID = Field("int", min=1, max=2**53, doc="a topic's or reply's id (one sequence)")
 TITLE = Field("str", min_len=1, max_len=160, doc="a topic's title")
@@ -353,8 +355,12 @@ SERVER = (
     ),
     s2c(
         "qa_export",
-        {"data": Field("str", max_len=16_000_000, doc="JSON: posts, revisions, votes, flags")},
-        "Everything the sender contributed, as JSON.",
+        {
+            "data": Field("str", max_len=EXPORT_PART, doc="a part of the JSON document"),
+            "part": Field("int", min=1, max=10_000, doc="this part's number, from 1"),
+            "parts": Field("int", min=1, max=10_000, doc="how many parts; join them in order"),
+        },
+        "Everything the sender contributed, as JSON (posts, revisions, votes, flags), in parts.",
     ),
     s2c(
         "qa_erased",

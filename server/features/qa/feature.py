@@ -821,7 +821,11 @@ class QaWall(Feature):
             ],
             "notices": json.loads(await self.ctx.store.hget(NOTICES, actor.subject) or b"[]"),
         }
-        sender.reply({"t": "qa_export", "data": json.dumps(data, ensure_ascii=False)})
+        text = json.dumps(data, ensure_ascii=False)
+        size = wire.EXPORT_PART
+        chunks = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+        for n, chunk in enumerate(chunks, 1):
+            sender.reply({"t": "qa_export", "data": chunk, "part": n, "parts": len(chunks)})
 
     async def on_erase_me(self, sender: Sender, msg: Message) -> None:
         actor = self._actor(sender)

@@ -3860,7 +3860,19 @@ export const CATALOGUE = {
         "data": {
           "kind": "str",
           "required": true,
-          "max_len": 16000000
+          "max_len": 500000
+        },
+        "part": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 10000
+        },
+        "parts": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 10000
         }
       }
     },

@@ -583,3 +583,16 @@ async def test_the_wall_board_and_live_updates() -> None:
     finally:
         await w.qa.stop()
         await w.f.tasks.close()
+
+
+async def test_a_large_export_comes_in_parts(wall: Wall, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("protocol.messages.qa.EXPORT_PART", 200)
+    for i in range(5):
+        await wall.ask(ADA, f"Fråga nummer {i} om parkering", "En lång text " * 10)
+    before = len(wall.f.notify.messages(ADA.id))
+    await wall.qa.handlers()["qa_export_mine"](wall.sender(ADA), {"t": "qa_export_mine"})
+    parts = [m for m in wall.f.notify.messages(ADA.id)[before:] if m["t"] == "qa_export"]
+    assert len(parts) > 1 and [p["part"] for p in parts] == list(range(1, len(parts) + 1))
+    assert {p["parts"] for p in parts} == {len(parts)}
+    data = json.loads("".join(p["data"] for p in parts))
+    assert len(data["posts"]) == 5
