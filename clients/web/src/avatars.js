@@ -5,6 +5,7 @@
 
 import * as THREE from 'three';
 import { makeLabel } from './labels.js';
+import { extraLines, tagExtras } from './tags.js';
 import { t } from './core/i18n.js';
 
 const BADGE_COLORS = { staff: '#0b6e4f', host: '#7b2cbf', admin: '#9d174d' };
@@ -39,15 +40,13 @@ const noseGeometry = new THREE.ConeGeometry(0.12, 0.3, 12).rotateX(-Math.PI / 2)
 const badgeGeometry = new THREE.OctahedronGeometry(0.16);
 const badgeMaterial = new THREE.MeshStandardMaterial({ color: 0xf5c518, emissive: 0x6b5200, roughness: 0.4 });
 
-/** Extra lines under an avatar's name tag, by entity id: features add them (the badges a
- *  staff member chose to show). Each value is a function, so a language switch re-renders. */
-export const tagExtras = new Map();
+/** Extra lines under an avatar's name tag, by entity id (tags.js; the 2D view draws them too). */
+export { tagExtras };
 
 function tagLines(entity, isSelf) {
   const name = isSelf ? `${entity.name} (${t('view.you')})` : entity.name;
   const lines = entity.role && entity.role !== 'citizen' ? [name, t(`role.${entity.role}`)] : [name];
-  const extra = tagExtras.get(entity.id);
-  return extra ? [...lines, ...extra()] : lines;
+  return [...lines, ...extraLines(entity.id)];
 }
 
 /** One avatar: `group` goes in the scene; setPose() moves it. */

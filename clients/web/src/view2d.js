@@ -1,21 +1,28 @@
 // The fallback view when WebGL is missing: a top-down map on a 2D canvas.
 // Same interface as scene3d.js (setWorld, addAvatar, setPose, follow, pick, ...).
 // North (-z) is up, east (+x) is right.
+//
+// Features draw their own fixtures on top: view.addOverlay((ctx, {sx, sy, scale}) => ...)
+// is called every frame after the hall and the avatars (sx, sy: world x, z to
+// canvas pixels; scale: pixels per metre); it returns a function that removes it.
 
 import { t } from './core/i18n.js';
+import { extraLines } from './tags.js';
 import {
   DESK_COLOR, FEEDBACK_COLOR, KIOSK_COLOR, PRACTICE_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskName,
   kioskSpot, practiceDeskName, zoneColor, zoneName,
 } from './world.js';
 
 const hex = (n) => `#${(n >>> 0).toString(16).padStart(6, '0').slice(-6)}`;
-const ROLE_RING = { staff: '#0b6e4f', host: '#7b2cbf', admin: '#9d174d', manager: '#9a3412' };
+const ROLE_RING = { staff: '#0b6e4f', host: '#7b2cbf', admin: '#9d174d', manager: '#9a3412', bot: '#0e7490' };
 const FONT = 'system-ui, "Noto Sans", "Noto Sans CJK JP", sans-serif';
+const EXTRA_LINE = 14; // px per line under an avatar's label (badges)
 
 export function createView2d(canvas) {
   const ctx = canvas.getContext('2d');
   let world = null;
   const avatars = new Map(); // id -> {entity, isSelf, x, z, yaw}
+  const overlays = new Set(); // features' drawings: fn(ctx, {sx, sy, scale})
   let scale = 1, ox = 0, oy = 0;
 
   function layout() {
@@ -133,19 +140,33 @@ export function createView2d(canvas) {
     ctx.stroke();
     const role = a.entity.role && a.entity.role !== 'citizen' ? ` · ${t(`role.${a.entity.role}`)}` : '';
     const label = `${a.isSelf ? `${a.entity.name} (${t('view.you')})` : a.entity.name}${role}`;
-    ctx.font = `600 12px ${FONT}`;
+    // Under the name, the lines features add to the tag (tags.js: the badges a staff
+    // member chose to show), as on the 3D name tag; the label grows upwards.
+    const extras = extraLines(a.entity.id);
+    const up = extras.length * EXTRA_LINE;
     ctx.textAlign = 'center';
-    const w = ctx.measureText(label).width + 8;
+    ctx.font = `500 11px ${FONT}`;
+    const extraW = Math.max(0, ...extras.map((line) => ctx.measureText(line).width));
+    ctx.font = `600 12px ${FONT}`;
+    const w = Math.max(ctx.measureText(label).width, extraW) + 8;
     ctx.fillStyle = 'rgba(17, 24, 39, 0.85)';
-    ctx.fillRect(x - w / 2, y - r - 20, w, 16);
+    ctx.fillRect(x - w / 2, y - r - 20 - up, w, 16 + up);
     ctx.fillStyle = '#ffffff';
-    ctx.fillText(label, x, y - r - 8);
+    ctx.fillText(label, x, y - r - 8 - up);
+    ctx.font = `500 11px ${FONT}`;
+    ctx.fillStyle = '#fde68a';
+    extras.forEach((line, i) => ctx.fillText(line, x, y - r - 8 - up + EXTRA_LINE * (i + 1)));
   }
 
   function draw() {
     drawWorld();
     for (const a of avatars.values()) if (!a.isSelf) drawAvatar(a);
     for (const a of avatars.values()) if (a.isSelf) drawAvatar(a);
+    for (const fn of overlays) {
+      ctx.save();
+      fn(ctx, { sx, sy, scale });
+      ctx.restore();
+    }
   }
 
   let last = null;
@@ -172,6 +193,7 @@ export function createView2d(canvas) {
     },
     relabel() {},
     setSelfVisible() {},
+    addOverlay(fn) { overlays.add(fn); return () => overlays.delete(fn); },
     start(onFrame) {
       const loop = () => {
         const nowS = performance.now() / 1000;

@@ -8,6 +8,7 @@
 //          desks:[{id,name,names:{en,...},services,position:[x,z],yaw}],
 //          kiosks:[{id,position:[x,z],names:{en,...}}],   (feedback kiosks)
 //          practice_desks:[{id,position:[x,z],yaw,names:{en,...}}],   (training)
+//          qa_wall:{position:[x,z],yaw,names}, greeter:{position:[x,z],yaw,names},   (landmarks)
 //          timezone:'Europe/Stockholm',
 //          languages:['sv', ...]}   (languages one can be served in)
 
@@ -120,6 +121,11 @@ export function practiceDeskById(world, id) {
   return (world?.practice_desks || []).find((d) => d.id === id);
 }
 
+/** Where a person stands at a landmark (the Q&A wall, the greeter): `m` metres in front of it. */
+export function landmarkStandPoint(mark, m = 2.5) {
+  return ahead(mark, m);
+}
+
 /** "A, B" — the queue letters a desk serves. */
 export function deskLetters(world, desk) {
   return servicesOf(world, desk).map((s) => s.letter).join(', ');
@@ -160,6 +166,13 @@ export function places(world) {
   for (const desk of world.practice_desks || []) {
     const [x, z] = desk.position;
     out.push({ id: desk.id, practice: desk.id, label: t('places.practice', { name: practiceDeskName(desk) }), x, z });
+  }
+  // Landmarks (the Q&A wall, the greeter at the entrance): one walks to the spot in front.
+  for (const key of ['qa_wall', 'greeter']) {
+    const mark = world[key];
+    if (!mark?.position) continue;
+    const { x, z } = landmarkStandPoint(mark);
+    out.push({ id: key.replace('_', '-'), landmark: key, label: localName(mark.names) || key, x, z });
   }
   if (world.stage) {
     const [x0, z0, , z1] = world.stage.rect;

@@ -11,4 +11,6 @@ export const FEATURES = await Promise.all([
   import('./insight/index.js'),
   import('./scorecard/index.js'),
   import('./training/index.js'),
+  import('./qa/index.js'),
+  import('./greeter/index.js'),
 ]);

@@ -6,16 +6,27 @@
 // has the citizen say the line again (voice), "Stop" ends the scenario. At the
 // end: the debrief, the score and the rubric as a table.
 //
+// In a VR session the same run is shown in the world (xr-panel.js): the line,
+// the answers as 3D buttons for the controllers' select, the debrief. With no run,
+// standing (not walking) within NEAR_M of a practice desk that is free (no other
+// staff member stands at it: the server still decides, and a taken desk's error is
+// shown on the panel), the panel offers the scenarios, the citizen's languages and
+// Start: the same training_start as the form, at that desk.
+//
 // Voice: the server sends the desks' `call` with the practice desk's id; the
 // desks feature's in-call bar connects voice with rtc_offer as in a desk call.
 //
 // Messages: training_scenarios, training_line, training_debrief, training_ended.
 // Sends: training_start, training_choice, training_repeat, training_stop.
 // Errors shown in the panel: all of the above.
-// Test hook: training ({visible, scenarios, desks, running, line, debrief, ended, error, live}).
+// Test hook: training ({visible, scenarios, desks, running, line, debrief, ended, error, live,
+//   xr: {visible, mode, text, error, buttons: [{id, label, selected, at, normal}] (rig space),
+//   hovered, score, rubric, start: {desk, scenario, lang} | null}}).
 
 import { LANGS, getLanguage, langName, localName, onLanguageChange, t } from '../../core/i18n.js';
 import { practiceDeskById, practiceDeskName } from '../../world.js';
+import { fmtNumber, fmtScore } from './format.js';
+import { createXrPanel } from './xr-panel.js';
 
 export const name = 'training';
 export const messages = new URL('./messages/', import.meta.url);
@@ -23,6 +34,8 @@ export const messages = new URL('./messages/', import.meta.url);
 const $ = (id) => document.getElementById(id);
 const REFS = ['training_start', 'training_choice', 'training_repeat', 'training_stop'];
 const NEAREST = '';
+const NEAR_M = 3; // the VR start view: this close to a practice desk's staff spot
+const TAKEN_M = 1; // another staff member this close to it: the desk is in use
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -42,14 +55,6 @@ function option(value, text) {
   return o;
 }
 
-function fmtNumber(n) {
-  return new Intl.NumberFormat(getLanguage()).format(Number(n) || 0);
-}
-
-function fmtScore(score) {
-  return new Intl.NumberFormat(getLanguage(), { style: 'percent', maximumFractionDigits: 0 }).format(Number(score) || 0);
-}
-
 export function install(app) {
   const panel = $('training-panel');
   let scenarios = []; // [{id, title:{lang: text}, langs}]
@@ -61,6 +66,14 @@ export function install(app) {
   let errorCode = null;
   let live = '';
   let pickedDesk = NEAREST;
+  let stopping = false; // "Stop" was sent: until the server's answer, nothing to start
+  const xr = createXrPanel({
+    choose: (choice) => act({ t: 'training_choice', choice }),
+    repeat: () => act({ t: 'training_repeat' }),
+    stop: () => stopRun(),
+    start: (pick) => startRun(pick),
+    offer: () => deskOffer(),
+  });
 
   const visible = () => Boolean(app.self) && app.isStaff;
   const practiceDesks = () => deskIds.map((id) => practiceDeskById(app.world, id) || { id, position: [0, 0] });
@@ -80,6 +93,32 @@ export function install(app) {
       if (dist < bestD) { best = d; bestD = dist; }
     }
     return best.id;
+  }
+
+  /** Does no other staff member stand at this practice desk (where a run puts them)? */
+  function deskFree(desk) {
+    for (const o of app.others?.all.values() ?? []) {
+      if (o.role !== 'staff' && o.role !== 'admin') continue;
+      const p = o.buffer.last;
+      if (Math.hypot(p.x - desk.position[0], p.z - desk.position[1]) < TAKEN_M) return false;
+    }
+    return true;
+  }
+
+  /** The VR start view's desk: {desk, name} of the nearest free practice desk the local
+   *  avatar stands at (within NEAR_M, not walking) when no run is active; else null. */
+  function deskOffer() {
+    const local = app.local;
+    if (!visible() || !scenarios.length || !local || local.route.length) return null;
+    if ((run && !debrief) || stopping) return null;
+    let best = null, bestD = NEAR_M;
+    for (const id of deskIds) {
+      const d = practiceDeskById(app.world, id);
+      if (!d) continue;
+      const dist = Math.hypot(d.position[0] - local.x, d.position[1] - local.z);
+      if (dist < bestD && deskFree(d)) { best = d; bestD = dist; }
+    }
+    return best ? { desk: best.id, name: practiceDeskName(best) || best.id } : null;
   }
 
   // --- drawing ---------------------------------------------------------------------
@@ -104,14 +143,19 @@ export function install(app) {
     else if (langs.includes(getLanguage())) langSelect.value = getLanguage();
   }
 
+  function statusText() {
+    if (!run) return '';
+    return line
+      ? t('training.running', { scenario: scenarioTitle(run.scenario), desk: deskLabel(run.desk) })
+      : t('training.waiting', { desk: deskLabel(run.desk) });
+  }
+
   function renderRun() {
     const running = Boolean(run) && !debrief;
     $('tr-run').hidden = !running;
     $('tr-form').hidden = running;
     if (!running) return;
-    $('tr-status').textContent = line
-      ? t('training.running', { scenario: scenarioTitle(run.scenario), desk: deskLabel(run.desk) })
-      : t('training.waiting', { desk: deskLabel(run.desk) });
+    $('tr-status').textContent = statusText();
     $('tr-line').textContent = line ? line.text : '';
     const choices = line?.choices || [];
     $('tr-choices-box').hidden = choices.length === 0;
@@ -143,6 +187,11 @@ export function install(app) {
     renderDebrief();
     $('tr-ended').hidden = !ended;
     $('tr-error').textContent = errorCode ? app.errorText(errorCode) : '';
+    xr.render({
+      run: visible() ? run : null, line, debrief: visible() ? debrief : null, ended: visible() && ended,
+      status: statusText(), error: errorCode ? app.errorText(errorCode) : '',
+      scenarios: scenarios.map((s) => ({ id: s.id, title: localName(s.title) || s.id, langs: [...(s.langs || LANGS)] })),
+    });
   }
 
   function announce(text) {
@@ -162,8 +211,30 @@ export function install(app) {
     ended = false;
     errorCode = null;
     live = '';
+    stopping = false;
     $('tr-live').textContent = '';
     render();
+  }
+
+  /** Stop the scenario (the DOM's "Stop", or the VR panel's). */
+  function stopRun() {
+    stopping = act({ t: 'training_stop' });
+    run = null;
+    line = null;
+    render();
+  }
+
+  /** Start a scenario (the form's Start, or the VR panel's): true when it was sent. */
+  function startRun({ scenario, desk, lang }) {
+    const msg = { t: 'training_start', desk, scenario, lang };
+    if (LANGS.includes(getLanguage())) msg.ui = getLanguage();
+    if (!act(msg)) return false;
+    run = { scenario, desk, lang };
+    line = null;
+    debrief = null;
+    ended = false;
+    render();
+    return true;
   }
 
   /** Send an action, clearing an earlier error. */
@@ -187,24 +258,11 @@ export function install(app) {
     const scenario = $('tr-scenario').value;
     const desk = $('tr-desk').value || nearestDesk();
     if (!scenario || !desk) return;
-    const lang = $('tr-lang').value;
-    const msg = { t: 'training_start', desk, scenario, lang };
-    if (LANGS.includes(getLanguage())) msg.ui = getLanguage();
-    if (act(msg)) {
-      run = { scenario, desk, lang };
-      line = null;
-      debrief = null;
-      ended = false;
-      render();
-      $('tr-stop').focus();
-    }
+    if (startRun({ scenario, desk, lang: $('tr-lang').value })) $('tr-stop').focus();
   });
   $('tr-repeat').addEventListener('click', () => act({ t: 'training_repeat' }));
   $('tr-stop').addEventListener('click', () => {
-    act({ t: 'training_stop' });
-    run = null;
-    line = null;
-    render();
+    stopRun();
     $('tr-start').focus();
   });
 
@@ -213,6 +271,7 @@ export function install(app) {
   app.onJoined(render);
   app.onLeft(clear);
   onLanguageChange(render);
+  app.onFrame(() => xr.tick());
   // "Walk to" a practice desk: it becomes the desk to start at.
   app.onPlace((place) => {
     if (!place.practice || !visible()) return;
@@ -243,6 +302,7 @@ export function install(app) {
   });
 
   app.on('training_ended', () => {
+    stopping = false;
     const wasRunning = Boolean(run) && !debrief;
     run = null;
     line = null;
@@ -258,6 +318,7 @@ export function install(app) {
     app.onError(ref, (msg) => {
       if (!visible()) return false;
       errorCode = msg.code;
+      if (ref === 'training_stop') stopping = false;
       // A refused start: back to the form.
       if (ref === 'training_start') { run = null; line = null; }
       render();
@@ -277,6 +338,7 @@ export function install(app) {
       ended,
       error: errorCode,
       live,
+      xr: xr.state(),
     },
   }));
 }

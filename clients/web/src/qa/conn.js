@@ -1,0 +1,181 @@
+// The standalone Q&A page's connection: hello on /ws, never join (Q&A messages
+// are allowed in the session's join phase), and reconnect with backoff.
+//
+//   const conn = new QaConnection({ lang: () => 'sv', token: () => tokenOrNull });
+//   conn.addEventListener('message', (e) => handle(e.detail));   // every server message
+//   conn.addEventListener('state', (e) => show(e.detail));       // {state: connecting | welcomed | reconnecting | closed}
+//   conn.addEventListener('badtoken', () => ...);                 // the staff token was refused
+//   conn.start(); conn.send({ t: 'qa_search', q: 'adress' }); conn.restart();
+//
+// Identity as in the hall (net.js): the citizen key of the welcome is kept in
+// localStorage ('servicepoint.citizen', shared with the hall page, never shown)
+// and presented in hello; a staff member's role token comes from the page's
+// sign-in form (kept in sessionStorage by main.js).
+
+import { CATALOGUE } from '../protocol/catalogue.js';
+import { decode, encode, validate } from '../protocol/codec.js';
+
+const CITIZEN_KEY = 'servicepoint.citizen';
+const CLOSE = CATALOGUE.close;
+const FINAL = new Set([CLOSE.KICKED, CLOSE.BAD_VERSION, CLOSE.REPLACED, CLOSE.TOO_MANY_ERRORS, CLOSE.FLOOD, CLOSE.MESSAGE_TOO_BIG]);
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+const PING_EVERY_MS = 25_000;
+
+function storedCitizen() {
+  try { return globalThis.localStorage?.getItem(CITIZEN_KEY) || null; } catch { return null; }
+}
+
+function storeCitizen(key) {
+  try {
+    if (key) globalThis.localStorage?.setItem(CITIZEN_KEY, key);
+    else globalThis.localStorage?.removeItem(CITIZEN_KEY);
+  } catch { /* storage unavailable: a new pseudonym next time */ }
+}
+
+export class QaConnection extends EventTarget {
+  constructor({ url = null, lang = () => 'en', token = () => null } = {}) {
+    super();
+    const loc = globalThis.location;
+    this.url = url || `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+    this.lang = lang;
+    this.token = token;
+    this.ws = null;
+    this.state = 'idle';
+    this.welcome = null;
+    this.attempt = 0;
+    this.retry = null;
+    this.pinger = null;
+    this.pings = 0;
+    this.refusedToken = false;
+  }
+
+  start() {
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** Connect afresh (after signing in or out). */
+  restart() {
+    this.teardown();
+    this.start();
+  }
+
+  connect() {
+    clearTimeout(this.retry);
+    this.teardown();
+    this.set('connecting');
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch {
+      this.scheduleRetry();
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    this.refusedToken = false;
+    ws.onopen = () => {
+      const hello = { t: 'hello', v: CATALOGUE.version, lang: this.lang() };
+      const token = this.token();
+      if (token) hello.token = token;
+      const citizen = storedCitizen();
+      if (citizen && CATALOGUE.client.hello.fields.citizen) hello.citizen = citizen;
+      this.send(hello);
+    };
+    ws.onmessage = (ev) => this.receive(ev.data);
+    ws.onclose = (ev) => this.closed(ws, ev.code);
+    ws.onerror = () => {};
+  }
+
+  send(msg) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    const problem = validate(msg, 'client');
+    if (problem) {
+      console.warn('servicepoint: not sending an invalid message', msg.t, problem.msg);
+      return false;
+    }
+    this.ws.send(encode(msg));
+    return true;
+  }
+
+  receive(data) {
+    if (!(data instanceof ArrayBuffer)) return;
+    let msg;
+    try {
+      msg = decode(new Uint8Array(data));
+    } catch {
+      console.warn('servicepoint: the server sent a message that is not MessagePack');
+      return;
+    }
+    const problem = validate(msg, 'server');
+    if (problem) {
+      console.warn(`servicepoint: ignoring an invalid '${msg?.t}' from the server: ${problem.code} ${problem.msg}`);
+      return;
+    }
+    if (msg.t === 'welcome') {
+      this.welcome = msg;
+      this.attempt = 0;
+      if (typeof msg.citizen === 'string' && msg.citizen) storeCitizen(msg.citizen);
+      this.startPings();
+      this.set('welcomed');
+    } else if (msg.t === 'error' && msg.code === 'bad_citizen_key') {
+      storeCitizen(null);
+    } else if (msg.t === 'error' && msg.code === 'bad_token') {
+      this.refusedToken = true;
+    }
+    this.dispatchEvent(new CustomEvent('message', { detail: msg }));
+  }
+
+  closed(ws, code) {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    this.stopPings();
+    if (code === CLOSE.BAD_TOKEN || this.refusedToken) {
+      // The page goes on without the token (as a visitor); main.js forgets it.
+      this.dispatchEvent(new CustomEvent('badtoken'));
+      this.attempt = 0;
+      this.connect();
+      return;
+    }
+    if (FINAL.has(code)) {
+      this.set('closed', { code });
+      return;
+    }
+    this.scheduleRetry();
+  }
+
+  scheduleRetry() {
+    const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+    this.attempt += 1;
+    this.set('reconnecting');
+    this.retry = setTimeout(() => this.connect(), Math.round(base * (0.75 + Math.random() * 0.5)));
+  }
+
+  startPings() {
+    this.stopPings();
+    this.pinger = setInterval(() => {
+      this.pings = (this.pings + 1) >>> 0;
+      this.send({ t: 'ping', n: this.pings });
+    }, PING_EVERY_MS);
+  }
+
+  stopPings() {
+    clearInterval(this.pinger);
+    this.pinger = null;
+  }
+
+  teardown() {
+    this.stopPings();
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws) return;
+    ws.onmessage = ws.onclose = null;
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    else if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close(1000);
+  }
+
+  set(state, detail = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent('state', { detail: { state, ...detail } }));
+  }
+}
