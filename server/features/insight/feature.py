@@ -68,6 +68,7 @@ class InsightFeature(Feature):
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
         self.settings: InsightSettings = ctx.settings
+        self._qa_overdue: dict[str, int] | None = None
         world = ctx.world
         self.calendar = Calendar(
             tz=ZoneInfo(world.timezone),
@@ -115,6 +116,7 @@ class InsightFeature(Feature):
 
     async def start(self) -> None:
         self._reload_rules()
+        self.ctx.bus.subscribe("qa.overdue", self._qa_counted)
         if self.settings.webhook_url:
             self.webhook = Webhook(
                 self.settings.webhook_url, self.ctx.tasks, max_queue=self.settings.webhook_queue
@@ -176,6 +178,13 @@ class InsightFeature(Feature):
                 )
                 self.webhook.send(payload)
 
+    def _qa_counted(self, event: Mapping[str, Any]) -> None:
+        """The Q&A wall's overdue official answers by service (``qa.overdue``): until the
+        first count the qa_overdue rules stay inactive."""
+        services = event.get("services")
+        if isinstance(services, Mapping):
+            self._qa_overdue = {str(k): int(v) for k, v in services.items()}
+
     async def refreshed(self) -> None:
         """Wait for the next refresh to finish (tests and tools)."""
         assert self._rounds is not None, "not started"
@@ -193,6 +202,7 @@ class InsightFeature(Feature):
                 target_wait_s=self.calendar.targets.get(sid, 600.0),
                 staff_on_duty=figure.staff_on_duty if figure else 0,
                 waiting=figure.queue_length if figure else 0,
+                qa_overdue=None if self._qa_overdue is None else self._qa_overdue.get(sid, 0),
             )
         return out
 

@@ -86,6 +86,8 @@ class QaWall(Feature):
         """Subject -> entity of people in the world."""
         self._wall_due = False
         self._retention: Repeating | None = None
+        self._recounting: Repeating | None = None
+        self._overdue: dict[str, int] | None = None
         m = ctx.metrics
         self.m_posts = m.counter("posts", "Posts stored, by kind.", ["kind"])
         self.m_held = m.counter(
@@ -157,11 +159,16 @@ class QaWall(Feature):
             self.settings.retention_every_s, self.apply_retention, "qa-retention"
         )
         self._gauge_waiting()
+        # Questions become overdue as time passes, not only when something is written.
+        self._recounting = self.ctx.tasks.every(
+            self.settings.overdue_every_s, self._recount, "qa-overdue"
+        )
         self.ctx.log.info("Q&A: %d posts, index %d topics", len(posts), self.index.count())
 
     async def stop(self) -> None:
-        if self._retention is not None:
-            self._retention.stop()
+        for job in (self._retention, self._recounting):
+            if job is not None:
+                job.stop()
         if self.index is not None:
             self.index.close()
             self.index = None
@@ -448,11 +455,26 @@ class QaWall(Feature):
         self.ctx.notify.to_many(list(self.in_world.values()), self._wall_message())
 
     def _gauge_waiting(self) -> None:
+        """Count the questions waiting for an official answer; tell the bus (``qa.overdue``:
+        overdue ones by service, for the insight alerts) and the gauges."""
         now = self._now()
         waiting = [t for t in self.board.topics(None) if self.board.waiting(t)]
-        overdue = sum(1 for t in waiting if (d := self._due(t)) is not None and now > d)
-        self.m_waiting.labels(state="overdue").set(overdue)
-        self.m_waiting.labels(state="on_time").set(len(waiting) - overdue)
+        overdue = {s["id"]: 0 for s in self.ctx.world.services}
+        late = 0
+        for t in waiting:
+            due = self._due(t)
+            if due is not None and now > due:
+                late += 1
+                if t.service in overdue:
+                    overdue[t.service] += 1
+        self.m_waiting.labels(state="overdue").set(late)
+        self.m_waiting.labels(state="on_time").set(len(waiting) - late)
+        if overdue != self._overdue:
+            self._overdue = overdue
+            self.ctx.bus.publish("qa.overdue", {"services": dict(overdue)})
+
+    async def _recount(self) -> None:
+        self._gauge_waiting()
 
     # -- reading ----------------------------------------------------------------------
 

@@ -55,6 +55,12 @@ class QaSettings(FeatureSettings):
     retention_every_s: float = Field(
         3600.0, gt=0, le=7 * 86400, description="How often the retention job runs."
     )
+    overdue_every_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="How often overdue questions are recounted for the gauges and alerts.",
+    )
     wall_every_s: float = Field(
         2.0, gt=0, le=600, description="The hall's Q&A board is redrawn at most this often."
     )

@@ -589,7 +589,7 @@ class Scorecard:
         st.duty = kind
 
     def apply_training(self, entry_id: str, fields: Mapping[str, str]) -> None:
-        """One entry of the (future) ``training`` stream: ``completed`` with staff,
+        """One entry of the training feature's ``completed`` stream: ``completed`` with staff,
         scenario, score (0..1) and ts."""
         if not self._cursors.take("training", entry_id):
             return
@@ -615,8 +615,9 @@ class Scorecard:
         self._touched.add(staff)
 
     def apply_qa(self, entry_id: str, fields: Mapping[str, str]) -> None:
-        """One entry of the (future) Q&A stream: ``official_answer`` (staff, answer, ts) or
-        ``helpful`` (a helpful vote on an answer: answer, ts; staff = the answer's author)."""
+        """One entry of the Q&A wall's ``activity`` stream: ``official_answer`` (staff,
+        answer, ts) or ``helpful`` (a helpful vote on an answer: answer, ts; staff = the
+        answer's author); other types are ignored."""
         if not self._cursors.take("qa", entry_id):
             return
         kind, ts, answer = fields.get("type", ""), entry_time(fields), fields.get("answer", "")

@@ -172,3 +172,59 @@ async def test_bad_input_gets_codes_and_others_are_unaffected(tmp_path: Path) ->
         await bo.send({"t": "qa_search", "q": "", "sort": "newest"})
         assert (await bo.expect("qa_results"))["total"] == 0
         assert not [m for m in bo.messages if m["t"] == "error"]
+
+
+async def test_an_official_answer_counts_in_the_scorecard(tmp_path: Path) -> None:
+    async with (
+        running_server(tmp_path, features=FEATURES) as sp,
+        AgentClient(ws_url(sp), name="Ada") as ada,
+        AgentClient(ws_url(sp), name="Bo") as bo,
+        staff_agent(sp) as sara,
+    ):
+        await ada.send(
+            {"t": "qa_post", "type": "question", "title": "Var hämtar jag mitt pass?",
+             "body": "Passet är klart.", "lang": "sv"}
+        )  # fmt: skip
+        topic = (await ada.expect("qa_posted"))["post"]["id"]
+        await sara.send(
+            {"t": "qa_reply", "topic": topic, "body": "I receptionen.", "official": True}
+        )
+        answer = (await sara.expect("qa_posted"))["post"]["id"]
+        await bo.send({"t": "qa_vote", "post": answer, "up": True})
+        await bo.expect("qa_update")
+        card = sp.feature("scorecard")
+        await card.refreshed()  # type: ignore[attr-defined]
+        await card.refreshed()  # type: ignore[attr-defined]
+        await sara.send({"t": "scorecard_get"})
+        await sara.sync()
+        progress = [m for m in sara.messages if m["t"] == "scorecard"][-1]["progress"]
+        # An official answer (4) and a helpful vote on it (1).
+        assert progress["today"]["metrics"]["qa_answers"]["points"] == 5
+        assert "first-official-answer" in {b["id"] for b in progress["badges"]}
+
+
+async def test_overdue_questions_reach_the_insight_alerts(tmp_path: Path) -> None:
+    features = {
+        "qa": {**FEATURES["qa"], "answer_targets": {"general": 0.5}, "overdue_every_s": 0.1}
+    }
+    async with (
+        running_server(tmp_path, features=features) as sp,
+        AgentClient(ws_url(sp), name="Ada") as ada,
+        staff_agent(sp) as sara,
+    ):
+        insight = sp.feature("insight")
+        now = sp.clock.time
+        assert insight.figures(now())["general"].qa_overdue == 0  # type: ignore[attr-defined]
+        await ada.send(
+            {"t": "qa_post", "type": "question", "title": "Öppettider i jul?",
+             "body": "Har ni öppet?", "lang": "sv", "service": "general"}
+        )  # fmt: skip
+        topic = (await ada.expect("qa_posted"))["post"]["id"]
+
+        def overdue() -> int | None:
+            return insight.figures(now())["general"].qa_overdue  # type: ignore[attr-defined,no-any-return]
+
+        await ada.wait_for(lambda: overdue() == 1, timeout=15)
+        await sara.send({"t": "qa_reply", "topic": topic, "body": "Ja.", "official": True})
+        await sara.expect("qa_posted")
+        await ada.wait_for(lambda: overdue() == 0, timeout=15)
