@@ -41,7 +41,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -51,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bench.machine import cpu_model
 from server.features.insight.stats import Calendar, Insight, recompute
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -66,24 +66,6 @@ RATINGS = (0.05, 0.07, 0.13, 0.35, 0.40)
 
 Entry = tuple[str, dict[str, str]]
 Stream = list[tuple[float, Entry]]
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def calendar() -> Calendar:

@@ -53,7 +53,7 @@ from stdnum.dk import cpr
 from server.privacy import IDENTITY_KINDS, KINDS, find, redact
 from tests.server.privacy import corpus
 
-from .insight import cpu_model
+from .machine import cpu_model
 
 # -- the baseline: the regex redactor this detector replaced -----------------------------
 

@@ -51,21 +51,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from bench.machine import cpu_model
 from bench.search_corpus import LANGS, Post, generate, needles
 from server.features.qa.search import SearchDoc, SearchIndex
 
 Search = Callable[[str, str, int], list[int]]  # (query, lang, limit) -> topics
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def pin_one_core() -> int | None:

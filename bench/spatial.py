@@ -65,6 +65,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from bench.machine import machine
 from protocol.frames import StateFrameEncoder
 from spatial.hashgrid import distances_to
 from spatial.interest import InterestDiff, InterestManager, InterestStats
@@ -618,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ok = True
     started = time.perf_counter()
+    # Figures differ by CPU (and by what numba compiles for): say which, first.
+    _emit({"bench": "machine", **machine()}, args.json)
     frame_row: dict[str, Any] = {}
     floor_row: dict[str, Any] = {}
     frames_at = (10_000 if 10_000 in args.sizes else args.sizes[0], "uniform")

@@ -47,6 +47,8 @@ def test_quick_bench_reports_quality() -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    # The machine comes first: the CPU model and what numba compiles for.
+    assert rows[0]["bench"] == "machine" and rows[0]["cpu"] and "numba_target" in rows[0]
     configs = [r for r in rows if "bench" not in r]
     assert {r["workload"] for r in configs} == {"uniform", "crowd", "queues"}
     for r in configs:
