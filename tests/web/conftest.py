@@ -37,9 +37,12 @@ import urllib.request
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from server.app import ServicePoint
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "clients" / "web"
@@ -260,6 +263,42 @@ def agents() -> Iterator[AgentLoop]:
     loop = AgentLoop()
     yield loop
     loop.close()
+
+
+def own_server(agents: AgentLoop, data_dir: Path, **options: Any) -> Iterator[ServicePoint]:
+    """A server of the test's own, in this process, on the agents' loop (``options`` go
+    to `running_server`); ``yield from`` it in a fixture listed before `open_page`."""
+    from tests.server.harness import running_server
+
+    cm = running_server(data_dir, **options)
+    server: ServicePoint = agents.run(cm.__aenter__())
+    try:
+        yield server
+    finally:
+        agents.run(cm.__aexit__(None, None, None))
+
+
+WAIT_MS = 20_000
+
+
+def url(sp: ServicePoint) -> str:
+    """The page address of a server started by `own_server`."""
+    return f"http://127.0.0.1:{sp.port}"
+
+
+def state(page: Any) -> dict[str, Any]:
+    """The web client's test hook: ``window.servicepoint.state()``."""
+    result: dict[str, Any] = page.evaluate("window.servicepoint.state()")
+    return result
+
+
+def wait_state(page: Any, condition: str, timeout: int = WAIT_MS) -> dict[str, Any]:
+    """Wait until ``condition`` (JS over ``s``, the state) holds; return the state."""
+    page.wait_for_function(
+        f"() => {{ const s = window.servicepoint.state(); return Boolean({condition}); }}",
+        timeout=timeout,
+    )
+    return state(page)
 
 
 @dataclass

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import Server, join
+from tests.web.conftest import Server, join, state
 
 WAIT_MS = 15_000
-
-
-def state(page: Any) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate("window.servicepoint.state()")
-    return result
 
 
 def wait_sees(page: Any, other_id: int) -> dict[str, Any]:

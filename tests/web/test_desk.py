@@ -16,14 +16,9 @@ from typing import Any
 from agents.client import AgentClient
 from agents.voice_peer import VoicePeer, describe
 from server.identity import Keyring
-from tests.web.conftest import SECRET, AgentLoop, Server, join
+from tests.web.conftest import SECRET, AgentLoop, Server, join, state
 
 WAIT_MS = 20_000
-
-
-def state(page: Any) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate("window.servicepoint.state()")
-    return result
 
 
 def wait_state(page: Any, condition: str, timeout: int = WAIT_MS) -> dict[str, Any]:

@@ -18,8 +18,8 @@ import pytest
 
 from agents.client import AgentClient
 from server.app import ServicePoint
-from tests.server.harness import running_server, staff_agent
-from tests.web.conftest import AgentLoop, join
+from tests.server.harness import staff_agent
+from tests.web.conftest import AgentLoop, join, own_server, state, url, wait_state
 from tests.web.test_a11y import axe_violations
 
 WAIT_MS = 20_000
@@ -29,29 +29,7 @@ LANGS = ["sv", "da", "de", "ja", "en"]
 @pytest.fixture
 def sp(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
     """A server of the test's own, in this process (list it before `open_page`)."""
-    cm = running_server(tmp_path)
-    server: ServicePoint = agents.run(cm.__aenter__())
-    try:
-        yield server
-    finally:
-        agents.run(cm.__aexit__(None, None, None))
-
-
-def url(sp: ServicePoint) -> str:
-    return f"http://127.0.0.1:{sp.port}"
-
-
-def state(page: Any) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate("window.servicepoint.state()")
-    return result
-
-
-def wait_state(page: Any, condition: str, timeout: int = WAIT_MS) -> dict[str, Any]:
-    page.wait_for_function(
-        f"() => {{ const s = window.servicepoint.state(); return Boolean({condition}); }}",
-        timeout=timeout,
-    )
-    return state(page)
+    yield from own_server(agents, tmp_path)
 
 
 async def _answers(sp: ServicePoint) -> list[dict[str, str]]:

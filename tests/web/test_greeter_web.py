@@ -30,7 +30,7 @@ from agents.client import AgentClient
 from agents.greeter import GreeterBot
 from server.app import ServicePoint
 from tests.server.harness import mint, running_server, ws_url
-from tests.web.conftest import AgentLoop, join
+from tests.web.conftest import AgentLoop, join, url, wait_state
 from tests.web.test_a11y import axe_violations
 
 WAIT_MS = 20_000
@@ -68,23 +68,6 @@ def sp(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
             agents.run(bot.__aexit__(None, None, None))
     finally:
         agents.run(cm.__aexit__(None, None, None))
-
-
-def url(sp: ServicePoint) -> str:
-    return f"http://127.0.0.1:{sp.port}"
-
-
-def state(page: Any) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate("window.servicepoint.state()")
-    return result
-
-
-def wait_state(page: Any, condition: str, timeout: int = WAIT_MS) -> dict[str, Any]:
-    page.wait_for_function(
-        f"() => {{ const s = window.servicepoint.state(); return Boolean({condition}); }}",
-        timeout=timeout,
-    )
-    return state(page)
 
 
 def at_the_greeter(page: Any) -> None:

@@ -16,8 +16,8 @@ import pytest
 
 from agents.client import AgentClient
 from server.app import ServicePoint
-from tests.server.harness import mint, running_server
-from tests.web.conftest import AgentLoop, join
+from tests.server.harness import mint
+from tests.web.conftest import AgentLoop, join, own_server
 from tests.web.test_a11y import axe_violations
 
 WAIT_MS = 20_000
@@ -37,12 +37,9 @@ severity = "warning"
 def sp(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
     rules = tmp_path / "alerts.toml"
     rules.write_text(RULES, encoding="utf-8")
-    cm = running_server(tmp_path / "data", features={"insight": {"alert_rules": str(rules)}})
-    server: ServicePoint = agents.run(cm.__aenter__())
-    try:
-        yield server
-    finally:
-        agents.run(cm.__aexit__(None, None, None))
+    yield from own_server(
+        agents, tmp_path / "data", features={"insight": {"alert_rules": str(rules)}}
+    )
 
 
 def test_manager_sees_alerts_fire_and_resolve(

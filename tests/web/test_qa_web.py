@@ -31,8 +31,8 @@ import pytest
 
 from agents.client import AgentClient
 from server.app import ServicePoint
-from tests.server.harness import mint, running_server, ws_url
-from tests.web.conftest import AgentLoop, join
+from tests.server.harness import mint, ws_url
+from tests.web.conftest import AgentLoop, join, own_server, state, url, wait_state
 from tests.web.test_a11y import axe_violations
 
 WAIT_MS = 20_000
@@ -45,29 +45,7 @@ OFFICIAL = "Du anmäler flytten till Skatteverket senast en vecka efter flytten.
 @pytest.fixture
 def sp(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
     """A server of the test's own, in this process (list it before `open_page`)."""
-    cm = running_server(tmp_path)
-    server: ServicePoint = agents.run(cm.__aenter__())
-    try:
-        yield server
-    finally:
-        agents.run(cm.__aexit__(None, None, None))
-
-
-def url(sp: ServicePoint) -> str:
-    return f"http://127.0.0.1:{sp.port}"
-
-
-def state(page: Any) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate("window.servicepoint.state()")
-    return result
-
-
-def wait_state(page: Any, condition: str, timeout: int = WAIT_MS) -> dict[str, Any]:
-    page.wait_for_function(
-        f"() => {{ const s = window.servicepoint.state(); return Boolean({condition}); }}",
-        timeout=timeout,
-    )
-    return state(page)
+    yield from own_server(agents, tmp_path)
 
 
 def citizen(sp: ServicePoint, name: str) -> AgentClient:
@@ -444,12 +422,7 @@ def clock() -> ShiftedClock:
 @pytest.fixture
 def clocked(tmp_path: Path, agents: AgentLoop, clock: ShiftedClock) -> Iterator[ServicePoint]:
     """A server of the test's own on a clock the test moves (list it before `open_page`)."""
-    cm = running_server(tmp_path, clock=clock)
-    server: ServicePoint = agents.run(cm.__aenter__())
-    try:
-        yield server
-    finally:
-        agents.run(cm.__aexit__(None, None, None))
+    yield from own_server(agents, tmp_path, clock=clock)
 
 
 def test_staff_answer_officially_and_see_overdue_questions_first(

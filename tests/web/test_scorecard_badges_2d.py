@@ -21,8 +21,8 @@ import pytest
 
 from server.app import ServicePoint
 from server.features.scorecard.settings import SHIPPED_RULES
-from tests.server.harness import mint, running_server
-from tests.web.conftest import AgentLoop, join
+from tests.server.harness import mint
+from tests.web.conftest import AgentLoop, join, own_server
 from tests.web.test_scorecard_web import settle, url, wait_state
 
 WAIT_MS = 20_000
@@ -52,12 +52,7 @@ def sp(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
         "scorecard": {"refresh_s": 0.05, "rules": str(rules)},
         "training": {"pregenerate": False},
     }
-    cm = running_server(tmp_path / "data", features=sections)
-    server: ServicePoint = agents.run(cm.__aenter__())
-    try:
-        yield server
-    finally:
-        agents.run(cm.__aexit__(None, None, None))
+    yield from own_server(agents, tmp_path / "data", features=sections)
 
 
 def finished_angry_citizen(sp: ServicePoint, agents: AgentLoop) -> None:

@@ -24,8 +24,8 @@ import pytest
 from agents.client import AgentClient
 from server.app import ServicePoint
 from server.features.scorecard.settings import SHIPPED_RULES
-from tests.server.harness import mint, running_server
-from tests.web.conftest import AgentLoop, join
+from tests.server.harness import mint
+from tests.web.conftest import AgentLoop, join, own_server, state, url, wait_state
 from tests.web.test_a11y import AXE, AXE_URL, TAGS, axe_violations
 
 WAIT_MS = 20_000
@@ -36,12 +36,7 @@ def start(tmp_path: Path, agents: AgentLoop, **scorecard: Any) -> Iterator[Servi
     rules = tmp_path / "scorecard.toml"
     rules.write_text(SHIPPED_RULES.read_text(encoding="utf-8"), encoding="utf-8")
     sections = {"scorecard": {"refresh_s": 0.05, "rules": str(rules), **scorecard}}
-    cm = running_server(tmp_path / "data", features=sections)
-    server: ServicePoint = agents.run(cm.__aenter__())
-    try:
-        yield server
-    finally:
-        agents.run(cm.__aexit__(None, None, None))
+    yield from own_server(agents, tmp_path / "data", features=sections)
 
 
 @pytest.fixture
@@ -54,23 +49,6 @@ def sp(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
 def sp_works(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
     """The same in works-agreement mode (team figures only, groups of at least 5)."""
     yield from start(tmp_path, agents, works_agreement=True, min_group=5)
-
-
-def url(sp: ServicePoint) -> str:
-    return f"http://127.0.0.1:{sp.port}"
-
-
-def state(page: Any) -> dict[str, Any]:
-    result: dict[str, Any] = page.evaluate("window.servicepoint.state()")
-    return result
-
-
-def wait_state(page: Any, condition: str, timeout: int = WAIT_MS) -> dict[str, Any]:
-    page.wait_for_function(
-        f"() => {{ const s = window.servicepoint.state(); return Boolean({condition}); }}",
-        timeout=timeout,
-    )
-    return state(page)
 
 
 def axe_in(page: Any, selector: str) -> list[dict[str, Any]]:

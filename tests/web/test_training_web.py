@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from server.app import ServicePoint
-from tests.server.harness import mint, running_server
-from tests.web.conftest import AgentLoop, join
+from tests.server.harness import mint
+from tests.web.conftest import AgentLoop, join, own_server
 from tests.web.test_scorecard_web import axe_in, state, url, wait_state
 
 WAIT_MS = 30_000
@@ -37,12 +37,7 @@ HEARS_THE_CITIZEN = """async () => {
 @pytest.fixture
 def sp(tmp_path: Path, agents: AgentLoop) -> Iterator[ServicePoint]:
     """A server of the test's own, in this process (list it before `open_page`)."""
-    cm = running_server(tmp_path / "data", features={"training": {"pregenerate": False}})
-    server: ServicePoint = agents.run(cm.__aenter__())
-    try:
-        yield server
-    finally:
-        agents.run(cm.__aexit__(None, None, None))
+    yield from own_server(agents, tmp_path / "data", features={"training": {"pregenerate": False}})
 
 
 def staff_page(open_page: Any, sp: ServicePoint, media_browser: Any) -> Any:

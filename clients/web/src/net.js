@@ -68,7 +68,8 @@ export function storedCitizen() {
   }
 }
 
-function storeCitizen(key) {
+/** Keep the citizen key of a welcome; ``null`` forgets it (a new pseudonym next time). */
+export function storeCitizen(key) {
   try {
     if (key) globalThis.localStorage?.setItem(CITIZEN_KEY, key);
     else globalThis.localStorage?.removeItem(CITIZEN_KEY);
@@ -78,6 +79,36 @@ function storeCitizen(key) {
 /** The default WebSocket address: same host as the page, /ws. */
 export function defaultUrl(loc = globalThis.location) {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+/** Encode and send ``msg`` on ``ws`` if it is open and the message validates. */
+export function sendValidated(ws, msg) {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  const problem = validate(msg, 'client');
+  if (problem) {
+    console.warn('servicepoint: not sending an invalid message', msg.t, problem.msg);
+    return false;
+  }
+  ws.send(encode(msg));
+  return true;
+}
+
+/** A server frame as a validated message, or null (with a console warning). */
+export function receiveValidated(data) {
+  if (!(data instanceof ArrayBuffer)) return null;
+  let msg;
+  try {
+    msg = decode(new Uint8Array(data));
+  } catch {
+    console.warn('servicepoint: the server sent a message that is not MessagePack');
+    return null;
+  }
+  const problem = validate(msg, 'server');
+  if (problem) {
+    console.warn(`servicepoint: ignoring an invalid '${msg?.t}' from the server: ${problem.code} ${problem.msg}`);
+    return null;
+  }
+  return msg;
 }
 
 export class Net extends EventTarget {
@@ -144,14 +175,7 @@ export class Net extends EventTarget {
 
   /** Send one client message. Returns false when it was not sent. */
   send(msg) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    const problem = validate(msg, 'client');
-    if (problem) {
-      console.warn('servicepoint: not sending an invalid message', msg.t, problem.msg);
-      return false;
-    }
-    this.ws.send(encode(msg));
-    return true;
+    return sendValidated(this.ws, msg);
   }
 
   /** Leave for good: bye, close, forget the resume token. */
@@ -169,19 +193,8 @@ export class Net extends EventTarget {
   }
 
   receive(data) {
-    if (!(data instanceof ArrayBuffer)) return;
-    let msg;
-    try {
-      msg = decode(new Uint8Array(data));
-    } catch {
-      console.warn('servicepoint: the server sent a message that is not MessagePack');
-      return;
-    }
-    const problem = validate(msg, 'server');
-    if (problem) {
-      console.warn(`servicepoint: ignoring an invalid '${msg?.t}' from the server: ${problem.code} ${problem.msg}`);
-      return;
-    }
+    const msg = receiveValidated(data);
+    if (!msg) return;
     switch (msg.t) {
       case 'welcome':
         this.welcome = msg;

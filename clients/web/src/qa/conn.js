@@ -13,30 +13,17 @@
 // sign-in form (kept in sessionStorage by main.js).
 
 import { CATALOGUE } from '../protocol/catalogue.js';
-import { decode, encode, validate } from '../protocol/codec.js';
+import { defaultUrl, receiveValidated, sendValidated, storeCitizen, storedCitizen } from '../net.js';
 
-const CITIZEN_KEY = 'servicepoint.citizen';
 const CLOSE = CATALOGUE.close;
 const FINAL = new Set([CLOSE.KICKED, CLOSE.BAD_VERSION, CLOSE.REPLACED, CLOSE.TOO_MANY_ERRORS, CLOSE.FLOOD, CLOSE.MESSAGE_TOO_BIG]);
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const PING_EVERY_MS = 25_000;
 
-function storedCitizen() {
-  try { return globalThis.localStorage?.getItem(CITIZEN_KEY) || null; } catch { return null; }
-}
-
-function storeCitizen(key) {
-  try {
-    if (key) globalThis.localStorage?.setItem(CITIZEN_KEY, key);
-    else globalThis.localStorage?.removeItem(CITIZEN_KEY);
-  } catch { /* storage unavailable: a new pseudonym next time */ }
-}
-
 export class QaConnection extends EventTarget {
   constructor({ url = null, lang = () => 'en', token = () => null } = {}) {
     super();
-    const loc = globalThis.location;
-    this.url = url || `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+    this.url = url || defaultUrl();
     this.lang = lang;
     this.token = token;
     this.ws = null;
@@ -88,30 +75,12 @@ export class QaConnection extends EventTarget {
   }
 
   send(msg) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    const problem = validate(msg, 'client');
-    if (problem) {
-      console.warn('servicepoint: not sending an invalid message', msg.t, problem.msg);
-      return false;
-    }
-    this.ws.send(encode(msg));
-    return true;
+    return sendValidated(this.ws, msg);
   }
 
   receive(data) {
-    if (!(data instanceof ArrayBuffer)) return;
-    let msg;
-    try {
-      msg = decode(new Uint8Array(data));
-    } catch {
-      console.warn('servicepoint: the server sent a message that is not MessagePack');
-      return;
-    }
-    const problem = validate(msg, 'server');
-    if (problem) {
-      console.warn(`servicepoint: ignoring an invalid '${msg?.t}' from the server: ${problem.code} ${problem.msg}`);
-      return;
-    }
+    const msg = receiveValidated(data);
+    if (!msg) return;
     if (msg.t === 'welcome') {
       this.welcome = msg;
       this.attempt = 0;

@@ -20,6 +20,7 @@
 
 import { LANGS, clockTime, getLanguage, langName, localName, onLanguageChange, t } from '../../core/i18n.js';
 import { acceptedIcon, download, h, officialIcon, option, say, splitAt, utf16Index } from './dom.js';
+import { storeCitizen } from '../../net.js';
 
 export const TYPES = ['question', 'idea', 'problem', 'praise', 'announcement'];
 export const STATUSES = ['open', 'answered', 'official', 'closed', 'archived'];
@@ -1136,7 +1137,7 @@ export class QaView {
 
   onErased(msg) {
     // The erased identity is not used again: the next connection gets a new pseudonym.
-    try { globalThis.localStorage?.removeItem('servicepoint.citizen'); } catch { /* not stored */ }
+    storeCitizen(null);
     this.erased = { posts: Number(msg.posts) || 0, votes: Number(msg.votes) || 0 };
     this.confirmErase = false;
     this.mine = null;
