@@ -200,7 +200,7 @@ class QaWall(Feature):
     def _actor(self, sender: Sender) -> Actor:
         caller = sender.caller
         self.present.setdefault(caller.subject, weakref.WeakSet()).add(sender)
-        return Actor(caller.subject, caller.name, caller.role)
+        return Actor.of(caller)
 
     def _now(self) -> float:
         return self.ctx.clock.time()
@@ -333,7 +333,6 @@ class QaWall(Feature):
             index.remove(int(pid))
         index.set_generation(self._generation())
         self._wall_changed()
-        self._gauge_waiting()
 
     async def _remember(self, actor: Actor) -> None:
         if self.board.seen(actor.subject, self._now()):
@@ -380,31 +379,27 @@ class QaWall(Feature):
     def _audience(self, subject: str) -> list[Sender]:
         return [s for s in self.present.get(subject, ()) if s.open]
 
+    def _update(self, topic: Post, viewer: Actor, post: Post | None = None) -> dict[str, Any]:
+        """``qa_update`` as ``viewer`` sees it: the topic, and the changed post if visible."""
+        msg: dict[str, Any] = {"t": "qa_update", "topic": self._view(topic, viewer)}
+        if post is not None and post is not topic and self.board.visible(post, viewer):
+            msg["post"] = self._view(post, viewer, full=True)
+        return msg
+
     def _updated(self, topic: Post, post: Post | None = None) -> None:
         """Tell whoever watches ``topic`` (and its author) what changed, each as they see it."""
         senders = {s for s in self.watchers.get(topic.id, ()) if s.open}
-        for s in self._audience(topic.author):
-            senders.add(s)
+        senders.update(self._audience(topic.author))
         reached: set[str] = set()
         for s in senders:
-            caller = s.caller
-            viewer = Actor(caller.subject, caller.name, caller.role)
-            if not self.board.visible(topic, viewer):
-                continue
-            msg: dict[str, Any] = {"t": "qa_update", "topic": self._view(topic, viewer)}
-            if post is not None and post is not topic and self.board.visible(post, viewer):
-                msg["post"] = self._view(post, viewer, full=True)
-            s.reply(msg)
-            reached.add(caller.subject)
+            viewer = Actor.of(s.caller)
+            if self.board.visible(topic, viewer):
+                s.reply(self._update(topic, viewer, post))
+                reached.add(viewer.subject)
         entity = self.in_world.get(topic.author)
-        if entity is not None and topic.author not in reached:
-            person = self.ctx.people.get(entity)
-            if person is not None:
-                viewer = Actor(person.subject, person.name, person.role)
-                msg = {"t": "qa_update", "topic": self._view(topic, viewer)}
-                if post is not None and post is not topic and self.board.visible(post, viewer):
-                    msg["post"] = self._view(post, viewer, full=True)
-                self.ctx.notify.to(entity, msg)
+        person = self.ctx.people.get(entity) if entity is not None else None
+        if entity is not None and person is not None and topic.author not in reached:
+            self.ctx.notify.to(entity, self._update(topic, Actor.of(person), post))
 
     async def _notice(
         self, subject: str, kind: str, topic: Post, post: Post, reason: str = ""
@@ -456,7 +451,8 @@ class QaWall(Feature):
 
     def _gauge_waiting(self) -> None:
         """Count the questions waiting for an official answer; tell the bus (``qa.overdue``:
-        overdue ones by service, for the insight alerts) and the gauges."""
+        overdue ones by service, for the insight alerts) and the gauges. A pass over every
+        topic: it runs on start and every ``overdue_every_s``, never per write."""
         now = self._now()
         waiting = [t for t in self.board.topics(None) if self.board.waiting(t)]
         overdue = {s["id"]: 0 for s in self.ctx.world.services}
@@ -680,13 +676,7 @@ class QaWall(Feature):
                 {"type": "helpful", "topic": post.topic, "answer": post.id, "staff": post.author}
             )
         topic = self.board.posts[post.topic]
-        sender.reply(
-            {
-                "t": "qa_update",
-                "topic": self._view(topic, actor),
-                **({"post": self._view(post, actor, full=True)} if post is not topic else {}),
-            }
-        )
+        sender.reply(self._update(topic, actor, post))
         self._updated(topic, post)
 
     async def on_accept(self, sender: Sender, msg: Message) -> None:
@@ -697,7 +687,7 @@ class QaWall(Feature):
         if reply_id is not None:
             await self._activity({"type": "accepted", "topic": topic.id, "answer": reply_id})
         reply = self.board.posts.get(reply_id) if reply_id is not None else None
-        sender.reply({"t": "qa_update", "topic": self._view(topic, actor)})
+        sender.reply(self._update(topic, actor))
         self._updated(topic, reply)
 
     async def on_flag(self, sender: Sender, msg: Message) -> None:
@@ -712,7 +702,7 @@ class QaWall(Feature):
             await self._audit("hide", post, "flags", "flagged")
             await self._notice(post.author, "hidden", topic, post, "flagged")
             self._updated(topic, post)
-        sender.reply({"t": "qa_update", "topic": self._view(topic, actor)})
+        sender.reply(self._update(topic, actor))
 
     async def on_moderate(self, sender: Sender, msg: Message) -> None:
         actor = self._actor(sender)
@@ -723,13 +713,8 @@ class QaWall(Feature):
         topic = self.board.posts[post.topic]
         kind = {"hide": "hidden", "restore": "restored", "approve": "approved"}[action]
         await self._notice(post.author, kind, topic, post, reason)
-        sender.reply(
-            {
-                "t": "qa_update",
-                "topic": self._view(topic, actor),
-                "post": self._view(post, actor, full=True),
-            }
-        )
+        # The moderator always gets the post they acted on (a topic too), as staff see it.
+        sender.reply({**self._update(topic, actor), "post": self._view(post, actor, full=True)})
         self._updated(topic, post)
 
     async def on_set(self, sender: Sender, msg: Message) -> None:
@@ -746,7 +731,7 @@ class QaWall(Feature):
         await self._save([topic.id])
         changes = ",".join(f"{k}={msg[k]}" for k in ("status", "needs_case", "service") if k in msg)
         await self._audit("set", topic, actor.subject, changes)
-        sender.reply({"t": "qa_update", "topic": self._view(topic, actor)})
+        sender.reply(self._update(topic, actor))
         self._updated(topic)
 
     async def on_merge(self, sender: Sender, msg: Message) -> None:
@@ -757,11 +742,10 @@ class QaWall(Feature):
         await self._save([dup.id, target.id, *moved], topics=[dup.id, target.id])
         await self._audit("merge", dup, actor.subject, f"into {target.id}")
         await self._notice(dup.author, "merged", dup, dup)
-        sender.reply({"t": "qa_update", "topic": self._view(dup, actor)})
+        sender.reply(self._update(dup, actor))
         for s in [s for s in self.watchers.pop(dup.id, ()) if s.open]:
             self._watch(s, target.id)
-            c = s.caller
-            s.reply({"t": "qa_update", "topic": self._view(dup, Actor(c.subject, c.name, c.role))})
+            s.reply(self._update(dup, Actor.of(s.caller)))
         self._updated(target)
 
     async def on_revisions(self, sender: Sender, msg: Message) -> None:

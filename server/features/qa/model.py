@@ -54,6 +54,11 @@ class Actor:
     def staff(self) -> bool:
         return self.role in STAFF_ROLES
 
+    @classmethod
+    def of(cls, who: Any) -> Actor:
+        """The actor behind a `Caller` or a `Person` (anything with subject, name, role)."""
+        return cls(who.subject, who.name, who.role)
+
 
 @dataclass
 class Post:
@@ -113,6 +118,8 @@ class Trust:
 class Board:
     def __init__(self, trust: Trust | None = None) -> None:
         self.posts: dict[int, Post] = {}
+        self.by_author: dict[str, list[int]] = {}
+        """Post ids by author subject (trust, limits, export and erasure look them up)."""
         self.replies: dict[int, list[int]] = {}
         self.first_seen: dict[str, float] = {}
         self.trust = trust or Trust()
@@ -120,7 +127,10 @@ class Board:
     # -- loading ----------------------------------------------------------------------
 
     def load(self, posts: Iterable[Post], first_seen: Mapping[str, float]) -> None:
-        self.posts = {p.id: p for p in posts}
+        self.posts = {}
+        self.by_author = {}
+        for p in sorted(posts, key=lambda p: p.id):
+            self._add(p)
         self.replies = {}
         for p in sorted(self.posts.values(), key=lambda p: p.id):
             if p.kind == "reply":
@@ -187,7 +197,12 @@ class Board:
         return best
 
     def authored(self, subject: str) -> list[Post]:
-        return [p for p in self.posts.values() if p.author == subject]
+        return [self.posts[i] for i in self.by_author.get(subject, ()) if i in self.posts]
+
+    def _add(self, post: Post) -> None:
+        self.posts[post.id] = post
+        if post.author:
+            self.by_author.setdefault(post.author, []).append(post.id)
 
     # -- trust ------------------------------------------------------------------------
 
@@ -256,7 +271,7 @@ class Board:
             pending=pending and not actor.staff,
             activity=now,
         )
-        self.posts[post.id] = post
+        self._add(post)
         return post
 
     def reply(
@@ -302,7 +317,7 @@ class Board:
             ),
             pending=pending and not actor.staff,
         )
-        self.posts[post.id] = post
+        self._add(post)
         self.replies.setdefault(topic.id, []).append(post.id)
         topic.activity = now
         self.restatus(topic)
@@ -484,6 +499,7 @@ class Board:
                 post.flags["erased:" + secrets.token_hex(8)] = post.flags.pop(subject)
                 changed.add(post.id)
         self.first_seen.pop(subject, None)
+        self.by_author.pop(subject, None)
         return sorted(changed), votes
 
     # -- status -----------------------------------------------------------------------
