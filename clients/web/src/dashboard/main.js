@@ -21,6 +21,7 @@
 import {
   LANGS, LANG_NAMES, getLanguage, initialLanguage, loadMessages, onLanguageChange, setLanguage, t,
 } from '../core/i18n.js';
+import { keepToken, storedToken, takeTokenFromLink } from '../core/token.js';
 import { Api, ApiError, Poller } from './api.js';
 import { Board } from './board.js';
 import { ScorecardSection } from './scorecard.js';
@@ -52,28 +53,7 @@ onLanguageChange((lang) => {
 });
 
 // --- the token -------------------------------------------------------------------------
-function storedToken() {
-  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
-}
-function keepToken(token) {
-  try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  } catch { /* private mode: kept in memory only */ }
-}
-let token = storedToken();
-{
-  // #token=... never reaches the server; take it and clean the address bar.
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const fromLink = fragment.get('token');
-  if (fromLink) {
-    token = fromLink;
-    keepToken(token);
-    fragment.delete('token');
-    const rest = fragment.toString();
-    history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
-  }
-}
+let token = takeTokenFromLink(TOKEN_KEY) ?? storedToken(TOKEN_KEY);
 
 // --- state -----------------------------------------------------------------------------
 const api = new Api(() => token);
@@ -174,7 +154,7 @@ function showBoard(on) {
 
 function signIn(newToken) {
   token = newToken;
-  keepToken(token);
+  keepToken(TOKEN_KEY, token);
   signinError = null;
   $('signin-error').textContent = '';
   $('signin-token').value = '';
@@ -187,7 +167,7 @@ function signIn(newToken) {
 function signOut(announce = true) {
   poller.stop();
   token = '';
-  keepToken('');
+  keepToken(TOKEN_KEY, '');
   data = null;
   lastAt = null;
   scorecard.clear();

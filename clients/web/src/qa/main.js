@@ -20,6 +20,7 @@
 import { LANGS, LANG_NAMES, getLanguage, initialLanguage, loadMessages, onLanguageChange, setLanguage, t } from '../core/i18n.js';
 import { QaView } from '../features/qa/view.js';
 import { QaConnection } from './conn.js';
+import { keepToken, storedToken, takeTokenFromLink } from '../core/token.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'servicepoint.qa.token';
@@ -30,21 +31,7 @@ await Promise.all([
 ].map(loadMessages));
 
 // --- the token (staff) ------------------------------------------------------------------
-function storedToken() {
-  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
-}
-function keepToken(value) {
-  try {
-    if (value) sessionStorage.setItem(TOKEN_KEY, value);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  } catch { /* private mode: kept in memory only */ }
-}
-let token = storedToken();
-if (location.hash.startsWith('#token=')) {
-  token = decodeURIComponent(location.hash.slice('#token='.length));
-  keepToken(token);
-  history.replaceState(null, '', `${location.pathname}${location.search}#/`);
-}
+let token = takeTokenFromLink(TOKEN_KEY, '#/') ?? storedToken(TOKEN_KEY);
 
 // --- routes -------------------------------------------------------------------------------
 /** The fragment of a route. */
@@ -164,7 +151,7 @@ conn.addEventListener('state', (e) => {
 });
 conn.addEventListener('badtoken', () => {
   token = '';
-  keepToken('');
+  keepToken(TOKEN_KEY, '');
   tokenRefused = true;
   renderSignin();
 });
@@ -211,7 +198,7 @@ $('qa-signin-form').addEventListener('submit', (e) => {
   const value = $('qa-token').value.trim();
   if (!value) { $('qa-token').focus(); return; }
   token = value;
-  keepToken(token);
+  keepToken(TOKEN_KEY, token);
   tokenRefused = false;
   $('qa-token').value = '';
   renderSignin();
@@ -219,7 +206,7 @@ $('qa-signin-form').addEventListener('submit', (e) => {
 });
 $('qa-signout').addEventListener('click', () => {
   token = '';
-  keepToken('');
+  keepToken(TOKEN_KEY, '');
   role = null;
   renderSignin();
   conn.restart();

@@ -1,0 +1,31 @@
+// A staff member's role token on a standalone page (the dashboard, the Q&A page):
+// kept in sessionStorage under the page's own key, taken once from a `#token=`
+// link (a fragment never reaches the server, so the token is in no access log)
+// and wiped from the address bar. Never shown, never logged.
+//
+//   let token = storedToken(KEY);
+//   token = takeTokenFromLink(KEY, '#/') ?? token;
+
+export function storedToken(key) {
+  try { return sessionStorage.getItem(key) || ''; } catch { return ''; }
+}
+
+export function keepToken(key, value) {
+  try {
+    if (value) sessionStorage.setItem(key, value);
+    else sessionStorage.removeItem(key);
+  } catch { /* private mode: kept in memory only */ }
+}
+
+/** The token of a `#token=` link (kept under `key`), or null; the rest of the
+ * fragment stays in the address bar (`emptyHash` when nothing is left). */
+export function takeTokenFromLink(key, emptyHash = '') {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const fromLink = fragment.get('token');
+  if (!fromLink) return null;
+  keepToken(key, fromLink);
+  fragment.delete('token');
+  const rest = fragment.toString();
+  history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : emptyHash}`);
+  return fromLink;
+}
