@@ -42,10 +42,24 @@ It prints one JSON object per line per configuration plus one line for frame
 assembly (``StateFrameEncoder.encode`` for 1k observers at k=64) and one
 ``numpy_floor`` line: the least per-tick numpy work any exact manager needs
 at 10k/1k (rank 32 distances per observer, build the visible arrays), timed
-alone, next to a tenth of cKDTree's tick. It exits
-with status 1 when a quality figure misses its goal (recall >= 0.99,
-recall_5m == 1, max_visible <= k, flicker < flicker_exact); it never fails
-on a time.
+alone, next to a tenth of cKDTree's tick.
+
+``spotlight`` lines ("spotlight: 100 spotlit at 10k avatars"): the crowd
+workload at ``--spotlight-n`` avatars (10k; in ``--quick`` the largest
+size; 0 skips) with 100 of them on a stage strip between the crowd and the
+north wall (``spotlight``, pacing now and then) and every other avatar in
+the audience, all in one event layer; 1k and all avatars observing. Each
+tick times ``spatial.audience.AudienceInterest.update`` with the layer,
+spotlight and audience arrays (``ms_median``) and a plain
+``InterestManager.update`` on the same positions (``plain_ms_median``);
+``ratio`` is ours over plain (the cost of the stage), ``merge_ms`` the union
+step alone. Every 10th tick it checks that each audience row is exactly the
+plain manager's set plus the whole stage less itself, and the others the
+plain set (``matches_plain_union``); ``max_visible`` must stay <= k + 100.
+
+It exits with status 1 when a quality figure misses its goal (recall >= 0.99,
+recall_5m == 1, max_visible <= k, flicker < flicker_exact, the spotlight
+checks); it never fails on a time.
 """
 
 from __future__ import annotations
@@ -67,6 +81,7 @@ from scipy.spatial import cKDTree
 
 from bench.machine import machine
 from protocol.frames import StateFrameEncoder
+from spatial.audience import AudienceInterest
 from spatial.hashgrid import distances_to
 from spatial.interest import InterestDiff, InterestManager, InterestStats
 
@@ -569,6 +584,114 @@ def run_config(cfg: Config, frames: dict[str, Any] | None) -> dict[str, Any]:
     return row
 
 
+# ------------------------------------------------------------------ spotlight
+
+
+SPOTLIT = 100
+
+
+def spotlight_row(
+    n: int, observers_count: int, ticks: int, warmup: int, seed: int
+) -> dict[str, Any]:
+    """The row "spotlight: 100 spotlit at 10k avatars": ours against the plain manager."""
+    world = World("crowd", n, seed)
+    rng = np.random.default_rng(seed + 2)
+    # the stage: a strip between the crowd's front and the north wall
+    x0, x1, _, top = world.crowd_box
+    sx = min(15.0, (x1 - x0) / 2)
+    lo = np.array([-sx, top + 0.5])
+    hi = np.array([sx, world.half - 0.5])
+    members = np.flatnonzero(~world.wanderer)
+    stage = np.sort(rng.choice(members, min(SPOTLIT, members.size), replace=False))
+    spots = rng.uniform(lo, hi, (stage.size, 2))
+    world.pos[stage] = spots
+    world.pos32[:] = world.pos
+    spotlight = np.zeros(n, dtype=np.bool_)
+    spotlight[stage] = True
+    audience = ~spotlight
+    layer = np.ones(n, dtype=np.int16)  # everyone in one event instance
+    if observers_count >= n:
+        observers = np.arange(n, dtype=np.int32)
+    else:
+        pick = rng.choice(n, observers_count, replace=False)
+        observers = np.sort(np.union1d(pick, stage[:10])).astype(np.int32)  # some speakers
+    ours = AudienceInterest(n, radius=RADIUS, k=K, clock=time.perf_counter_ns)
+    plain = InterestManager(n, radius=RADIUS, k=K, clock=time.perf_counter_ns)
+    ours_ms: list[float] = []
+    plain_ms: list[float] = []
+    checked = mismatched = 0
+    max_visible = vis_total = events = 0
+    obs64 = observers.astype(np.int64)
+    aud_rows = np.flatnonzero(audience[observers])
+    all_rows = np.arange(observers.size, dtype=np.int64)
+    stats0 = ours.stats
+    gc.collect()
+    gc.disable()
+    try:
+        for tick in range(warmup + ticks):
+            pace = rng.random(stage.size) < 0.01  # speakers walk about the stage
+            spots[pace] = rng.uniform(lo, hi, (int(pace.sum()), 2))
+            world.target[stage] = spots
+            world.step()
+            pos, act = world.pos32, world.active
+            t0 = time.perf_counter()
+            d_plain = plain.update(pos, act, observers)
+            t1 = time.perf_counter()
+            d_ours = ours.update(
+                pos, act, observers, layer=layer, spotlight=spotlight, audience=audience
+            )
+            t2 = time.perf_counter()
+            if tick < warmup:
+                stats0 = ours.stats
+                continue
+            plain_ms.append((t1 - t0) * 1e3)
+            ours_ms.append((t2 - t1) * 1e3)
+            counts = np.diff(d_ours.visible_ptr)
+            max_visible = max(max_visible, int(counts.max(initial=0)))
+            vis_total += int(counts.sum())
+            events += d_ours.entered.size + d_ours.left.size
+            if (tick - warmup) % 10 == 0:
+                want = rows_as_keys(d_plain, all_rows, n)
+                lit = stage[act[stage]]
+                extra = (obs64[aud_rows][:, None] * n + lit[None, :]).reshape(-1)
+                extra = extra[extra // n != extra % n]  # never oneself
+                want = np.union1d(want, extra)
+                got = rows_as_keys(d_ours, all_rows, n)
+                checked += 1
+                mismatched += int(not np.array_equal(got, want))
+        stats1 = ours.stats
+    finally:
+        gc.enable()
+    med, plain_med = _pct(ours_ms, 50), _pct(plain_ms, 50)
+    seconds = ticks * DT
+    merge_ms = (stats1.merge_ns - stats0.merge_ns) / max(1, ticks) / 1e6
+    row: dict[str, Any] = {
+        "bench": "spotlight",
+        "row": f"spotlight: {stage.size} spotlit at {n} avatars",
+        "workload": "crowd + stage",
+        "n": n,
+        "spotlit": int(stage.size),
+        "audience": int(audience.sum()),
+        "observers": int(observers.size),
+        "ticks": ticks,
+        "k": K,
+        "ms_median": round(med, 3),
+        "ms_p99": round(_pct(ours_ms, 99), 3),
+        "plain_ms_median": round(plain_med, 3),
+        "plain_ms_p99": round(_pct(plain_ms, 99), 3),
+        "ratio": round(med / plain_med, 3),
+        "extra_ms_median": round(med - plain_med, 3),
+        "merge_ms": round(merge_ms, 3),
+        "max_visible": max_visible,
+        "mean_visible": round(vis_total / max(1, ticks * observers.size), 2),
+        "events_per_observer_s": round(events / (observers.size * seconds), 3),
+        "checked_ticks": checked,
+        "matches_plain_union": mismatched == 0,
+    }
+    row["ok"] = bool(mismatched == 0 and checked > 0 and max_visible <= K + stage.size)
+    return row
+
+
 # ------------------------------------------------------------------ driver
 
 
@@ -606,6 +729,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the 100k-all-observers configurations for ticks // 5 ticks",
     )
+    ap.add_argument(
+        "--spotlight-n",
+        type=int,
+        default=None,
+        help="avatars of the spotlight rows (10000; --quick: the largest size; 0: skip)",
+    )
     args = ap.parse_args(argv)
     if args.sizes is None:
         args.sizes = [1000] if args.quick else [1000, 10_000, 100_000]
@@ -639,6 +768,14 @@ def main(argv: list[str] | None = None) -> int:
         _emit(frame_row, args.json)
     if floor_row:
         _emit(floor_row, args.json)
+    spot_n = args.spotlight_n
+    if spot_n is None:
+        spot_n = max(args.sizes) if args.quick else 10_000
+    if spot_n > 0:
+        for m in sorted({min(spot_n, LOCAL_OBSERVERS), spot_n}):
+            spot_row = spotlight_row(spot_n, m, args.ticks, args.warmup, args.seed)
+            ok &= bool(spot_row["ok"])
+            _emit(spot_row, args.json)
     _emit(
         {"bench": "total", "seconds": round(time.perf_counter() - started, 1), "ok": ok}, args.json
     )
