@@ -17,7 +17,13 @@ forwarded payload from a re-encoded one. Each sent packet's send time is kept in
 
 It offers `receive_slots` audio m-lines (the first also carries its microphone), so
 it can hear that many other speakers at once; each received track is recorded
-separately (`pcm(track=i)`), the last `keep_seconds` of each.
+separately (`pcm(track=i)`), the last `keep_seconds` of each. `tone_hz=0.0` sends
+digital silence; `tone_hz=None` only listens (all m-lines recvonly).
+
+With `audio_level=True` each packet carries the RFC 6464 audio level of its frame
+(as a browser's does; computed from the PCM up front), `fixed_audio_level=n`
+advertises level `n` on every packet whatever the audio (0 loudest .. 127 silence):
+a server that picks the loudest speakers can be tested on either signal.
 
 Only `aiortc`, `av` and `numpy`: agents never import the server.
 """
@@ -125,6 +131,19 @@ def encode_opus(pcm: FloatArray, bitrate: int = 32000) -> list[bytes]:
     return payloads[-frames:]
 
 
+def audio_levels(pcm: FloatArray) -> list[int]:
+    """RFC 6464 level of each 20 ms frame of mono PCM in [-1, 1], as RFC 6465
+    Appendix A (and aiortc) compute it: 0 = 0 dBov (loudest) .. 127 = silence."""
+    frames = -(-len(pcm) // FRAME_SAMPLES)
+    padded = np.zeros(frames * FRAME_SAMPLES)
+    padded[: len(pcm)] = np.clip(pcm, -1, 1)
+    rms = np.sqrt(np.mean(padded.reshape(frames, FRAME_SAMPLES) ** 2, axis=1))
+    with np.errstate(divide="ignore"):
+        dbov = np.where(rms > 0, 20 * np.log10(np.maximum(rms, 1e-12)), -127.0)
+    levels: list[int] = np.rint(-np.clip(dbov, -127.0, 0.0)).astype(int).tolist()
+    return levels
+
+
 class Microphone(MediaStreamTrack):
     """Replays pre-encoded Opus payloads at 20 ms pace, from `start()` to `stop_sending()`.
 
@@ -134,11 +153,17 @@ class Microphone(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, payloads: Sequence[bytes]) -> None:
+    def __init__(self, payloads: Sequence[bytes], levels: Sequence[int] | None = None) -> None:
         super().__init__()
         if not payloads:
             raise ValueError("a microphone needs at least one payload")
+        if levels is not None and len(levels) != len(payloads):
+            raise ValueError("one audio level per payload")
         self.payloads = list(payloads)
+        self.levels = None if levels is None else list(levels)
+        """RFC 6464 level of each payload, sent with it (None: no audio level)."""
+        self.last_level: int | None = None
+        """The level of the packet `recv` returned last."""
         self.send_times: list[float] = []
         self._started = asyncio.Event()
         self._sending = False
@@ -174,6 +199,8 @@ class Microphone(MediaStreamTrack):
                 if not self._sending:
                     continue
             packet = av.Packet(self.payloads[index % len(self.payloads)])
+            if self.levels is not None:
+                self.last_level = self.levels[index % len(self.levels)]
             packet.pts = index * FRAME_SAMPLES
             packet.time_base = TIME_BASE
             self.send_times.append(time.monotonic())
@@ -207,20 +234,33 @@ class VoicePeer:
         record: bool = True,
         keep_seconds: float = 10.0,
         host_addresses: Sequence[str] | None = ("127.0.0.1",),
+        audio_level: bool = False,
+        fixed_audio_level: int | None = None,
     ) -> None:
         if host_addresses is not None:
             use_host_addresses(host_addresses)
         self.name = name
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.microphone: Microphone | None = None
+        pcm: FloatArray | None = None
         if wav is not None:
-            self.microphone = Microphone(encode_opus(read_wav(wav) * amplitude / 0.3, bitrate))
+            pcm = read_wav(wav) * amplitude / 0.3
         elif tone_hz is not None:
-            self.microphone = Microphone(encode_opus(tone(tone_hz, 1.0, amplitude), bitrate))
+            pcm = tone(tone_hz, 1.0, amplitude)
+        if pcm is not None:
+            payloads = encode_opus(pcm, bitrate)
+            levels: list[int] | None = None
+            if fixed_audio_level is not None:
+                levels = [fixed_audio_level & 0x7F] * len(payloads)
+            elif audio_level:
+                levels = audio_levels(pcm)[: len(payloads)]
+            self.microphone = Microphone(payloads, levels)
         for i in range(max(receive_slots, 1)):
             if i == 0 and self.microphone is not None:
                 direction = "sendrecv" if receive_slots > 0 else "sendonly"
-                self.pc.addTransceiver(self.microphone, direction=direction)
+                transceiver = self.pc.addTransceiver(self.microphone, direction=direction)
+                if self.microphone.levels is not None:
+                    _send_audio_levels(transceiver.sender, self.microphone)
             else:
                 self.pc.addTransceiver("audio", direction="recvonly")
         self.autostart = autostart
@@ -364,6 +404,23 @@ class VoicePeer:
                     kept -= len(chunks.popleft())
                 self.samples_received[index] += len(mono)
                 self.frames_received += 1
+
+
+def _send_audio_levels(sender: Any, microphone: Microphone) -> None:
+    """Make aiortc's sender put `microphone.last_level` in each packet's RFC 6464
+    header extension. aiortc only does so for frames it encodes itself, not for
+    pre-encoded packets, so this wraps the sender's private `_next_encoded_frame`
+    (aiortc 1.x: it returns an `RTCEncodedFrame` whose `audio_level` is in -dBov).
+    Test peers only; a browser sends the levels by itself."""
+    original: Callable[[Any], Awaitable[Any]] = sender._next_encoded_frame
+
+    async def with_level(codec: Any) -> Any:
+        frame = await original(codec)
+        if frame is not None and microphone.last_level is not None:
+            frame.audio_level = -microphone.last_level
+        return frame
+
+    sender._next_encoded_frame = with_level
 
 
 def _to_mono(frame: av.AudioFrame) -> FloatArray:

@@ -50,32 +50,47 @@ _REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
 
 class InboundRtp:
     """The fields of one inbound RTP packet that forwarding needs (parsed without
-    aiortc's `RtpPacket`: header extensions are skipped, not decoded)."""
+    aiortc's `RtpPacket`: header extensions are skipped, except the RFC 6464 audio
+    level when its extension id is given)."""
 
-    __slots__ = ("payload", "payload_type", "sequence_number", "ssrc", "timestamp")
+    __slots__ = ("audio_level", "payload", "payload_type", "sequence_number", "ssrc", "timestamp")
 
     def __init__(
-        self, payload_type: int, sequence_number: int, timestamp: int, ssrc: int, payload: bytes
+        self,
+        payload_type: int,
+        sequence_number: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+        audio_level: int = -1,
     ) -> None:
         self.payload_type = payload_type
         self.sequence_number = sequence_number
         self.timestamp = timestamp
         self.ssrc = ssrc
         self.payload = payload
+        self.audio_level = audio_level
+        """RFC 6464 level: 0 (0 dBov, loudest) .. 127 (-127 dBov, silence); -1 if the
+        packet carries none (or its extension id was not asked for)."""
 
 
-def parse_rtp(data: bytes, into: InboundRtp) -> bool:
+def parse_rtp(data: bytes, into: InboundRtp, audio_level_id: int = 0) -> bool:
     """Parse a decrypted RTP packet into `into`; False (and `into` untouched) if it
-    is malformed."""
+    is malformed. With `audio_level_id` (the negotiated id of
+    `AUDIO_LEVEL_URI`), `into.audio_level` is read from the header extension."""
     if len(data) < 12 or data[0] >> 6 != 2:
         return False
     first, second, sequence, timestamp, ssrc = _RTP_HEADER.unpack_from(data)
     position = 12 + 4 * (first & 0x0F)
     end = len(data)
-    if first & 0x10:  # header extension: skip it
+    level = -1
+    if first & 0x10:  # header extension: skip it (reading the audio level if asked)
         if end < position + 4:
             return False
-        position += 4 + 4 * int.from_bytes(data[position + 2 : position + 4], "big")
+        start = position + 4
+        position = start + 4 * int.from_bytes(data[position + 2 : start], "big")
+        if audio_level_id and position <= end:
+            level = _audio_level(data, start, position, audio_level_id)
     if first & 0x20:  # padding
         end -= data[-1]
     if position > end:
@@ -85,7 +100,35 @@ def parse_rtp(data: bytes, into: InboundRtp) -> bool:
     into.timestamp = timestamp
     into.ssrc = ssrc
     into.payload = data[position:end]
+    into.audio_level = level
     return True
+
+
+def _audio_level(data: bytes, start: int, stop: int, wanted: int) -> int:
+    """The audio level element of an RFC 8285 header extension block (one-byte
+    profile 0xBEDE or two-byte profile 0x100x), or -1."""
+    profile = data[start - 4] << 8 | data[start - 3]
+    two_byte = profile >> 4 == 0x100
+    if profile != 0xBEDE and not two_byte:
+        return -1
+    i = start
+    while i < stop:
+        byte = data[i]
+        if byte == 0:  # padding
+            i += 1
+            continue
+        if two_byte:
+            if i + 1 >= stop:
+                return -1
+            element, length, i = byte, data[i + 1], i + 2
+        else:
+            element, length, i = byte >> 4, (byte & 0x0F) + 1, i + 1
+            if element == 15:  # reserved: stop parsing (RFC 8285 4.2)
+                return -1
+        if element == wanted:
+            return data[i] & 0x7F if length >= 1 and i < stop else -1
+        i += length
+    return -1
 
 
 RtpCallback = Callable[[Any], None]
@@ -94,7 +137,13 @@ RtpCallback = Callable[[Any], None]
 `payload`."""
 
 
-def tap_inbound_rtp(receiver: Any, on_packet: RtpCallback, *, passthrough: bool = False) -> None:
+def tap_inbound_rtp(
+    receiver: Any,
+    on_packet: RtpCallback,
+    *,
+    passthrough: bool = False,
+    audio_level_id: int | None = None,
+) -> None:
     """Route every RTP packet arriving for `receiver` to `on_packet`, synchronously.
 
     The packet object passed to `on_packet` is only valid during the call (the fast
@@ -110,6 +159,10 @@ def tap_inbound_rtp(receiver: Any, on_packet: RtpCallback, *, passthrough: bool 
 
     With `passthrough=True` (observing, for tests) the packet is then handled by
     aiortc as usual and decoded.
+
+    `audio_level_id` (fast path only): the negotiated extension id of
+    `AUDIO_LEVEL_URI` (see `header_extension_id`); each packet's `audio_level` is
+    then read from it (-1 when absent).
 
     Call it once per receiver, after `setRemoteDescription` (when BUNDLE has settled
     the transport) and before media flows. `on_packet` must not block; an exception
@@ -131,6 +184,7 @@ def tap_inbound_rtp(receiver: Any, on_packet: RtpCallback, *, passthrough: bool 
     queue_datagram: Callable[[bytes, int], None] = connection.data_received
     source: list[int] = []  # the SSRC we lock onto
     packet = InboundRtp(0, 0, 0, 0, b"")  # reused: no allocation per packet
+    level_id = audio_level_id or 0
 
     def datagram(data: bytes, component: int) -> None:
         srtp = dtls._rx_srtp
@@ -138,7 +192,7 @@ def tap_inbound_rtp(receiver: Any, on_packet: RtpCallback, *, passthrough: bool 
             queue_datagram(data, component)  # DTLS, RTCP, or too early: aiortc's path
             return
         try:
-            if not parse_rtp(srtp.unprotect(data), packet):
+            if not parse_rtp(srtp.unprotect(data), packet, level_id):
                 return
         except pylibsrtp.Error:
             return
@@ -156,6 +210,8 @@ def tap_inbound_rtp(receiver: Any, on_packet: RtpCallback, *, passthrough: bool 
 
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+"""RFC 6464 client-to-mixer audio level: browsers send it on every audio packet."""
 _COUNTERS = ("packet_count", "octet_count", "ntp_timestamp", "rtp_timestamp")
 
 
@@ -239,6 +295,16 @@ def outlet_for(transceiver: Any, answer_sdp: str) -> RtpOutlet:
             mid_id = next((x.id for x in media.rtp.headerExtensions if x.uri == MID_URI), None)
             return RtpOutlet(transceiver.sender, payload_type, transceiver.mid, mid_id)
     raise ValueError(f"no m-line with mid {transceiver.mid!r} in the answer")
+
+
+def header_extension_id(sdp: str, mid: str | None, uri: str) -> int | None:
+    """The id of header extension `uri` on the m-line `mid` of `sdp`, or None. The
+    client's offer will do: aiortc's answer keeps the offer's ids (and it takes
+    `AUDIO_LEVEL_URI` for audio), and the client sends with them."""
+    for media in SessionDescription.parse(sdp).media:
+        if media.rtp.muxId == mid:
+            return next((x.id for x in media.rtp.headerExtensions if x.uri == uri), None)
+    return None
 
 
 def restrict_host_addresses(addresses: Sequence[str] | None) -> None:

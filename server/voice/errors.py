@@ -1,7 +1,8 @@
 """`VoiceError`: what a client can get wrong in voice signalling, with a stable code.
 
 The codes are declared with the voice feature's messages
-(``protocol/messages/voice.py``), so they are in the exported catalogue; a
+(``protocol/messages/voice.py``; the stage's two with the event messages,
+``protocol/messages/events.py``), so they are in the exported catalogue; a
 `VoiceError` is a `ProtocolError`, so the edge answers it like any refusal.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from protocol.errors import ProtocolError
+from protocol.messages.events import EventError
 from protocol.messages.voice import VoiceErrorCode
 
 BAD_SDP: Final = VoiceErrorCode.BAD_SDP
@@ -29,8 +31,25 @@ ROOM_FULL: Final = VoiceErrorCode.ROOM_FULL
 CLOSED: Final = VoiceErrorCode.CLOSED
 """The router is shut down."""
 
+# The stage's own codes (`server/voice/stage.py`), declared with the event messages.
+NOT_SPEAKER: Final = EventError.NOT_SPEAKER
+"""A publish offer (or a listen offer that sends) from someone not allowed to speak."""
+LISTENER_BUDGET: Final = EventError.LISTENER_BUDGET
+"""This process's WebRTC listener budget is used up: listen over the WebSocket."""
+
 CODES: Final = frozenset(
-    {BAD_SDP, NO_AUDIO, NO_OPUS, BAD_CANDIDATE, NO_ROOM, NOT_MEMBER, ROOM_FULL, CLOSED}
+    {
+        BAD_SDP,
+        NO_AUDIO,
+        NO_OPUS,
+        BAD_CANDIDATE,
+        NO_ROOM,
+        NOT_MEMBER,
+        ROOM_FULL,
+        CLOSED,
+        NOT_SPEAKER,
+        LISTENER_BUDGET,
+    }
 )
 
 

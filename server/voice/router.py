@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,27 @@ from server.voice.tracks import ForwardedVoice, OutboundVoice
 log = logging.getLogger(__name__)
 
 _OPUS = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/opus"]
+
+
+async def negotiate(pc: RTCPeerConnection, offer: Offer, configure: Callable[[], None]) -> str:
+    """Answer a checked `offer` on a fresh `pc`; returns the answer SDP (with all of
+    our ICE candidates). `configure` runs once the offer is applied: it sets each
+    transceiver's direction and tracks (see `VoiceRouter._configure`). Raises
+    whatever aiortc raises; the caller closes `pc` then. Shared with the stage
+    (`server/voice/stage.py`)."""
+    # Transceivers created before the offer is applied take its m-lines in order;
+    # preferring Opus only makes aiortc negotiate Opus or fail, so a forwarded
+    # payload is never sent under another codec's payload type.
+    for _ in range(offer.audio_lines):
+        transceiver = pc.addTransceiver("audio", direction="inactive")
+        transceiver.setCodecPreferences(_OPUS)
+    await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+    configure()
+    await pc.setLocalDescription(await pc.createAnswer())
+    answer = pc.localDescription
+    assert answer is not None
+    return str(answer.sdp)
+
 
 MAX_MEMBERS = 3
 """Citizen, staff, and one participant added by staff (interpreter, colleague)."""
@@ -283,20 +304,10 @@ class VoiceRouter:
         self._pcs.add(pc)
         member = _Member(participant, pc, offer)
         try:
-            # Transceivers created before the offer is applied take its m-lines in
-            # order; preferring Opus only makes aiortc negotiate Opus or fail, so a
-            # forwarded payload is never sent under another codec's payload type.
-            for _ in range(offer.audio_lines):
-                transceiver = pc.addTransceiver("audio", direction="inactive")
-                transceiver.setCodecPreferences(_OPUS)
-            await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
-            self._configure(member)
-            await pc.setLocalDescription(await pc.createAnswer())
-            answer = pc.localDescription
-            assert answer is not None
+            answer = await negotiate(pc, offer, lambda: self._configure(member))
             for slot, transceiver in zip(member.slots, member.transceivers, strict=True):
                 if isinstance(slot, ForwardedVoice):
-                    slot.outlet = outlet_for(transceiver, answer.sdp)
+                    slot.outlet = outlet_for(transceiver, answer)
         except Exception as exc:
             await self._dispose(member)
             if isinstance(exc, VoiceError):
@@ -326,7 +337,7 @@ class VoiceRouter:
             if use_microphone:
                 took_microphone = True
                 self._take_microphone(member, transceiver.receiver)
-            transceiver.direction = _direction(send=client_receives, receive=use_microphone)
+            transceiver.direction = direction(send=client_receives, receive=use_microphone)
 
     def _take_microphone(self, member: _Member, receiver: Any) -> None:
         if self.forward:
@@ -436,7 +447,8 @@ class VoiceRouter:
             await asyncio.gather(*member.pumps, return_exceptions=True)
 
 
-def _direction(*, send: bool, receive: bool) -> str:
+def direction(*, send: bool, receive: bool) -> str:
+    """The SDP direction of our side of an m-line."""
     if send and receive:
         return "sendrecv"
     if send:
