@@ -21,9 +21,10 @@ Kind = Literal["str", "int", "float", "bool", "enum", "bin", "list", "map"]
 Direction = Literal["c2s", "s2c"]
 Phase = Literal["hello", "join", "world"]
 
-ROLES: Final = ("citizen", "staff", "host", "manager", "admin", "bot")
+ROLES: Final = ("citizen", "staff", "host", "manager", "admin", "bot", "captioner")
 """Guests are citizens; the others join with a signed token (managers: dashboards and
-reports; bots: automated assistants such as the greeter, always shown as automated)."""
+reports; bots: automated assistants such as the greeter, always shown as automated;
+captioners: type live captions at events)."""
 
 PHASES: Final = ("hello", "join", "world")
 """Session phases: before hello, between hello and join, in the world."""

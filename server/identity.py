@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import jwt
 
-PRIVILEGED_ROLES = ("staff", "host", "manager", "admin", "bot")
+PRIVILEGED_ROLES = ("staff", "host", "manager", "admin", "bot", "captioner")
 ALGORITHM = "HS256"
 _SUBJECT = re.compile(r"^[A-Za-z0-9._@:+-]{1,128}$")
 

@@ -12,6 +12,7 @@ from protocol.messages import (
     chat,
     core,
     desks,
+    events,
     feedback,
     greeter,
     insight,
@@ -35,4 +36,5 @@ FEATURES: tuple[FeatureProtocol, ...] = (
     training.PROTOCOL,
     qa.PROTOCOL,
     greeter.PROTOCOL,
+    events.PROTOCOL,
 )

@@ -1,9 +1,19 @@
-"""Moderation: official announcements and removing an avatar."""
+"""Moderation: official announcements, removing an avatar, blocks and reports.
+
+A citizen may *block* another person: from then on neither sees the other's
+chat nor hears the other's voice (event audio included). Blocks are kept by
+identity, so they outlast reconnects. Anyone may *report* a person or a
+message to the moderators; reports go to the moderation audit log.
+"""
 
 from __future__ import annotations
 
+from typing import Final
+
 from protocol.messages.common import CHAT_TEXT, ENTITY_ID, REASON, SAID
-from protocol.spec import FeatureProtocol, c2s, documented, optional, s2c
+from protocol.spec import FeatureProtocol, Field, c2s, documented, optional, s2c
+
+REPORT_REASONS: Final = ("abuse", "spam", "harassment", "personal_data", "other")
 
 
 class ModerationError:
@@ -26,14 +36,36 @@ CLIENT = (
         "Remove an avatar from the space (moderation).",
         roles=("host", "admin"),
     ),
+    c2s(
+        "block",
+        {"id": ENTITY_ID, "on": Field("bool", doc="false: lift the block")},
+        "Block a person: neither sees the other's chat or hears the other's voice.",
+    ),
+    c2s(
+        "report",
+        {
+            "id": ENTITY_ID,
+            "reason": Field("enum", values=REPORT_REASONS),
+            "text": optional(Field("str", max_len=500, doc="the message reported, if one")),
+        },
+        "Report a person, or a message of theirs, to the moderators.",
+    ),
 )
 
-SERVER = (s2c("announce", dict(SAID), "An official announcement."),)
+SERVER = (
+    s2c("announce", dict(SAID), "An official announcement."),
+    s2c(
+        "blocked",
+        {"ids": Field("list", max_len=10_000, items=ENTITY_ID)},
+        "The people present whom the sender has blocked.",
+    ),
+    s2c("reported", {"id": ENTITY_ID}, "The report was received by the moderators."),
+)
 
 PROTOCOL = FeatureProtocol(
     "moderation",
     CLIENT,
     SERVER,
     ERRORS,
-    doc="Announcements by staff and hosts; hosts and admins can remove an avatar.",
+    doc="Announcements; removing an avatar; blocking a person; reporting to moderators.",
 )

@@ -8,7 +8,8 @@ export const CATALOGUE = {
     "host",
     "manager",
     "admin",
-    "bot"
+    "bot",
+    "captioner"
   ],
   "client": {
     "hello": {
@@ -22,7 +23,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "v": {
@@ -68,7 +70,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "name": {
@@ -105,7 +108,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "seq": {
@@ -147,7 +151,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "n": {
@@ -171,7 +176,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "reason": {
@@ -192,7 +198,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "scope": {
@@ -253,6 +260,72 @@ export const CATALOGUE = {
         }
       }
     },
+    "block": {
+      "feature": "moderation",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        },
+        "on": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "report": {
+      "feature": "moderation",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        },
+        "reason": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "abuse",
+            "spam",
+            "harassment",
+            "personal_data",
+            "other"
+          ]
+        },
+        "text": {
+          "kind": "str",
+          "required": false,
+          "max_len": 500
+        }
+      }
+    },
     "duty": {
       "feature": "desks",
       "phases": [
@@ -291,7 +364,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "service": {
@@ -319,7 +393,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {}
     },
@@ -334,7 +409,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {}
     },
@@ -449,7 +525,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "text": {
@@ -471,7 +548,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "sdp": {
@@ -493,7 +571,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "candidate": {
@@ -526,7 +605,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "muted": {
@@ -546,7 +626,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {}
     },
@@ -833,7 +914,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "q": {
@@ -917,7 +999,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "topic": {
@@ -940,7 +1023,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "type": {
@@ -1004,7 +1088,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "topic": {
@@ -1055,7 +1140,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "post": {
@@ -1096,7 +1182,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "post": {
@@ -1123,7 +1210,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "topic": {
@@ -1152,7 +1240,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "post": {
@@ -1319,7 +1408,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {}
     },
@@ -1335,7 +1425,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {}
     },
@@ -1351,7 +1442,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "confirm": {
@@ -1508,6 +1600,630 @@ export const CATALOGUE = {
           "max_len": 1000
         }
       }
+    },
+    "event_schedule": {
+      "feature": "events",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {}
+    },
+    "event_create": {
+      "feature": "events",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "title": {
+          "kind": "map",
+          "required": true
+        },
+        "description": {
+          "kind": "map",
+          "required": false
+        },
+        "starts": {
+          "kind": "str",
+          "required": true,
+          "min_len": 16,
+          "max_len": 25
+        },
+        "ends": {
+          "kind": "str",
+          "required": true,
+          "min_len": 16,
+          "max_len": 25
+        },
+        "capacity": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 100000
+        },
+        "hosts": {
+          "kind": "list",
+          "required": false,
+          "max_len": 50,
+          "items": {
+            "kind": "str",
+            "required": true,
+            "min_len": 1,
+            "max_len": 128
+          }
+        },
+        "speakers": {
+          "kind": "list",
+          "required": false,
+          "max_len": 50,
+          "items": {
+            "kind": "str",
+            "required": true,
+            "min_len": 1,
+            "max_len": 128
+          }
+        }
+      }
+    },
+    "event_cancel": {
+      "feature": "events",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "reason": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
+        }
+      }
+    },
+    "event_register": {
+      "feature": "events",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "on": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "event_join": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        }
+      }
+    },
+    "event_leave": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {}
+    },
+    "event_move": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "instance": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 1000
+        }
+      }
+    },
+    "event_listen": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "path": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "ws",
+            "off"
+          ]
+        }
+      }
+    },
+    "event_rtc_offer": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "mode": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "publish",
+            "listen"
+          ]
+        },
+        "sdp": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 12000
+        }
+      }
+    },
+    "event_rtc_leave": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {}
+    },
+    "event_hand": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "up": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "event_accept": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "accept": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "event_promote": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        },
+        "seconds": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 3600
+        }
+      }
+    },
+    "event_demote": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        }
+      }
+    },
+    "event_mute": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": false,
+          "min": 1,
+          "max": 4294967295
+        },
+        "muted": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "event_kick": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        },
+        "reason": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
+        }
+      }
+    },
+    "event_ban": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        },
+        "scope": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "event",
+            "service_point"
+          ]
+        },
+        "reason": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
+        }
+      }
+    },
+    "event_ask": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 500
+        },
+        "name": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 32
+        }
+      }
+    },
+    "event_vote": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "question": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "up": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "event_answered": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "question": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        }
+      }
+    },
+    "event_caption": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin",
+        "captioner"
+      ],
+      "fields": {
+        "text": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 300
+        },
+        "final": {
+          "kind": "bool",
+          "required": false
+        }
+      }
+    },
+    "event_slides_begin": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "type": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "application/pdf",
+            "image/png",
+            "image/jpeg"
+          ]
+        },
+        "size": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "name": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
+        }
+      }
+    },
+    "event_slides_chunk": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "upload": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "seq": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 2147483648
+        },
+        "data": {
+          "kind": "bin",
+          "required": true,
+          "min_len": 1,
+          "max_len": 12288
+        }
+      }
+    },
+    "event_slides_end": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "upload": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        }
+      }
+    },
+    "event_slide": {
+      "feature": "events",
+      "phases": [
+        "world"
+      ],
+      "roles": [
+        "host",
+        "admin"
+      ],
+      "fields": {
+        "page": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 10000
+        }
+      }
     }
   },
   "server": {
@@ -1520,7 +2236,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "v": {
@@ -1554,7 +2271,8 @@ export const CATALOGUE = {
             "host",
             "manager",
             "admin",
-            "bot"
+            "bot",
+            "captioner"
           ]
         },
         "name": {
@@ -1983,7 +2701,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "id": {
@@ -2031,7 +2750,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "e": {
@@ -2063,7 +2783,8 @@ export const CATALOGUE = {
                   "host",
                   "manager",
                   "admin",
-                  "bot"
+                  "bot",
+                  "captioner"
                 ]
               },
               "color": {
@@ -2113,7 +2834,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ids": {
@@ -2138,7 +2860,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "k": {
@@ -2170,7 +2893,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "seq": {
@@ -2208,7 +2932,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "zone": {
@@ -2226,7 +2951,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "code": {
@@ -2252,7 +2978,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "n": {
@@ -2272,7 +2999,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "reason": {
@@ -2290,7 +3018,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "id": {
@@ -2314,7 +3043,8 @@ export const CATALOGUE = {
             "host",
             "manager",
             "admin",
-            "bot"
+            "bot",
+            "captioner"
           ]
         },
         "scope": {
@@ -2353,7 +3083,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "zone": {
@@ -2389,7 +3120,8 @@ export const CATALOGUE = {
                   "host",
                   "manager",
                   "admin",
-                  "bot"
+                  "bot",
+                  "captioner"
                 ]
               },
               "scope": {
@@ -2431,7 +3163,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "id": {
@@ -2455,7 +3188,8 @@ export const CATALOGUE = {
             "host",
             "manager",
             "admin",
-            "bot"
+            "bot",
+            "captioner"
           ]
         },
         "text": {
@@ -2472,6 +3206,53 @@ export const CATALOGUE = {
         }
       }
     },
+    "blocked": {
+      "feature": "moderation",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "ids": {
+          "kind": "list",
+          "required": true,
+          "max_len": 10000,
+          "items": {
+            "kind": "int",
+            "required": true,
+            "min": 1,
+            "max": 4294967295
+          }
+        }
+      }
+    },
+    "reported": {
+      "feature": "moderation",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "id": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 4294967295
+        }
+      }
+    },
     "ticket": {
       "feature": "desks",
       "phases": [],
@@ -2481,7 +3262,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ticket": {
@@ -2552,7 +3334,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ticket": {
@@ -2596,7 +3379,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "status": {
@@ -2629,7 +3413,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ticket": {
@@ -2701,7 +3486,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "tickets": {
@@ -2788,7 +3574,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "room": {
@@ -2831,7 +3618,8 @@ export const CATALOGUE = {
                   "host",
                   "manager",
                   "admin",
-                  "bot"
+                  "bot",
+                  "captioner"
                 ]
               }
             }
@@ -2852,7 +3640,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "id": {
@@ -2876,7 +3665,8 @@ export const CATALOGUE = {
             "host",
             "manager",
             "admin",
-            "bot"
+            "bot",
+            "captioner"
           ]
         },
         "text": {
@@ -2902,7 +3692,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "sdp": {
@@ -2922,7 +3713,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "survey": {
@@ -2984,7 +3776,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "survey": {
@@ -3008,7 +3801,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "service": {
@@ -3039,7 +3833,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "fingerprint": {
@@ -3114,7 +3909,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "progress": {
@@ -3132,7 +3928,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ticket": {
@@ -3191,7 +3988,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "id": {
@@ -3231,7 +4029,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "board": {
@@ -3249,7 +4048,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "scenarios": {
@@ -3306,7 +4106,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "scenario": {
@@ -3359,7 +4160,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "scenario": {
@@ -3418,7 +4220,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "scenario": {
@@ -3443,7 +4246,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "node": {
@@ -3477,7 +4281,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "q": {
@@ -3517,7 +4322,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "topic": {
@@ -3550,7 +4356,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ref": {
@@ -3574,7 +4381,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ref": {
@@ -3635,7 +4443,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "topic": {
@@ -3657,7 +4466,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "kind": {
@@ -3711,7 +4521,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "newest": {
@@ -3743,7 +4554,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "post": {
@@ -3790,7 +4602,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "waiting": {
@@ -3822,7 +4635,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "topics": {
@@ -3854,7 +4668,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "data": {
@@ -3885,7 +4700,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "posts": {
@@ -3911,7 +4727,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "conv": {
@@ -3969,7 +4786,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "conv": {
@@ -4011,7 +4829,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "conv": {
@@ -4053,7 +4872,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "conv": {
@@ -4083,7 +4903,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "conv": {
@@ -4112,7 +4933,8 @@ export const CATALOGUE = {
         "host",
         "manager",
         "admin",
-        "bot"
+        "bot",
+        "captioner"
       ],
       "fields": {
         "ticket": {
@@ -4170,6 +4992,492 @@ export const CATALOGUE = {
                 "max": 100000000000.0
               }
             }
+          }
+        }
+      }
+    },
+    "event_schedule": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "events": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        },
+        "tz": {
+          "kind": "str",
+          "required": true,
+          "max_len": 64
+        }
+      }
+    },
+    "event_info": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "map",
+          "required": true
+        }
+      }
+    },
+    "event_reminder": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "map",
+          "required": true
+        }
+      }
+    },
+    "event_joined": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "map",
+          "required": true
+        },
+        "instance": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 1000
+        },
+        "counts": {
+          "kind": "list",
+          "required": true,
+          "max_len": 1000,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "instance": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 1000
+              },
+              "attendees": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 2147483648
+              },
+              "capacity": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 2147483648
+              }
+            }
+          }
+        },
+        "host": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
+    "event_left": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "reason": {
+          "kind": "str",
+          "required": false,
+          "max_len": 200
+        }
+      }
+    },
+    "event_counts": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "counts": {
+          "kind": "list",
+          "required": true,
+          "max_len": 1000,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "instance": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 1000
+              },
+              "attendees": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 2147483648
+              },
+              "capacity": {
+                "kind": "int",
+                "required": true,
+                "min": 0,
+                "max": 2147483648
+              }
+            }
+          }
+        }
+      }
+    },
+    "event_stage": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "speakers": {
+          "kind": "list",
+          "required": true,
+          "max_len": 100,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        },
+        "slide": {
+          "kind": "map",
+          "required": false
+        }
+      }
+    },
+    "event_you": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "hand": {
+          "kind": "bool",
+          "required": true
+        },
+        "speaker": {
+          "kind": "bool",
+          "required": true
+        },
+        "muted": {
+          "kind": "bool",
+          "required": true
+        },
+        "invited": {
+          "kind": "int",
+          "required": false,
+          "min": 0,
+          "max": 3600
+        },
+        "until": {
+          "kind": "float",
+          "required": false,
+          "min": 0,
+          "max": 100000000000.0
+        }
+      }
+    },
+    "event_hands": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "queue": {
+          "kind": "list",
+          "required": true,
+          "max_len": 10000,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        }
+      }
+    },
+    "event_questions": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "questions": {
+          "kind": "list",
+          "required": true,
+          "max_len": 10000,
+          "items": {
+            "kind": "map",
+            "required": true
+          }
+        }
+      }
+    },
+    "event_question": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "question": {
+          "kind": "map",
+          "required": true
+        }
+      }
+    },
+    "event_caption": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "event": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "text": {
+          "kind": "str",
+          "required": true,
+          "max_len": 300
+        },
+        "final": {
+          "kind": "bool",
+          "required": true
+        },
+        "ts": {
+          "kind": "float",
+          "required": true,
+          "min": 0,
+          "max": 100000000000.0
+        }
+      }
+    },
+    "event_upload": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "upload": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "chunk": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 12288
+        }
+      }
+    },
+    "event_rtc_answer": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "mode": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "publish",
+            "listen"
+          ]
+        },
+        "sdp": {
+          "kind": "str",
+          "required": true,
+          "max_len": 20000
+        }
+      }
+    },
+    "event_audio": {
+      "feature": "events",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "e": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 2147483648
+        },
+        "p": {
+          "kind": "list",
+          "required": true,
+          "max_len": 1000,
+          "items": {
+            "kind": "list",
+            "required": true
           }
         }
       }
@@ -4254,7 +5562,30 @@ export const CATALOGUE = {
     "no_greeter",
     "no_conversation",
     "no_offer",
-    "greeter_taken"
+    "greeter_taken",
+    "no_such_event",
+    "bad_time",
+    "event_not_live",
+    "event_full",
+    "banned",
+    "not_in_event",
+    "not_host",
+    "not_invited",
+    "not_speaker",
+    "listener_budget",
+    "no_such_instance",
+    "no_seat",
+    "question_limit",
+    "no_such_question",
+    "no_upload",
+    "upload_order",
+    "bad_file",
+    "file_too_large",
+    "too_many_pages",
+    "image_too_large",
+    "render_failed",
+    "render_timeout",
+    "no_slides"
   ],
   "error_docs": {
     "bad_msgpack": "The binary message is not valid MessagePack.",
@@ -4335,7 +5666,30 @@ export const CATALOGUE = {
     "no_greeter": "No greeter assistant is connected at the moment; ask at a desk.",
     "no_conversation": "There is no open conversation with this id (or it is not yours).",
     "no_offer": "There is no handover waiting for the citizen's consent.",
-    "greeter_taken": "Another greeter process is connected; the newest one serves."
+    "greeter_taken": "Another greeter process is connected; the newest one serves.",
+    "no_such_event": "No scheduled event has this id.",
+    "bad_time": "The start or end is not a local ISO time, or the event ends before it starts.",
+    "event_not_live": "The event is not live: it has not started yet, it has ended or was cancelled.",
+    "event_full": "Every instance of the event (the auditorium and its overflow) is full.",
+    "banned": "The identity is banned from this event or from the service point.",
+    "not_in_event": "The sender, or the person named, is not attending the event.",
+    "not_host": "Only a host of this event (or an admin) may do this.",
+    "not_invited": "There is no open invitation to speak to accept.",
+    "not_speaker": "Only someone allowed to speak may publish audio to the stage.",
+    "listener_budget": "This server's WebRTC listeners are used up; listen on the WebSocket.",
+    "no_such_instance": "The event has no instance with this number.",
+    "no_seat": "The instance asked for has no free seat.",
+    "question_limit": "The sender asked or voted faster than the rate limit allows; wait.",
+    "no_such_question": "The event has no question with this id.",
+    "no_upload": "No upload with this id is in progress for the sender.",
+    "upload_order": "A chunk came out of order, or the upload is larger than announced.",
+    "bad_file": "The file is not a PDF, PNG or JPEG, or not the type it claims to be.",
+    "file_too_large": "The file is larger than the slide limit.",
+    "too_many_pages": "The PDF has more pages than the slide limit.",
+    "image_too_large": "An image has more pixels than the slide limit.",
+    "render_failed": "The PDF could not be rendered (damaged, or over the memory limit).",
+    "render_timeout": "Rendering the PDF took longer than the limit and was stopped.",
+    "no_slides": "The event has no slides, or no page with this number."
   },
   "close": {
     "NORMAL": 1000,
