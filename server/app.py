@@ -36,6 +36,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from protocol.catalogue import MAX_MESSAGE_BYTES
 from protocol.errors import CloseCode
+from server.blocks import Blocks
 from server.bus import LocalBus
 from server.config import Config, FeatureSettings, load_section
 from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire_orphans
@@ -47,15 +48,18 @@ from server.identity import Keyring
 from server.logs import SharedLogs
 from server.metrics import Metrics
 from server.plug import Clock, Feature, FeatureContext, SystemClock
+from server.riders import Riders
 from server.space import Space
+from server.staging import Staging
 from server.store import RedisStore, Store, legacy, open_store
 from server.tasks import Tasks
 from server.tick import TickLoop
 from server.voice import VoiceRouter
 from server.voice.rooms import VoiceRooms
 from server.voice.settings import VoiceSettings
+from server.voice.stage import StageVoice
 from server.world import load_world
-from spatial.interest import InterestManager
+from spatial.audience import AudienceInterest
 from spatial.movement import MovementRules
 
 log = logging.getLogger(__name__)
@@ -77,7 +81,7 @@ class ServicePoint:
         self.world = load_world(config.world_path)
         self.rules = MovementRules(self.world.bounds, self.world.walls, config.max_speed)
         self.space = Space(self.world, self.rules, config.capacity, config.max_entities)
-        self.interest = InterestManager(
+        self.interest = AudienceInterest(
             config.capacity,
             radius=config.interest_radius,
             k=config.interest_k,
@@ -90,8 +94,15 @@ class ServicePoint:
         self.hub = Hub(self.space, self.tasks)
         self.people = PeoplePort(self.hub)
         self.notify = NotifyPort(self.hub, self.people)
+        self.riders = Riders()
+        self.staging = Staging(self.space, self.riders)
         self.tick = TickLoop(
-            self.space, self.interest, self.metrics, config.tick_hz, self._zone_changed
+            self.space,
+            self.interest,
+            self.metrics,
+            config.tick_hz,
+            self._zone_changed,
+            riders=self.riders,
         )
         self._sections: dict[type[FeatureSettings], FeatureSettings] = {}
         voice_settings = self._section(VoiceSettings, "voice")
@@ -105,6 +116,8 @@ class ServicePoint:
         self._handlers: set[asyncio.Task[Any]] = set()
         self.voice: VoiceRouter | None = None
         self.rooms: VoiceRooms | None = None
+        self.stage_voice: StageVoice | None = None
+        self.blocks: Blocks | None = None
         self.edge: Edge | None = None
         self.routes: HttpRoutes | None = None
         self.stopping = False
@@ -163,6 +176,9 @@ class ServicePoint:
             resume_s=float(self.config.resume_s),
             server_url=self.ws_url,
             data_dir=self.config.data_dir,
+            stage=self.staging,
+            stage_voice=self.stage_voice,
+            blocks=self.blocks,
             log=logging.getLogger(f"server.features.{cls.name}"),
         )
 
@@ -190,6 +206,14 @@ class ServicePoint:
                 tasks=self.tasks,
             )
             self.rooms = VoiceRooms(self.voice)
+            self.stage_voice = StageVoice(
+                host_addresses=hosts or None,
+                connect_timeout=self.voice_settings.connect_timeout_s,
+                webrtc_listener_budget=self.voice_settings.stage_listener_budget,
+                tasks=self.tasks,
+            )
+        self.blocks = Blocks(store.keyspace("blocks"))
+        await self.blocks.load()
         self.features = [cls(self._context(cls, store)) for cls in FEATURES]
         dispatcher = Dispatcher(CORE_MESSAGES, self.features)
         sessions = store.keyspace("session")
@@ -297,6 +321,8 @@ class ServicePoint:
         await self.tasks.close(timeout)
         if self.rooms is not None:
             await self.rooms.close()
+        if self.stage_voice is not None:
+            await self.stage_voice.close()
         if self._store is not None and self._given_store is None:
             await self._store.close()
 

@@ -169,8 +169,9 @@ class Metrics:
       ``messages_out``, ``bytes_out``, ``frames_skipped`` (plain ints; exported
       at the next `flush`);
     - ``m.interest = manager.stats`` (an `InterestStats` summed since the manager
-      was made; its growth is exported at each `flush`, and a new object is
-      counted from zero);
+      was made, live or a fresh snapshot each tick; its growth is exported at each
+      `flush`, and one with fewer rows than the last is a new manager, counted from
+      zero);
     - ``m.connection_opened()`` / ``m.connection_closed()``; ``m.set_avatars(n)``;
     - ``m.error(code)``, ``m.close(close_code)``, ``m.observe_tick(seconds)``;
     - ``m.flush()`` once per tick; ``m.render()`` for ``/metrics`` (served with
@@ -320,7 +321,8 @@ class Metrics:
         st = self.interest
         if st is not self._interest_src:
             self._interest_src = st
-            self._interest_last = InterestStats()
+            if st.rows < self._interest_last.rows:  # a new manager counts from zero
+                self._interest_last = InterestStats()
         last = self._interest_last
         if st == last:
             return

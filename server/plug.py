@@ -10,6 +10,9 @@ and it gets everything else through a `FeatureContext` of small ports:
 - `Notify`: send to ids, a zone, or everyone near a point (encoded once);
 - `Place`: move an avatar by the server's decision;
 - `VoicePort`: WebRTC voice rooms and who is in them;
+- `StagePort` and `StageVoicePort`: event instances, the stage spotlight, audiences,
+  payloads riding with state frames, and the stage's one-to-many voice;
+- `BlockList`: who blocked whom (by identity), for chat and voice to honour;
 - a `Keyspace` of the store, namespaced by the feature's name;
 - `Bus`: facts for other features ("case closed"); features never import each other;
 - `Logs`: read-only access to the streams other features share (``Feature.shares``),
@@ -116,6 +119,58 @@ class VoicePort(Protocol):
     async def hangup(self, entity: int) -> None: ...
     async def drop(self, entity: int) -> None:
         """Close ``entity``'s peer connection if they have one; never raises."""
+        ...
+
+
+class StagePort(Protocol):
+    """Event staging in the space (`server.staging.Staging`), by entity id."""
+
+    def set_layer(self, entity: int, layer: int) -> None: ...
+    def set_spotlight(self, entity: int, on: bool) -> None: ...
+    def set_audience(self, entity: int, on: bool) -> None: ...
+    def ride(self, entity: int, channel: str | None) -> None: ...
+    def add_source(self, source: Callable[[], Mapping[str, bytes]]) -> None: ...
+
+
+class StageVoicePort(Protocol):
+    """One-to-many event voice (`server.voice.stage.StageVoice`); participants are entity
+    ids as strings. Refusals raise `ProtocolError` (``not_speaker``, ``listener_budget``,
+    ``bad_sdp``, ...)."""
+
+    async def open_stage(self, stage: str) -> None: ...
+    async def close_stage(self, stage: str) -> None: ...
+    def allow(self, stage: str, participant: str, allowed: bool) -> None: ...
+    async def publish(self, stage: str, participant: str, offer_sdp: str) -> str: ...
+    async def listen(self, stage: str, participant: str, offer_sdp: str) -> str: ...
+    async def leave(self, stage: str, participant: str) -> None: ...
+    def attach_ws(self, stage: str, participant: str) -> None: ...
+    def detach_ws(self, stage: str, participant: str) -> None: ...
+    def take_ws_batch(self, stage: str) -> list[tuple[str, int, int, bytes]]: ...
+    def block(self, listener: str, other: str, blocked: bool) -> None: ...
+    def speaking(self, stage: str) -> list[str]: ...
+
+
+class BlockList(Protocol):
+    """Blocks between identities (subjects); kept in the store (`server.blocks.Blocks`)."""
+
+    def between(self, a: str, b: str) -> bool:
+        """Whether either of the two subjects blocked the other."""
+        ...
+
+    def involving(self, subject: str) -> frozenset[str]:
+        """Every subject ``subject`` blocked or was blocked by."""
+        ...
+
+    def blocked_by(self, subject: str) -> frozenset[str]:
+        """The subjects ``subject`` blocked."""
+        ...
+
+    async def set(self, subject: str, other: str, on: bool) -> bool:
+        """Block (or unblock) ``other`` for ``subject``; whether anything changed."""
+        ...
+
+    def subscribe(self, handler: Callable[[str, str, bool], None]) -> None:
+        """Call ``handler(subject, other, on)`` after every change."""
         ...
 
 
@@ -263,6 +318,12 @@ class FeatureContext:
     processes a feature starts (the training feature's simulated citizens)."""
     data_dir: Path | None = None
     """The server's data directory (generated files a feature keeps, e.g. training audio)."""
+    stage: StagePort | None = None
+    """Event instances, spotlight, audiences and riders (None in fakes that do not stage)."""
+    stage_voice: StageVoicePort | None = None
+    """The stage's voice (None when voice is disabled)."""
+    blocks: BlockList | None = None
+    """Who blocked whom (None in fakes without blocks)."""
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("server.features"))
 
 

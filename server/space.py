@@ -67,6 +67,14 @@ class Space:
         self.zone = np.zeros(0, dtype=np.int16)
         self.links = np.zeros(0, dtype=object)
         """The `ClientLink` of each slot's avatar (None without one), gathered by slot per tick."""
+        self.layer = np.zeros(0, dtype=np.int16)
+        """Event instance of each slot (0: the shared space; 1..: an overflow copy)."""
+        self.spotlight = np.zeros(0, dtype=np.bool_)
+        """On a stage: seen by every audience member, whatever the k-nearest cap."""
+        self.audience = np.zeros(0, dtype=np.bool_)
+        """Attends an event: sees the spotlit slots."""
+        self.channel = np.zeros(0, dtype=object)
+        """The rider channel whose payload rides with the slot's frames (`server.riders`)."""
         self.avatars: list[Avatar | None] = []
         self.by_id: dict[int, Avatar] = {}
         self._free: list[int] = []
@@ -86,6 +94,10 @@ class Space:
             "last_move",
             "zone",
             "links",
+            "layer",
+            "spotlight",
+            "audience",
+            "channel",
         ):
             arr = getattr(self, name)
             new = np.zeros((capacity, *arr.shape[1:]), dtype=arr.dtype)
@@ -130,6 +142,10 @@ class Space:
         self.last_move[slot] = now
         avatar.slot = slot
         self.zone[slot] = self.world.zone_index(self.positions[slot : slot + 1])[0]
+        self.layer[slot] = 0
+        self.spotlight[slot] = False
+        self.audience[slot] = False
+        self.channel[slot] = None
         self.avatars[slot] = avatar
         self.by_id[avatar.id] = avatar
         return avatar
@@ -143,6 +159,9 @@ class Space:
         self.active[slot] = False
         self.observing[slot] = False
         self.links[slot] = None
+        self.spotlight[slot] = False
+        self.audience[slot] = False
+        self.channel[slot] = None
         self.avatars[slot] = None
         self._freed_this_tick.append(slot)
         avatar.slot = -1
@@ -171,6 +190,10 @@ class Space:
         self.yaw[slot] = yaw
         px, pz = self.positions[slot].tolist()
         return float(px), float(pz)
+
+    def staged(self) -> bool:
+        """Whether any slot is in an event instance, on a stage or in an audience."""
+        return bool(self.spotlight.any() or self.audience.any() or self.layer.any())
 
     def observer_slots(self) -> NDArray[np.int32]:
         return np.flatnonzero(self.observing).astype(np.int32)

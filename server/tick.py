@@ -18,8 +18,9 @@ import numpy as np
 
 from protocol.frames import StateFrameEncoder
 from server.metrics import Metrics
+from server.riders import Riders
 from server.space import Avatar, Space
-from spatial.interest import InterestManager
+from spatial.audience import AudienceInterest
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,11 @@ class TickLoop:
     def __init__(
         self,
         space: Space,
-        interest: InterestManager,
+        interest: AudienceInterest,
         metrics: Metrics,
         hz: int,
         on_zone_change: Callable[[Avatar, int], None],
+        riders: Riders | None = None,
     ) -> None:
         self.space = space
         self.interest = interest
@@ -39,6 +41,7 @@ class TickLoop:
         self.metrics = metrics
         self.hz = hz
         self.on_zone_change = on_zone_change
+        self.riders = riders or Riders()
         self.tick = 0
         self._capacity = space.capacity
 
@@ -50,7 +53,17 @@ class TickLoop:
             self.interest.grow(space.capacity)
             self._capacity = space.capacity
         observers = space.observer_slots()
-        diff = self.interest.update(space.positions, space.active, observers)
+        if space.staged():
+            diff = self.interest.update(
+                space.positions,
+                space.active,
+                observers,
+                layer=space.layer,
+                spotlight=space.spotlight,
+                audience=space.audience,
+            )
+        else:
+            diff = self.interest.update(space.positions, space.active, observers)
         payloads = self.encoder.encode(
             self.tick & 0xFFFFFFFF,
             space.entity_ids,
@@ -72,8 +85,15 @@ class TickLoop:
             links[j].send({"t": "enter", "e": [self._entry(s) for s in new]})
 
         now = time.monotonic()
-        for link, payload in zip(links, payloads, strict=True):  # one write per client
-            link.write(payload, droppable=True, now=now)
+        riding = self.riders.collect()
+        if riding:  # event audio rides in the same write as the frame
+            channels = space.channel[observers]
+            for link, payload, channel in zip(links, payloads, channels, strict=True):
+                extra = riding.get(channel) if channel is not None else None
+                link.write(payload, droppable=True, now=now, extra=extra)
+        else:
+            for link, payload in zip(links, payloads, strict=True):  # one write per client
+                link.write(payload, droppable=True, now=now)
 
         zones = space.world.zone_index(space.positions)
         changed = observers[zones[observers] != space.zone[observers]]
@@ -85,6 +105,7 @@ class TickLoop:
 
         space.tick_done()
         self.tick += 1
+        self.metrics.interest = self.interest.stats
         self.metrics.set_avatars(len(space))
         self.metrics.observe_tick(time.perf_counter() - t0)
         self.metrics.flush()

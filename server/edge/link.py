@@ -62,13 +62,17 @@ class ClientLink:
         """Encode and write a message that must arrive (chat, enter, leave, ...)."""
         return self.write(encode(msg), droppable=False)
 
-    def write(self, payload: bytes, droppable: bool = False, now: float = 0.0) -> bool:
+    def write(
+        self, payload: bytes, droppable: bool = False, now: float = 0.0, extra: bytes | None = None
+    ) -> bool:
         """Write one binary message now. Returns False if it was not written.
 
         ``droppable`` payloads (state frames) are skipped while the buffer is
         full, and the client is dropped once it has been full for ``slow_s``
         (``now`` is the caller's monotonic clock); others are written unless
-        that would exceed the hard cap.
+        that would exceed the hard cap. ``extra`` is a second message that rides
+        along with ``payload`` (event audio with a state frame): both go to the
+        transport in one write, and are skipped together.
         """
         if not self.open:
             return False
@@ -88,9 +92,18 @@ class ClientLink:
         else:
             self.full_since = None
         self.ws.protocol.send_binary(payload)
-        self.ws.send_data()
-        self.metrics.messages_out += 1
-        self.metrics.bytes_out += len(payload)
+        if extra is None:
+            self.ws.send_data()
+            self.metrics.messages_out += 1
+            self.metrics.bytes_out += len(payload)
+            return True
+        self.ws.protocol.send_binary(extra)
+        chunks = self.ws.protocol.data_to_send()
+        transport = self.ws.transport
+        if transport is not None:
+            transport.writelines(chunks)  # one system call for frame and rider
+        self.metrics.messages_out += 2
+        self.metrics.bytes_out += len(payload) + len(extra)
         return True
 
     def drop(self, reason: str) -> None:

@@ -29,5 +29,13 @@ class VoiceSettings(FeatureSettings):
         "offer is dropped.",
     )
 
+    stage_listener_budget: int = Field(
+        500,
+        ge=0,
+        le=100_000,
+        description="WebRTC listeners an event stage takes per process; beyond it listeners "
+        "use the WebSocket listen-only path (`listener_budget`).",
+    )
+
     def host_list(self) -> list[str]:
         return [h.strip() for h in self.hosts.split(",") if h.strip()]
