@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings
 from server.config import Config
 from server.features.chat import Chat
 from server.features.desks import Desks
+from server.features.events import Events
 from server.features.feedback import Feedback
 from server.features.greeter import Greeter
 from server.features.insight import InsightFeature
@@ -31,6 +32,7 @@ FEATURES: tuple[FeatureClass, ...] = (
     Training,
     QaWall,
     Greeter,
+    Events,
 )
 
 

@@ -66,11 +66,26 @@ class Chat(Feature):
                 await ctx.store.push(
                     zone_key(zone), msgpack.packb(item), keep=self.settings.history
                 )
+            if self._blocking(person):
+                return ctx.notify.to_many(self._unblocked(person, ctx.people.in_zone(zone)), line)
             return ctx.notify.zone(zone, line)
         position = ctx.people.position(person.id)
         if position is None:
             return 0
+        if self._blocking(person):
+            near = ctx.people.near(position[0], position[1], self.settings.radius)
+            return ctx.notify.to_many(self._unblocked(person, near), line)
         return ctx.notify.near(position[0], position[1], self.settings.radius, line)
+
+    def _blocking(self, person: Person) -> frozenset[str]:
+        """Subjects who blocked ``person`` or whom they blocked (neither sees the other)."""
+        blocks = self.ctx.blocks
+        return blocks.involving(person.subject) if blocks is not None else frozenset()
+
+    def _unblocked(self, person: Person, entities: list[int]) -> list[int]:
+        hidden = self._blocking(person)
+        people = self.ctx.people
+        return [e for e in entities if (p := people.get(e)) is None or p.subject not in hidden]
 
     async def history(self, zone: str) -> dict[str, Any]:
         n = self.settings.history

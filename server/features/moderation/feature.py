@@ -1,20 +1,37 @@
-"""`Moderation`: announcements to a zone, and removing an avatar from the space.
+"""`Moderation`: announcements to a zone, removing an avatar, blocks and reports.
 
 Who may send them is declared with the messages (``protocol/messages/
 moderation.py``: announce for staff, hosts and admins; kick for hosts and
 admins) and checked by the session before these handlers run; these only
 carry them out. A removal is logged without names or text.
+
+Kicks and reports go to the ``audit`` stream (who, what, whom, when, why),
+which admins read and export at ``/api/moderation/audit``. A block is kept by
+identity in the shared block list (`server.blocks`); it is nobody's business
+but the blocker's, so it is not audited.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from protocol.codec import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import moderation as wire
-from server.plug import Feature, FeatureContext, Handler, Sender
+from server.plug import (
+    Feature,
+    FeatureContext,
+    Handler,
+    HttpReply,
+    HttpRequest,
+    HttpRoute,
+    Person,
+    Sender,
+)
 from server.privacy import redact
+
+AUDIT = "audit"
 
 
 class Moderation(Feature):
@@ -28,7 +45,30 @@ class Moderation(Feature):
         )
 
     def handlers(self) -> Mapping[str, Handler]:
-        return {"announce": self.on_announce, "kick": self.on_kick}
+        return {
+            "announce": self.on_announce,
+            "kick": self.on_kick,
+            "block": self.on_block,
+            "report": self.on_report,
+        }
+
+    def http_routes(self) -> Mapping[str, HttpRoute]:
+        return {"audit": HttpRoute(self.http_audit, ("admin",))}
+
+    async def _audit(self, actor: Person, action: str, target: Person, reason: str) -> None:
+        await self.ctx.store.append(
+            AUDIT,
+            {
+                "ts": f"{self.ctx.clock.time():.3f}",
+                "actor": actor.subject,
+                "actor_name": actor.name,
+                "actor_role": actor.role,
+                "action": action,
+                "target": target.subject,
+                "target_name": target.name,
+                "reason": redact(reason),
+            },
+        )
 
     async def on_announce(self, sender: Sender, msg: Message) -> None:
         person = sender.person
@@ -52,4 +92,38 @@ class Moderation(Feature):
             )
         self.ctx.log.info("avatar %s removed by a %s", target, sender.person.role)
         self._actions.labels("kick").inc()
-        await self.ctx.people.remove(target, msg.get("reason") or "removed by a moderator")
+        reason = msg.get("reason") or "removed by a moderator"
+        person = self.ctx.people.get(target)
+        if person is not None:
+            await self._audit(sender.person, "kick", person, reason)
+        await self.ctx.people.remove(target, reason)
+
+    def _other(self, sender: Sender, entity: int, ref: str) -> Person:
+        other = self.ctx.people.get(entity)
+        if other is None or entity == sender.person.id:
+            raise ProtocolError(ErrorCode.UNKNOWN_ENTITY, "There is no such person here.", ref)
+        return other
+
+    async def on_block(self, sender: Sender, msg: Message) -> None:
+        other = self._other(sender, msg["id"], "block")
+        blocks = self.ctx.blocks
+        if blocks is None:
+            return
+        me = sender.person
+        await blocks.set(me.subject, other.subject, bool(msg["on"]))
+        mine = blocks.blocked_by(me.subject)
+        ids = sorted(p.id for s in mine if (p := self.ctx.people.by_subject(s)) is not None)
+        sender.reply({"t": "blocked", "ids": ids})
+
+    async def on_report(self, sender: Sender, msg: Message) -> None:
+        other = self._other(sender, msg["id"], "report")
+        text = msg.get("text") or ""
+        reason = msg["reason"] + (f": {text}" if text else "")
+        self._actions.labels("report").inc()
+        await self._audit(sender.person, "report", other, reason)
+        sender.reply({"t": "reported", "id": other.id})
+
+    async def http_audit(self, req: HttpRequest) -> HttpReply:
+        entries = [dict(f, id=i) for i, f in await self.ctx.store.read(AUDIT)]
+        body = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
+        return HttpReply(body.encode(), "application/x-ndjson", filename="moderation-audit.jsonl")
