@@ -34,7 +34,7 @@ from protocol.messages import events as wire
 from server.features.events.model import Attendee, Event, Live, Question
 from server.features.events.schedule import ics, local, parse_local
 from server.features.events.settings import EventSettings
-from server.features.events.slides import SlideLimits, ingest, page_path
+from server.features.events.slides import SlideLimits, ingest, page_path, sweep
 from server.plug import (
     Feature,
     FeatureContext,
@@ -174,6 +174,8 @@ class Events(Feature):
             }
             self.registered[event.id] = set((await store.hgetall(f"registered:{event.id}")).keys())
         self.bans = {k: json.loads(v) for k, v in (await store.hgetall(BANS)).items()}
+        if swept := sweep(self.slides_root):
+            self.ctx.log.info("removed %d unfinished slide renders of an earlier run", swept)
         if self.ctx.stage is not None:
             self.ctx.stage.add_source(self._ride)
         if self.ctx.blocks is not None:
