@@ -96,6 +96,8 @@ class Events(Feature):
         self.bans: dict[str, dict[str, Any]] = {}
         self.uploads: dict[int, _Upload] = {}
         self.upload_seq = 0
+        self.away: dict[int, tuple[int, float]] = {}
+        """Entity -> (event, monotonic deadline) of attendees whose connection dropped."""
         self.filtered: dict[int, frozenset[str]] = {}
         """WS listeners with blocks: entity -> speaker ids they must not hear."""
         self.quota = Quota(ctx.store)
@@ -655,6 +657,13 @@ class Events(Feature):
         if self.bans.get(f"service_point:{person.subject}") is not None:
             await self.ctx.people.remove(person.id, "banned from this service point")
             return
+        away = self.away.pop(person.id, None)
+        if resumed and away is not None and away[1] >= self.ctx.clock.monotonic():
+            event = self.events.get(away[0])
+            if event is not None:
+                with contextlib.suppress(ProtocolError):  # ended, full or banned meanwhile
+                    await self._join(person, event)
+                    return
         for event_id, live in self.live.items():
             if person.subject in self.registered.get(event_id, ()):
                 self.ctx.notify.to(
@@ -662,7 +671,12 @@ class Events(Feature):
                 )
 
     async def left(self, person: Person, for_good: bool) -> None:
+        event_id = self.attending.get(person.id)
         await self._leave(person.id, "disconnected")
+        if event_id is not None and not for_good:
+            # A dropped connection may resume: it gets its place back (not the stage:
+            # speaking needs a new invitation and consent).
+            self.away[person.id] = (event_id, self.ctx.clock.monotonic() + self.ctx.resume_s)
 
     def zone_changed(self, person: Person, zone: str) -> None:
         if zone == self.settings.zone:

@@ -524,3 +524,20 @@ async def test_captions_reach_every_instance(rig: Rig) -> None:
     for person in (HOST, ada, bo):
         assert rig.notify.last(person.id, "event_caption")["text"] == "Welcome, everyone."
     assert "citizen" not in CLIENT_MESSAGES["event_caption"].roles
+
+
+async def test_a_resumed_connection_gets_its_place_back_but_not_the_stage(rig: Rig) -> None:
+    event_id = await rig.create()
+    ada, bo = add_citizens(rig, 2)
+    for person in (HOST, ada, bo):
+        await rig.send(person, {"t": "event_join", "event": event_id})
+    await rig.send(HOST, {"t": "event_promote", "id": ada.id})
+    await rig.send(ada, {"t": "event_accept", "accept": True})
+    await rig.feature.left(ada, for_good=False)
+    await rig.feature.left(bo, for_good=True)
+    assert rig.voice.allowed[(f"event:{event_id}", str(ada.id))] is False
+    await rig.feature.entered(ada, resumed=True)
+    await rig.feature.entered(bo, resumed=False)
+    assert len(rig.notify.messages(ada.id, "event_joined")) == 2
+    assert rig.notify.last(ada.id, "event_you")["speaker"] is False
+    assert len(rig.notify.messages(bo.id, "event_joined")) == 1
