@@ -5,7 +5,8 @@ Each feature declares its own messages and error codes in a module of
 `protocol.messages.FEATURES`) into the tables everyone else reads. The codec
 (`protocol.codec`) validates against `CLIENT_MESSAGES` and
 `SERVER_MESSAGES`, the session table (`protocol.session`) reads each client
-message's phases and roles, and the browser's twin
+message's phases and roles (the roles come from the permission matrix,
+`protocol.permissions`, applied here), and the browser's twin
 (`clients/web/src/protocol/catalogue.js`) and the reference in
 ``docs/PROTOCOL.md`` are generated from it by `python -m protocol.export`
 (a test checks both are current).
@@ -14,15 +15,18 @@ Every message is one msgpack map with a string field ``"t"`` naming its type.
 Field names are short because they are sent many times a second.
 
 Importing this module raises ValueError naming the culprit when two features
-define the same message type in one direction, or the same error code.
+define the same message type in one direction, or the same error code, or when
+a client message and the permission matrix disagree (`protocol.permissions.apply`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
-from protocol.messages import FEATURES
+from protocol import permissions
+from protocol.messages import FEATURES as DECLARED
 from protocol.messages.common import MAX_COORD
 from protocol.spec import ROLES, FeatureProtocol, Field, MessageSpec
 
@@ -95,7 +99,14 @@ ERROR_CODES: dict[str, str]
 """Every error code of every feature -> a one-sentence doc."""
 _ERROR_FEATURE: dict[str, str]
 
-CLIENT_MESSAGES, SERVER_MESSAGES, ERROR_CODES, _ERROR_FEATURE = assemble(FEATURES)
+_client, SERVER_MESSAGES, ERROR_CODES, _ERROR_FEATURE = assemble(DECLARED)
+CLIENT_MESSAGES = permissions.apply(_client)
+
+FEATURES: tuple[FeatureProtocol, ...] = tuple(
+    replace(fp, client=tuple(CLIENT_MESSAGES[m.type] for m in fp.client)) for fp in DECLARED
+)
+"""The features of the index (`protocol.messages.FEATURES`), their client messages with
+the roles of the permission matrix."""
 
 ALL_ERROR_CODES: tuple[str, ...] = tuple(ERROR_CODES)
 """Every error code, core codes first, then each feature's in index order."""

@@ -34,6 +34,8 @@ class CloseCode(IntEnum):
     BAD_TOKEN = 4005
     FLOOD = 4008
     REPLACED = 4009
+    REVOKED = 4010
+    """The sign-in session ended or was revoked (by an admin, or by signing out)."""
 
 
 class ProtocolError(Exception):

@@ -182,6 +182,7 @@ FORGETS_RESUME: Final = frozenset(
         CloseCode.BAD_TOKEN,
         CloseCode.BAD_VERSION,
         CloseCode.REPLACED,
+        CloseCode.REVOKED,
     }
 )
 """Closes after which the server keeps no resume record for the connection."""

@@ -66,12 +66,14 @@ class MessageSpec:
 
     ``phases`` are the session phases (from `PHASES`) in which a client may
     send it and ``roles`` the roles that may; both are checked by
-    `protocol.session.Session`. Server messages carry ``phases=()`` when
-    built with `s2c`. ``feature`` names the feature that declares the
-    message; `FeatureProtocol` fills it in.
+    `protocol.session.Session`. A feature's module leaves a client message's
+    ``roles`` empty: the catalogue fills them in from the permission matrix
+    (`protocol.permissions`), the one place where permissions are declared.
+    Server messages carry ``phases=()`` when built with `s2c`. ``feature``
+    names the feature that declares the message; `FeatureProtocol` fills it in.
 
     Raises ValueError at construction for an unknown direction, role or phase,
-    or a client message without phases or roles.
+    or a client message without phases.
     """
 
     type: str
@@ -89,8 +91,8 @@ class MessageSpec:
             raise ValueError(f"message {self.type!r}: unknown roles {bad}")
         if bad := [p for p in self.phases if p not in PHASES]:
             raise ValueError(f"message {self.type!r}: unknown phases {bad}")
-        if self.direction == "c2s" and not (self.phases and self.roles):
-            raise ValueError(f"client message {self.type!r} needs at least one phase and role")
+        if self.direction == "c2s" and not self.phases:
+            raise ValueError(f"client message {self.type!r} needs at least one phase")
 
 
 def c2s(
@@ -99,9 +101,14 @@ def c2s(
     doc: str,
     *,
     phases: tuple[str, ...] = ("world",),
-    roles: tuple[str, ...] = ROLES,
+    roles: tuple[str, ...] = (),
 ) -> MessageSpec:
-    """A client message, sendable in ``phases`` by ``roles`` (default: in the world, anyone)."""
+    """A client message, sendable in ``phases`` (default: in the world).
+
+    ``roles`` stays empty for the catalogue's messages: their roles come from the
+    permission matrix (`protocol.permissions`); the catalogue refuses a message of a
+    feature module that declares them itself. Only stand-alone specs (tests) pass them.
+    """
     return MessageSpec(type, "c2s", fields, doc, roles=roles, phases=phases)
 
 

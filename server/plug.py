@@ -17,12 +17,14 @@ and it gets everything else through a `FeatureContext` of small ports:
 - `Bus`: facts for other features ("case closed"); features never import each other;
 - `Logs`: read-only access to the streams other features share (``Feature.shares``),
   for figures derived from another feature's event log;
-- `Clock`, `FeatureMetrics`, its settings, and `Tasks` for background work.
+- `Clock`, `FeatureMetrics`, its settings, and `Tasks` for background work;
+- `AuditLog`: the append-only trail of privileged actions (``audit``).
 
 A feature may also serve plain HTTP GET routes (``http_routes``: reports, a
-dashboard's JSON) under ``/api/<feature>/<route>``; the edge checks the bearer
-role token and the roles the route allows, and turns `HttpError` into a JSON
-error with a code.
+dashboard's JSON) under ``/api/<feature>/<route>``; the roles each route allows
+come from the permission matrix (`protocol.permissions`), the edge checks the
+bearer role token against them, and turns `HttpError` into a JSON error with a
+code.
 
 Lifecycle: ``start`` (rebuild from the store), ``stop``; hooks ``entered``
 (joined or resumed), ``left`` (the connection ended; ``for_good`` when no
@@ -43,6 +45,7 @@ from typing import Any, ClassVar, Protocol
 
 from protocol.codec import Message
 from protocol.spec import FeatureProtocol
+from server.audit import AuditLog
 from server.config import FeatureSettings
 from server.metrics import FeatureMetrics
 from server.store import Keyspace, StreamEntry
@@ -239,11 +242,13 @@ class HttpError(Exception):
 @dataclass(frozen=True)
 class HttpRoute:
     handler: Callable[[HttpRequest], Awaitable[HttpReply]]
-    roles: tuple[str, ...]
-    """Roles whose bearer token may call it (a token is required unless ``public``)."""
+    roles: tuple[str, ...] = ()
+    """Roles whose bearer token may call it (a token is required unless ``public``). A
+    feature leaves it empty: the app fills it in from the permission matrix
+    (`protocol.permissions.ROUTES`); roles a feature does give must agree with it."""
     public: bool = False
     """Anyone may call it without a token (the caller then has role ``""``): public
-    content such as a Q&A topic's stable link."""
+    content such as a Q&A topic's stable link. Also set by the app from the matrix."""
 
 
 class Clock(Protocol):
@@ -324,6 +329,9 @@ class FeatureContext:
     """The stage's voice (None when voice is disabled)."""
     blocks: BlockList | None = None
     """Who blocked whom (None in fakes without blocks)."""
+    audit: AuditLog | None = None
+    """The audit trail (`server.audit`): privileged actions are recorded here, with
+    subjects and ids only (None in fakes that do not audit)."""
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("server.features"))
 
 

@@ -9,6 +9,7 @@ features both define. To add a feature, write its module with a
 from __future__ import annotations
 
 from protocol.messages import (
+    audit,
     chat,
     core,
     desks,
@@ -37,4 +38,5 @@ FEATURES: tuple[FeatureProtocol, ...] = (
     qa.PROTOCOL,
     greeter.PROTOCOL,
     events.PROTOCOL,
+    audit.PROTOCOL,
 )

@@ -40,6 +40,8 @@ class CoreError:
     BAD_VERSION: Final = "bad_version"
     BAD_TOKEN: Final = "bad_token"
     BAD_CITIZEN_KEY: Final = "bad_citizen_key"
+    SIGNED_OUT: Final = "signed_out"
+    NO_SUCH_SESSION: Final = "no_such_session"
     FORBIDDEN: Final = "forbidden"
     RATE_LIMITED: Final = "rate_limited"
     MOVE_TOO_FAR: Final = "move_too_far"
@@ -67,6 +69,9 @@ ERRORS = documented(
         E.BAD_VERSION: "hello named a protocol version the server does not speak; a close follows.",
         E.BAD_TOKEN: "The role token in hello is malformed, forged or expired; a close follows.",
         E.BAD_CITIZEN_KEY: "hello.citizen did not verify; the session goes on with a new identity.",
+        E.SIGNED_OUT: "The handshake's sign-in cookie names a session that ended or was revoked;"
+        " a close (4010) follows. Sign in again.",
+        E.NO_SUCH_SESSION: "session_revoke named a session id that is not live.",
         E.FORBIDDEN: "The session's role may not send this message.",
         E.RATE_LIMITED: "Messages arrived faster than the rate limit; some were dropped.",
         E.MOVE_TOO_FAR: "A move asked for far more distance than the speed limit allows.",
@@ -200,6 +205,22 @@ LIMITS = Field(
 )
 
 _ANY_PHASE = ALL_PHASES
+SUBJECT = Field("str", min_len=1, max_len=140, doc="a person's identity (`sara.lind`)")
+SESSION_ID = Field("str", min_len=1, max_len=64, doc="a session's public id")
+SESSION_INFO = Field(
+    "map",
+    fields={
+        "id": SESSION_ID,
+        "role": ROLE,
+        "created": Field("float", min=0, max=1e11, doc="seconds since the Unix epoch"),
+        "expires": Field("float", min=0, max=1e11, doc="seconds since the Unix epoch"),
+        "device": Field(
+            "str", max_len=64, doc='the browser that signed in, e.g. "Chrome on Linux"'
+        ),
+        "current": Field("bool", doc="the session of this connection"),
+    },
+    doc="one sign-in session (never its token)",
+)
 
 CLIENT = (
     c2s(
@@ -242,6 +263,21 @@ CLIENT = (
         "Leave for good (no resume).",
         phases=_ANY_PHASE,
     ),
+    c2s(
+        "session_list",
+        {"subject": optional(SUBJECT)},
+        "List the live sign-in sessions of a person (default: one's own; another's: admins"
+        " only). Answered by sessions.",
+        phases=("join", "world"),
+    ),
+    c2s(
+        "session_revoke",
+        {"subject": optional(SUBJECT), "session": optional(SESSION_ID)},
+        "End a session (one's own, or anyone's for admins) or every session of a person"
+        " (admins; their role tokens issued until now are refused too). The connections are"
+        " closed with 4010. Answered by session_revoked; no_such_session for an unknown id.",
+        phases=("join", "world"),
+    ),
 )
 
 SERVER = (
@@ -263,6 +299,9 @@ SERVER = (
                 )
             ),
             "resumed": Field("bool"),
+            "verified": optional(
+                Field("bool", doc="the citizen identity proved who it is at the eID broker")
+            ),
             "tick_hz": Field("int", min=1, max=240),
             "world": WORLD,
             "limits": LIMITS,
@@ -330,6 +369,20 @@ SERVER = (
     ),
     s2c("pong", {"n": U32}, "Answer to ping."),
     s2c("bye", {"reason": Field("str")}, "The server is closing the session."),
+    s2c(
+        "sessions",
+        {"subject": SUBJECT, "sessions": Field("list", max_len=256, items=SESSION_INFO)},
+        "A person's live sign-in sessions (answer to session_list).",
+    ),
+    s2c(
+        "session_revoked",
+        {
+            "subject": optional(SUBJECT),
+            "session": optional(SESSION_ID),
+            "count": Field("int", min=0, max=2**32 - 1, doc="sessions ended"),
+        },
+        "Sessions were ended (answer to session_revoke).",
+    ),
 )
 
 PROTOCOL = FeatureProtocol(

@@ -55,7 +55,6 @@ ERRORS = documented(
     },
 )
 
-STAFF_ROLES = ("staff", "admin")
 TICKET_ID = Field("str", min_len=1, max_len=16, doc="e.g. A-014")
 TICKET_STATUS = Field("enum", values=("waiting", "called", "serving", "done", "left", "no_show"))
 DUTY_STATUS = Field("enum", values=("available", "break", "off"))
@@ -67,7 +66,6 @@ CLIENT = (
         "duty",
         {"status": DUTY_STATUS, "desk": optional(DESK_ID)},
         "Staff: go on duty at a desk (available), take a break, or go off duty.",
-        roles=STAFF_ROLES,
     ),
     c2s(
         "take_ticket",
@@ -80,13 +78,11 @@ CLIENT = (
         "call_next",
         {},
         "Staff: call the longest-waiting ticket that matches one's skills and languages.",
-        roles=STAFF_ROLES,
     ),
     c2s(
         "auto_call",
         {"on": Field("bool")},
         "Staff: call next automatically.",
-        roles=STAFF_ROLES,
     ),
     c2s(
         "transfer",
@@ -98,19 +94,16 @@ CLIENT = (
             ),
         },
         "Staff: send the current case to another service's queue, keeping its arrival time.",
-        roles=STAFF_ROLES,
     ),
     c2s(
         "close_case",
         {"outcome": OUTCOME, "notes": optional(Field("str", max_len=2000, doc="staff-only"))},
         "Staff: end the current case with an outcome and optional notes.",
-        roles=STAFF_ROLES,
     ),
     c2s(
         "invite",
         {"id": ENTITY_ID},
         "Staff: add a third participant (an interpreter or colleague) to the desk call.",
-        roles=STAFF_ROLES,
     ),
     c2s("desk_say", {"text": CHAT_TEXT}, "Text to the people in one's desk call."),
 )

@@ -86,13 +86,23 @@ ERRORS = documented(
     },
 )
 
-HOST_ROLES: Final = ("host", "admin")
-CAPTION_ROLES: Final = ("host", "admin", "captioner")
 SLIDE_TYPES: Final = ("application/pdf", "image/png", "image/jpeg")
 CHUNK_BYTES: Final = 12 * 1024
 """Bytes of a slide upload per ``event_slides_chunk`` (the message limit is 16 KiB)."""
 QUESTION_CHARS: Final = 500
 STATUSES: Final = ("scheduled", "live", "ended", "cancelled")
+LEFT_CODES: Final = (
+    "left",
+    "zone",
+    "disconnected",
+    "moved",
+    "kicked",
+    "banned",
+    "ended",
+    "cancelled",
+)
+"""Why an attendee left: by choice, walked out, connection, another event, a host's kick or
+ban (``reason`` is the host's), the event ended or was cancelled."""
 
 EVENT_ID = Field("int", min=1, max=2**31, doc="an event's id")
 INSTANCE = Field("int", min=0, max=1000, doc="0: the auditorium; 1, 2, ...: overflow copies")
@@ -132,7 +142,8 @@ COUNTS = Field(
 )
 QUESTION = Field(
     "map",
-    doc="id, text (redacted), name, votes, voted, answered, mine (bools), ts, instance",
+    doc="id, text (redacted), name, votes, voted, answered, mine (bools), ts, instance; to "
+    "hosts also asker (the entity id, to moderate)",
 )
 SLIDE = Field(
     "map",
@@ -140,7 +151,8 @@ SLIDE = Field(
 )
 PERSON_IN_EVENT = Field(
     "map",
-    doc="id (entity), name, role, instance, since (ts, hands), until (ts, a timed promotion)",
+    doc="id (entity), name, role, instance, since (ts, hands), until (ts, a timed promotion), "
+    "muted (speakers: a host muted them)",
 )
 
 _ANY = ("join", "world")
@@ -165,14 +177,12 @@ CLIENT = (
         },
         "Schedule an event in the auditorium; the creator hosts it.",
         phases=_ANY,
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_cancel",
         {"event": EVENT_ID, "reason": optional(REASON)},
         "Cancel an event; attendees are told and leave the stage.",
         phases=_ANY,
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_register",
@@ -219,26 +229,22 @@ CLIENT = (
         "event_promote",
         {"id": ENTITY_ID, "seconds": optional(Field("int", min=0, max=3600, doc="0: no limit"))},
         "Host: invite an attendee to speak, for a time (default 90 s) or until demoted.",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_demote",
         {"id": ENTITY_ID},
         "Host: take someone off the stage (their microphone closes).",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_mute",
         {"id": optional(ENTITY_ID), "muted": Field("bool")},
         "Host: mute or unmute one speaker, or (without ``id``) mute every speaker but hosts. "
         "Unmuting only gives back permission; it never opens anyone's microphone.",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_kick",
         {"id": ENTITY_ID, "reason": optional(REASON)},
         "Host: remove an attendee from the event.",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_ban",
@@ -248,7 +254,6 @@ CLIENT = (
             "reason": optional(REASON),
         },
         "Host: ban a person (by identity, not name) from this event or the service point.",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_ask",
@@ -272,7 +277,6 @@ CLIENT = (
             "final": optional(Field("bool", doc="false: still being typed")),
         },
         "Captioner or host: a live caption line for every instance.",
-        roles=CAPTION_ROLES,
     ),
     c2s(
         "event_slides_begin",
@@ -282,7 +286,6 @@ CLIENT = (
             "name": optional(Field("str", max_len=200)),
         },
         "Host: start uploading slides (PDF, PNG or JPEG) in chunks for the event attended.",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_slides_chunk",
@@ -292,19 +295,16 @@ CLIENT = (
             "data": Field("bin", min_len=1, max_len=CHUNK_BYTES),
         },
         "Host: the next chunk of an upload, in order from 0.",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_slides_end",
         {"upload": Field("int", min=1, max=2**31)},
         "Host: the upload is complete; the server validates and renders it.",
-        roles=HOST_ROLES,
     ),
     c2s(
         "event_slide",
         {"page": Field("int", min=1, max=10_000)},
         "Host: show this page of the event's slides on every stage screen.",
-        roles=HOST_ROLES,
     ),
 )
 
@@ -332,7 +332,11 @@ SERVER = (
     ),
     s2c(
         "event_left",
-        {"event": EVENT_ID, "reason": optional(REASON)},
+        {
+            "event": EVENT_ID,
+            "code": Field("enum", values=LEFT_CODES, doc="why, for the client's own words"),
+            "reason": optional(REASON),
+        },
         "The sender no longer attends (left, kicked, banned, the event ended).",
     ),
     s2c(

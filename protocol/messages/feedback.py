@@ -51,7 +51,6 @@ CLIENT = (
         "survey_request",
         {"kind": Field("enum", values=("kiosk",)), "kiosk": KIOSK_ID},
         "Ask for the kiosk's survey while standing at it.",
-        roles=("citizen",),
     ),
     c2s(
         "survey_answer",
@@ -65,13 +64,11 @@ CLIENT = (
             ),
         },
         "Answer a survey (once).",
-        roles=("citizen",),
     ),
     c2s(
         "survey_dismiss",
         {"survey": SURVEY_ID},
         "Decline a survey; it is not offered again.",
-        roles=("citizen",),
     ),
 )
 

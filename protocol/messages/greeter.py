@@ -63,19 +63,16 @@ CLIENT = (
         "greeter_ask",
         {"text": TEXT, "lang": LANG},
         "Citizen: say something to the greeter (a question, or that you want a person).",
-        roles=("citizen",),
     ),
     c2s(
         "greeter_rate",
         {"conv": CONV_ID, "helpful": Field("bool")},
         "Citizen: the last answer helped, or did not.",
-        roles=("citizen",),
     ),
     c2s(
         "greeter_consent",
         {"conv": CONV_ID, "yes": Field("bool")},
         "Citizen: yes, take a queue ticket for me (or no, thank you).",
-        roles=("citizen",),
     ),
     c2s(
         "greeter_reply",
@@ -87,7 +84,6 @@ CLIENT = (
             "official": optional(Field("bool", doc="the source is an official answer")),
         },
         "Bot: what to say to the citizen of a conversation.",
-        roles=("bot",),
     ),
     c2s(
         "greeter_handoff",
@@ -98,7 +94,6 @@ CLIENT = (
             "text": TEXT,
         },
         "Bot: propose handing the citizen over to a person at ``service`` (asks consent).",
-        roles=("bot",),
     ),
 )
 

@@ -28,13 +28,11 @@ CLIENT = (
         "announce",
         {"text": CHAT_TEXT},
         "Official announcement to everyone in the sender's zone.",
-        roles=("staff", "host", "admin"),
     ),
     c2s(
         "kick",
         {"id": ENTITY_ID, "reason": optional(REASON)},
         "Remove an avatar from the space (moderation).",
-        roles=("host", "admin"),
     ),
     c2s(
         "block",

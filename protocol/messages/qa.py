@@ -72,6 +72,7 @@ STATUSES: Final = ("open", "answered", "official", "closed", "archived")
 gave the official answer; closed: no more replies; archived: read-only, kept for the record."""
 FLAG_REASONS: Final = ("spam", "abuse", "personal_data", "off_topic")
 STAFF_ROLES: Final = ("staff", "admin")
+"""Roles whose replies are official (who may send what: `protocol.permissions`)."""
 SORTS: Final = ("relevance", "newest", "votes", "overdue")
 EXPORT_PART: Final = 500_000
 """Characters of the export document per ``qa_export`` message."""
@@ -205,7 +206,6 @@ CLIENT = (
         },
         "Staff: hide or restore a post, or approve a pre-moderated one; the author is told.",
         phases=_PHASES,
-        roles=STAFF_ROLES,
     ),
     c2s(
         "qa_set",
@@ -217,28 +217,24 @@ CLIENT = (
         },
         "Staff: close, archive or reopen a topic; mark that it needs a case; set its service.",
         phases=_PHASES,
-        roles=STAFF_ROLES,
     ),
     c2s(
         "qa_merge",
         {"topic": POST_ID, "into": POST_ID},
         "Staff: merge a duplicate into its canonical topic; links to it then lead there.",
         phases=_PHASES,
-        roles=STAFF_ROLES,
     ),
     c2s(
         "qa_revisions",
         {"post": POST_ID},
         "Staff: a post's earlier versions.",
         phases=_PHASES,
-        roles=STAFF_ROLES,
     ),
     c2s(
         "qa_queue",
         {"service": optional(SERVICE_ID)},
         "Staff: questions waiting for an official answer, overdue first; and flagged posts.",
         phases=_PHASES,
-        roles=STAFF_ROLES,
     ),
     c2s(
         "qa_mine",

@@ -42,7 +42,6 @@ ERRORS = documented(
     },
 )
 
-STAFF: Final = ("staff", "admin")
 METRIC = Field("str", min_len=1, max_len=32)
 POINTS = Field("float", min=-1e9, max=1e9)
 LINE = Field(
@@ -62,7 +61,6 @@ CLIENT = (
         "scorecard_get",
         {"staff": optional(Field("str", max_len=128, doc="only one's own subject is allowed"))},
         "Ask for one's own progress (a ``scorecard``).",
-        roles=STAFF,
     ),
     c2s(
         "scorecard_settings",
@@ -72,7 +70,6 @@ CLIENT = (
             "show_badges": optional(Field("bool", doc="show badges on one's avatar")),
         },
         "Change one's own scorecard settings.",
-        roles=STAFF,
     ),
     c2s(
         "goal_set",
@@ -82,10 +79,9 @@ CLIENT = (
             "ref": optional(Field("str", max_len=64, doc="e.g. a training scenario's id")),
         },
         "Set a personal goal.",
-        roles=STAFF,
     ),
-    c2s("goal_clear", {"goal": GOAL_ID}, "Remove a personal goal.", roles=STAFF),
-    c2s("leaderboard_get", {}, "Ask for the board (opted-in staff only).", roles=STAFF),
+    c2s("goal_clear", {"goal": GOAL_ID}, "Remove a personal goal."),
+    c2s("leaderboard_get", {}, "Ask for the board (opted-in staff only)."),
 )
 
 SERVER = (

@@ -45,6 +45,7 @@ ERRORS = documented(
 )
 
 STAFF_ROLES = ("staff", "admin")
+"""Roles the feature treats as trainees (who may send what: `protocol.permissions`)."""
 SCENARIO_ID = Field("str", min_len=1, max_len=64, doc="a scenario id, e.g. angry-citizen")
 NODE_ID = Field("str", min_len=1, max_len=64)
 CHOICE_ID = Field("str", min_len=1, max_len=64)
@@ -64,26 +65,22 @@ CLIENT = (
         },
         "Staff: start a scenario at a practice desk, with the citizen speaking lang. "
         "A simulated citizen walks up; its lines arrive as training_line.",
-        roles=STAFF_ROLES,
     ),
     c2s(
         "training_choice",
         {"choice": CHOICE_ID},
         "Staff: answer the citizen's current line with one of its choices.",
-        roles=STAFF_ROLES,
     ),
     c2s(
         "training_repeat",
         {},
         "Staff: ask the simulated citizen to say its current line again (voice).",
-        roles=STAFF_ROLES,
     ),
-    c2s("training_stop", {}, "Staff: end the scenario without a debrief.", roles=STAFF_ROLES),
+    c2s("training_stop", {}, "Staff: end the scenario without a debrief."),
     c2s(
         "training_join",
         {"session": Field("str", min_len=16, max_len=128, doc="the one-time secret it was given")},
         "The simulated citizen agent: claim the run the server started it for.",
-        roles=("citizen",),
     ),
 )
 

@@ -8,6 +8,7 @@ client's ``clients/web/src/features/index.js``).
 from pydantic_settings import BaseSettings
 
 from server.config import Config
+from server.features.audit import AuditTrail
 from server.features.chat import Chat
 from server.features.desks import Desks
 from server.features.events import Events
@@ -33,6 +34,7 @@ FEATURES: tuple[FeatureClass, ...] = (
     QaWall,
     Greeter,
     Events,
+    AuditTrail,
 )
 
 

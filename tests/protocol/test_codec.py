@@ -35,11 +35,12 @@ def value_for(f: Field) -> st.SearchStrategy[Any]:
     if f.kind == "bool":
         return st.booleans()
     if f.kind == "bin":
-        return st.binary(max_size=64)
+        return st.binary(min_size=f.min_len or 0, max_size=64)
     if f.kind == "list":
-        assert f.items is not None
         lo = f.min_len or 0
-        return st.lists(value_for(f.items), min_size=lo, max_size=max(lo, min(f.max_len or 3, 3)))
+        # A list without an item spec takes any values (event_audio's [id, seq, ts, bin]).
+        items = value_for(f.items) if f.items is not None else st.integers(0, 2**32)
+        return st.lists(items, min_size=lo, max_size=max(lo, min(f.max_len or 3, 3)))
     assert f.kind == "map"
     if f.fields is None:
         return st.dictionaries(st.text(max_size=8), st.integers(-(2**63), 2**64 - 1), max_size=3)

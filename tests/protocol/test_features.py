@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import protocol.messages
 from protocol import catalogue
 from protocol.catalogue import (
     ALL_ERROR_CODES,
@@ -22,9 +23,11 @@ from protocol.catalogue import (
 from protocol.codec import decode_server, encode
 from protocol.errors import ErrorCode
 from protocol.messages import (
+    audit,
     chat,
     core,
     desks,
+    events,
     feedback,
     greeter,
     insight,
@@ -55,6 +58,8 @@ def test_the_index_lists_every_feature_once() -> None:
         "training",
         "qa",
         "greeter",
+        "events",
+        "audit",
     ]
     modules = (
         core,
@@ -68,8 +73,14 @@ def test_the_index_lists_every_feature_once() -> None:
         training,
         qa,
         greeter,
+        events,
+        audit,
     )
-    assert tuple(m.PROTOCOL for m in modules) == FEATURES
+    assert tuple(m.PROTOCOL for m in modules) == protocol.messages.FEATURES
+    # The catalogue's copies differ only in the roles, which come from the permission matrix.
+    for m, fp in zip(modules, FEATURES, strict=True):
+        assert [s.type for s in m.PROTOCOL.client] == [s.type for s in fp.client]
+        assert m.PROTOCOL.server == fp.server and m.PROTOCOL.errors == fp.errors
 
 
 def test_every_client_message_belongs_to_exactly_one_feature() -> None:
@@ -87,9 +98,17 @@ def test_assignment_of_messages_to_features() -> None:
     def of(feature: str, table: dict[str, MessageSpec]) -> set[str]:
         return {t for t, s in table.items() if s.feature == feature}
 
-    assert of("core", CLIENT_MESSAGES) == {"hello", "join", "move", "ping", "bye"}
+    assert of("core", CLIENT_MESSAGES) == {
+        "hello",
+        "join",
+        "move",
+        "ping",
+        "bye",
+        "session_list",
+        "session_revoke",
+    }
     assert of("chat", CLIENT_MESSAGES) == {"chat"}
-    assert of("moderation", CLIENT_MESSAGES) == {"announce", "kick"}
+    assert of("moderation", CLIENT_MESSAGES) == {"announce", "kick", "block", "report"}
     assert of("voice", CLIENT_MESSAGES) == {"rtc_offer", "rtc_ice", "mute", "hangup"}
     assert len(of("desks", CLIENT_MESSAGES)) == 10
     assert of("core", SERVER_MESSAGES) == {
@@ -103,6 +122,8 @@ def test_assignment_of_messages_to_features() -> None:
         "error",
         "pong",
         "bye",
+        "sessions",
+        "session_revoked",
     }
     assert of("chat", SERVER_MESSAGES) == {"chat", "history"}
     assert of("voice", SERVER_MESSAGES) == {"rtc_answer"}
@@ -250,10 +271,18 @@ def test_message_phases() -> None:
     # The Q&A wall also serves the 2D page, which never joins the world.
     qa = {t for t, s in CLIENT_MESSAGES.items() if s.feature == "qa"}
     assert all(CLIENT_MESSAGES[t].phases == ("join", "world") for t in qa)
-    others = set(CLIENT_MESSAGES) - {"hello", "join", "ping", "bye"} - qa
-    assert all(CLIENT_MESSAGES[t].phases == ("world",) for t in others)
+    # So does the events schedule (the standalone /events.html page).
+    schedule = {"event_schedule", "event_create", "event_cancel", "event_register"}
+    assert all(CLIENT_MESSAGES[t].phases == ("join", "world") for t in schedule)
+    # Sign-in sessions are listed and revoked from the 2D pages too.
+    sessions = {"session_list", "session_revoke"}
+    assert all(CLIENT_MESSAGES[t].phases == ("join", "world") for t in sessions)
+    others = set(CLIENT_MESSAGES) - {"hello", "join", "ping", "bye"} - qa - schedule - sessions
+    assert all(CLIENT_MESSAGES[t].phases == ("world",) for t in others), [
+        t for t in others if CLIENT_MESSAGES[t].phases != ("world",)
+    ]
     assert all(s.phases == () for s in SERVER_MESSAGES.values())
-    assert catalogue.ROLES == ("citizen", "staff", "host", "manager", "admin", "bot")
+    assert catalogue.ROLES == ("citizen", "staff", "host", "manager", "admin", "bot", "captioner")
     assert isinstance(catalogue.Field("int"), Field)
 
 

@@ -126,6 +126,6 @@ def test_closes_after() -> None:
 
 @pytest.mark.parametrize("code", list(CloseCode))
 def test_forgets_resume(code: CloseCode) -> None:
-    expected = code.name in {"NORMAL", "KICKED", "BAD_TOKEN", "BAD_VERSION", "REPLACED"}
+    expected = code.name in {"NORMAL", "KICKED", "BAD_TOKEN", "BAD_VERSION", "REPLACED", "REVOKED"}
     assert forgets_resume(code) is expected
     assert (code in FORGETS_RESUME) is expected

@@ -157,6 +157,22 @@ class DeskService:
     def _duty_changed(self, subject: str, status: str, state: OnDuty | None) -> None:
         self.ctx.tasks.spawn(self._log_duty(subject, status, state), name="duty log")
 
+    # -- audit (subjects and ids only: no names, no notes' text) -----------------
+
+    async def _audit(
+        self, who: Person, action: str, target: str, detail: dict[str, str] | None = None
+    ) -> None:
+        audit = self.ctx.audit
+        if audit is not None:
+            await audit.record(who.subject, who.role, "desks." + action, target, detail)
+
+    def _audit_soon(
+        self, who: Person, action: str, target: str, detail: dict[str, str] | None = None
+    ) -> None:
+        """`_audit` from code that cannot wait (a message being sent)."""
+        if self.ctx.audit is not None:
+            self.ctx.tasks.spawn(self._audit(who, action, target, detail), name="desk audit")
+
     async def _close_duty_log(self) -> None:
         """After a restart nobody is on duty: log ``off`` for whoever the log left on."""
         last: dict[str, str] = {}
@@ -317,6 +333,7 @@ class DeskService:
         state = self._duty_state(who, desk.id, "available", auto=False)
         self.on_duty[who.subject] = state
         self._duty_changed(who.subject, "available", state)
+        self._audit_soon(who, "duty", desk.id, {"status": "available", "cause": "case_open"})
         self.ctx.place(who.id, desk.position[0], desk.position[1], desk.yaw)
         return state
 
@@ -353,6 +370,7 @@ class DeskService:
                         raise ProtocolError(DeskError.CASE_OPEN, "Close your current case first.")
                     del self.on_duty[who.subject]
                     await self._log_duty(who.subject, "off", None)
+                    await self._audit(who, "duty", current.desk, {"status": "off"})
             self.ctx.notify.to(who.id, {"t": "duty", "status": "off", "auto": False})
             self._queue_changed()
             return None
@@ -371,6 +389,7 @@ class DeskService:
         self.on_duty[who.subject] = state
         if current is None or (current.desk, current.status) != (desk_id, status):
             await self._log_duty(who.subject, status, state)
+            await self._audit(who, "duty", desk_id, {"status": status})
         if current is None or current.desk != desk_id:
             # Stand behind the desk, facing the citizens.
             self.ctx.place(who.id, desk.position[0], desk.position[1], desk.yaw)
@@ -384,6 +403,8 @@ class DeskService:
 
     async def auto_call(self, who: Person, on: bool) -> None:
         state = self._require_duty(who)
+        if state.auto != on:
+            await self._audit(who, "auto_call", state.desk, {"on": "yes" if on else "no"})
         state.auto = on
         self._send_duty(state)
         self._schedule_auto_calls()
@@ -413,6 +434,12 @@ class DeskService:
                 desk=state.desk,
             )
         )
+        await self._audit(
+            state.person,
+            "call",
+            ticket.id,
+            {"desk": state.desk, "service": ticket.service, "auto": "yes" if state.auto else "no"},
+        )
         self._send_called(ticket)
         self._send_case(ticket)
         self._send_transcript(ticket, state.person.id)
@@ -441,6 +468,8 @@ class DeskService:
                     lang=lang or "",
                 )
             )
+            detail = {"service": service, "notes": "yes" if notes else "no"}
+            await self._audit(who, "transfer", ticket.id, detail | ({"lang": lang} if lang else {}))
         self._cancel_timer(ticket.id)
         await self._close_call_of(ticket.id)
         # The ticket is waiting again, in another queue: that is what the staff member sees.
@@ -457,6 +486,8 @@ class DeskService:
                 await self._add_note(who, ticket, notes)
             kind = "no_show" if outcome == "no_show" else "ended"
             await self._record(QueueEvent(kind, ticket.id, self.ctx.clock.time(), outcome=outcome))
+            detail = {"outcome": outcome, "notes": "yes" if notes else "no"}
+            await self._audit(who, "close", ticket.id, detail)
         self._cancel_timer(ticket.id)
         await self._close_call_of(ticket.id)
         self._send_case(ticket)
@@ -510,6 +541,7 @@ class DeskService:
             if current is not None and not current.connected:
                 del self.on_duty[who.subject]
                 self._duty_changed(who.subject, "off", None)
+                self._audit_soon(who, "duty", current.desk, {"status": "off", "cause": "gone"})
                 self.ctx.tasks.spawn(self._requeue_case_of(who.subject), name="requeue")
                 self._queue_changed()
 
@@ -582,6 +614,7 @@ class DeskService:
         if elsewhere is not None and elsewhere is not call:
             raise ProtocolError(DeskError.BUSY, f"{guest.name} is in another desk call.")
         call.members[guest.id] = guest
+        await self._audit(who, "invite", guest.subject, {"ticket": call.ticket})
         if self.ctx.voice is not None:
             await self.ctx.voice.add_member(call.room, guest.id)
         for member in call.members:
@@ -731,11 +764,12 @@ class DeskService:
 
     def _send_case(self, ticket: Ticket, to: int | None = None) -> None:
         """Tell the staff member handling ``ticket`` (or ``to``) about it, notes included."""
+        reader: Person | None = None
         if to is None:
             staff = self.on_duty.get(ticket.staff)
             if staff is None:
                 return
-            to = staff.person.id
+            to, reader = staff.person.id, staff.person
         now = self.ctx.clock.time()
         msg: dict[str, Any] = {
             "t": "case",
@@ -747,12 +781,18 @@ class DeskService:
         }
         if self.notes.get(ticket.id):
             msg["notes"] = self.notes[ticket.id][-50:]
+            reader = reader or self.ctx.people.get(to)
+            if reader is not None:
+                self._audit_soon(reader, "notes_read", ticket.id, {"notes": str(len(msg["notes"]))})
         self.ctx.notify.to(to, msg)
 
     def _send_transcript(self, ticket: Ticket, to: int) -> None:
         """The greeter conversation a ticket came with, to the staff member handling it."""
         transcript = self.transcripts.get(ticket.id)
         if transcript is not None:
+            reader = self.ctx.people.get(to)
+            if reader is not None:
+                self._audit_soon(reader, "transcript_read", ticket.id)
             self.ctx.notify.to(
                 to,
                 {

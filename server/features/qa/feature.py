@@ -31,6 +31,7 @@ from typing import Any
 from protocol.codec import Message
 from protocol.errors import ProtocolError
 from protocol.messages import qa as wire
+from server.audit import token_actor
 from server.features.qa.model import Actor, Board, Post, Trust
 from server.features.qa.search import QueryError, SearchDoc, SearchIndex
 from server.features.qa.settings import QaSettings
@@ -59,7 +60,6 @@ AUDIT = "audit"
 ACTIVITY = "activity"
 """Shared stream: question, answer, official_answer, accepted, helpful (docs/METRICS.md)."""
 MAX_NOTICES = 50
-REPORTERS = ("manager", "admin")
 QUOTA_ACTIONS = ("topic", "reply", "vote")
 
 
@@ -125,10 +125,10 @@ class QaWall(Feature):
 
     def http_routes(self) -> Mapping[str, HttpRoute]:
         return {
-            "topic": HttpRoute(self.http_topic, (), public=True),
-            "report": HttpRoute(self.http_report, REPORTERS),
-            "export.jsonl": HttpRoute(self.http_export_jsonl, REPORTERS),
-            "export.csv": HttpRoute(self.http_export_csv, REPORTERS),
+            "topic": HttpRoute(self.http_topic),
+            "report": HttpRoute(self.http_report),
+            "export.jsonl": HttpRoute(self.http_export_jsonl),
+            "export.csv": HttpRoute(self.http_export_csv),
         }
 
     # -- lifecycle --------------------------------------------------------------------
@@ -358,6 +358,13 @@ class QaWall(Feature):
                 "ts": str(self._now()),
             },
         )
+
+    async def _trail(
+        self, who: Actor, action: str, target: str = "", detail: dict[str, str] | None = None
+    ) -> None:
+        """The server's audit trail: subjects and ids, never a post's text or a reason."""
+        if self.ctx.audit is not None:
+            await self.ctx.audit.record(who.subject, who.role, "qa." + action, target, detail)
 
     def _reply(self, sender: Sender, msg: Message, out: dict[str, Any]) -> None:
         if "ref" in msg:
@@ -710,6 +717,9 @@ class QaWall(Feature):
         post = self.board.moderate(actor, self._now(), int(msg["post"]), action, reason)
         await self._save([post.id, post.topic])
         await self._audit(action, post, actor.subject, reason)
+        await self._trail(
+            actor, "moderate", str(post.id), {"action": action, "topic": str(post.topic)}
+        )
         topic = self.board.posts[post.topic]
         kind = {"hide": "hidden", "restore": "restored", "approve": "approved"}[action]
         await self._notice(post.author, kind, topic, post, reason)
@@ -731,6 +741,12 @@ class QaWall(Feature):
         await self._save([topic.id])
         changes = ",".join(f"{k}={msg[k]}" for k in ("status", "needs_case", "service") if k in msg)
         await self._audit("set", topic, actor.subject, changes)
+        await self._trail(
+            actor,
+            "set",
+            str(topic.id),
+            {k: str(msg[k]) for k in ("status", "needs_case", "service") if k in msg},
+        )
         sender.reply(self._update(topic, actor))
         self._updated(topic)
 
@@ -741,6 +757,7 @@ class QaWall(Feature):
         )
         await self._save([dup.id, target.id, *moved], topics=[dup.id, target.id])
         await self._audit("merge", dup, actor.subject, f"into {target.id}")
+        await self._trail(actor, "merge", str(dup.id), {"into": str(target.id)})
         await self._notice(dup.author, "merged", dup, dup)
         sender.reply(self._update(dup, actor))
         for s in [s for s in self.watchers.pop(dup.id, ()) if s.open]:
@@ -753,6 +770,7 @@ class QaWall(Feature):
         if not actor.staff:
             raise ProtocolError(E.NOT_OFFICIAL, "Only moderators may read revisions.")
         post = self.board.get(int(msg["post"]), actor)
+        await self._trail(actor, "revisions_read", str(post.id))
         sender.reply(
             {"t": "qa_revisions", "post": post.id, "revisions": self.revisions.get(post.id, [])}
         )
@@ -956,6 +974,7 @@ class QaWall(Feature):
             if due is not None and now > due:
                 r["overdue"] = r.get("overdue", 0) + 1
         body = {"services": per, "generated": now}
+        await self._trail(_http_actor(req), "report_view")
         return HttpReply(json.dumps(body).encode())
 
     def _history(self) -> Iterable[dict[str, Any]]:
@@ -972,6 +991,7 @@ class QaWall(Feature):
 
     async def http_export_jsonl(self, req: HttpRequest) -> HttpReply:
         """Every topic with its replies and revisions, one JSON object per line."""
+        await self._trail(_http_actor(req), "export", "", {"format": "jsonl"})
         lines = [json.dumps(item, ensure_ascii=False) for item in self._history()]
         audit = [f for _id, f in await self.ctx.store.read(AUDIT)]
         lines.append(json.dumps({"audit": audit}, ensure_ascii=False))
@@ -983,6 +1003,7 @@ class QaWall(Feature):
 
     async def http_export_csv(self, req: HttpRequest) -> HttpReply:
         """One row per post (topics and replies), for the authority's records."""
+        await self._trail(_http_actor(req), "export", "", {"format": "csv"})
         buf = io.StringIO()
         out = csv.writer(buf)
         columns = [
@@ -1002,6 +1023,11 @@ class QaWall(Feature):
             "text/csv; charset=utf-8",
             filename="servicepoint-qa.csv",
         )
+
+
+def _http_actor(req: HttpRequest) -> Actor:
+    """The caller of an HTTP route as the audit trail names them (``id:<sub>``)."""
+    return Actor(token_actor(req.caller.subject), "", req.caller.role)
 
 
 def _record(post: Post, accepted: bool = False) -> dict[str, Any]:

@@ -16,7 +16,10 @@ show names, never subjects. Managers and admins get HTTP routes: the rules,
 team aggregates and, outside works-agreement mode, one person's figures.
 In works-agreement mode (co-determination, BetrVG §87(1)6, MBL §11) only
 team aggregates of groups of at least ``min_group`` are shown; every view
-of these routes is written to the audit stream either way.
+of these routes is written to the audit stream either way, and to the
+server's audit trail (``scorecard.rules_view``, ``scorecard.team_view``,
+``scorecard.staff_view`` with the staff member viewed as the target), as is
+every reload of a changed rules file (``scorecard.rules_changed``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from protocol.codec import Message
 from protocol.errors import ProtocolError
 from protocol.messages import scorecard as wire
 from protocol.messages.scorecard import ScorecardError
+from server.audit import SYSTEM, token_actor
 from server.features.scorecard.points import PERIODS, GoalError, Scorecard
 from server.features.scorecard.rules import Rules, load_rules
 from server.features.scorecard.settings import ScorecardSettings
@@ -63,7 +67,6 @@ GOALS = "goals"
 """Hash: staff subject -> their personal goals (JSON)."""
 AUDIT = "audit"
 """Stream: who viewed which scorecard route, when (never what they saw)."""
-VIEWERS = ("manager", "admin")
 STAFF_ROLES = ("staff", "admin")
 GOAL_CODES = {
     "not_participating": ScorecardError.NOT_PARTICIPATING,
@@ -113,9 +116,9 @@ class Scorecards(Feature):
 
     def http_routes(self) -> Mapping[str, HttpRoute]:
         return {
-            "rules": HttpRoute(self.http_rules, VIEWERS),
-            "team": HttpRoute(self.http_team, VIEWERS),
-            "staff": HttpRoute(self.http_staff, VIEWERS),
+            "rules": HttpRoute(self.http_rules),
+            "team": HttpRoute(self.http_team),
+            "staff": HttpRoute(self.http_staff),
         }
 
     # -- lifecycle -----------------------------------------------------------
@@ -250,6 +253,17 @@ class Scorecards(Feature):
         self.scorecard.reload(rules)
         self.rules_error = None
         self.ctx.log.info("scorecard rules loaded from %s", path)
+        if self.ctx.audit is not None:
+            self.ctx.tasks.spawn(
+                self.ctx.audit.record(
+                    SYSTEM,
+                    SYSTEM,
+                    "scorecard.rules_changed",
+                    path.name,
+                    {"metrics": str(len(rules.metrics))},
+                ),
+                name="scorecard audit",
+            )
 
     # -- staff messages ----------------------------------------------------------
 
@@ -392,6 +406,16 @@ class Scorecards(Feature):
                 "ts": repr(self.ctx.clock.time()),
             },
         )
+        if self.ctx.audit is not None:
+            viewed = req.query.get("subject", "") if req.route == "staff" else ""
+            detail = {k: req.query[k][:32] for k in ("period", "service") if req.query.get(k)}
+            await self.ctx.audit.record(
+                token_actor(req.caller.subject),
+                req.caller.role,
+                f"scorecard.{req.route}_view",
+                token_actor(viewed),
+                detail,
+            )
 
     async def http_rules(self, req: HttpRequest) -> HttpReply:
         await self._audit(req)

@@ -196,6 +196,7 @@ class Training(Feature):
         if self.runs.get(who.subject) is not run:  # stopped while starting
             await self._kill(run)
             return
+        await self._trail(run, "start", {"desk": desk.id, "lang": lang})
         run.timer = self.ctx.tasks.later(
             self.settings.join_timeout_s,
             lambda: self.ctx.tasks.spawn(self._join_timeout(run), name="training join timeout"),
@@ -314,6 +315,14 @@ class Training(Feature):
             lambda: self.ctx.tasks.spawn(self._end(run, None), name="training linger"),
         )
 
+    async def _trail(self, run: Run, action: str, detail: dict[str, str]) -> None:
+        """A run in the audit trail: the staff member, the scenario; never the choices."""
+        if self.ctx.audit is not None:
+            who = run.staff
+            await self.ctx.audit.record(
+                who.subject, who.role, "training." + action, run.scenario.id, detail
+            )
+
     async def _join_timeout(self, run: Run) -> None:
         if self.runs.get(run.staff.subject) is run and run.citizen is None:
             await self._end(run, "The simulated citizen did not arrive.")
@@ -345,6 +354,7 @@ class Training(Feature):
             await self.ctx.voice.close_room(run.room)
             self._send_call(run, active=False)
         await self._kill(run)
+        await self._trail(run, "end", {"completed": "yes" if run.finished else "no"})
 
     async def _resume(self, run: Run, person: Person) -> None:
         """The staff member is back: the run goes on where it was (the line, the call)."""

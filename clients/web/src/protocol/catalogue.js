@@ -187,6 +187,56 @@ export const CATALOGUE = {
         }
       }
     },
+    "session_list": {
+      "feature": "core",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "captioner"
+      ],
+      "fields": {
+        "subject": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 140
+        }
+      }
+    },
+    "session_revoke": {
+      "feature": "core",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "captioner"
+      ],
+      "fields": {
+        "subject": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 140
+        },
+        "session": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 64
+        }
+      }
+    },
     "chat": {
       "feature": "chat",
       "phases": [
@@ -2290,6 +2340,10 @@ export const CATALOGUE = {
           "kind": "bool",
           "required": true
         },
+        "verified": {
+          "kind": "bool",
+          "required": false
+        },
         "tick_hz": {
           "kind": "int",
           "required": true,
@@ -3006,6 +3060,111 @@ export const CATALOGUE = {
         "reason": {
           "kind": "str",
           "required": true
+        }
+      }
+    },
+    "sessions": {
+      "feature": "core",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "subject": {
+          "kind": "str",
+          "required": true,
+          "min_len": 1,
+          "max_len": 140
+        },
+        "sessions": {
+          "kind": "list",
+          "required": true,
+          "max_len": 256,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "id": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 64
+              },
+              "role": {
+                "kind": "enum",
+                "required": true,
+                "values": [
+                  "citizen",
+                  "staff",
+                  "host",
+                  "manager",
+                  "admin",
+                  "bot",
+                  "captioner"
+                ]
+              },
+              "created": {
+                "kind": "float",
+                "required": true,
+                "min": 0,
+                "max": 100000000000.0
+              },
+              "expires": {
+                "kind": "float",
+                "required": true,
+                "min": 0,
+                "max": 100000000000.0
+              },
+              "device": {
+                "kind": "str",
+                "required": true,
+                "max_len": 64
+              },
+              "current": {
+                "kind": "bool",
+                "required": true
+              }
+            }
+          }
+        }
+      }
+    },
+    "session_revoked": {
+      "feature": "core",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "subject": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 140
+        },
+        "session": {
+          "kind": "str",
+          "required": false,
+          "min_len": 1,
+          "max_len": 64
+        },
+        "count": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 4294967295
         }
       }
     },
@@ -5140,6 +5299,20 @@ export const CATALOGUE = {
           "min": 1,
           "max": 2147483648
         },
+        "code": {
+          "kind": "enum",
+          "required": true,
+          "values": [
+            "left",
+            "zone",
+            "disconnected",
+            "moved",
+            "kicked",
+            "banned",
+            "ended",
+            "cancelled"
+          ]
+        },
         "reason": {
           "kind": "str",
           "required": false,
@@ -5498,6 +5671,8 @@ export const CATALOGUE = {
     "bad_version",
     "bad_token",
     "bad_citizen_key",
+    "signed_out",
+    "no_such_session",
     "forbidden",
     "rate_limited",
     "move_too_far",
@@ -5602,6 +5777,8 @@ export const CATALOGUE = {
     "bad_version": "hello named a protocol version the server does not speak; a close follows.",
     "bad_token": "The role token in hello is malformed, forged or expired; a close follows.",
     "bad_citizen_key": "hello.citizen did not verify; the session goes on with a new identity.",
+    "signed_out": "The handshake's sign-in cookie names a session that ended or was revoked; a close (4010) follows. Sign in again.",
+    "no_such_session": "session_revoke named a session id that is not live.",
     "forbidden": "The session's role may not send this message.",
     "rate_limited": "Messages arrived faster than the rate limit; some were dropped.",
     "move_too_far": "A move asked for far more distance than the speed limit allows.",
@@ -5702,7 +5879,8 @@ export const CATALOGUE = {
     "KICKED": 4004,
     "BAD_TOKEN": 4005,
     "FLOOD": 4008,
-    "REPLACED": 4009
+    "REPLACED": 4009,
+    "REVOKED": 4010
   },
   "quantisation": {
     "position_scale": 100,
