@@ -29,13 +29,18 @@ import signal
 import socket
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
+from protocol import permissions
 from protocol.catalogue import MAX_MESSAGE_BYTES
 from protocol.errors import CloseCode
+from server.audit import AuditLog, default_process
+from server.auth.service import AuthService
+from server.auth.settings import AuthSettings, EidSettings
 from server.blocks import Blocks
 from server.bus import LocalBus
 from server.config import Config, FeatureSettings, load_section
@@ -47,7 +52,7 @@ from server.features import FEATURES
 from server.identity import Keyring
 from server.logs import SharedLogs
 from server.metrics import Metrics
-from server.plug import Clock, Feature, FeatureContext, SystemClock
+from server.plug import Clock, Feature, FeatureContext, HttpRoute, StartupError, SystemClock
 from server.riders import Riders
 from server.space import Space
 from server.staging import Staging
@@ -118,6 +123,15 @@ class ServicePoint:
         self.rooms: VoiceRooms | None = None
         self.stage_voice: StageVoice | None = None
         self.blocks: Blocks | None = None
+        self.audit: AuditLog | None = None
+        """The audit trail (`server.audit`), once started: features and sign-in record
+        privileged actions in it."""
+        auth_settings = self._section(AuthSettings, "auth")
+        eid_settings = self._section(EidSettings, "auth_eid")
+        assert isinstance(auth_settings, AuthSettings) and isinstance(eid_settings, EidSettings)
+        self.auth_settings, self.eid_settings = auth_settings, eid_settings
+        self.auth: AuthService | None = None
+        """Staff sign-in, sessions and revocation (`server.auth`), once started."""
         self.edge: Edge | None = None
         self.routes: HttpRoutes | None = None
         self.stopping = False
@@ -179,6 +193,7 @@ class ServicePoint:
             stage=self.staging,
             stage_voice=self.stage_voice,
             blocks=self.blocks,
+            audit=self.audit,
             log=logging.getLogger(f"server.features.{cls.name}"),
         )
 
@@ -213,7 +228,19 @@ class ServicePoint:
                 tasks=self.tasks,
             )
         self.blocks = Blocks(store.keyspace("blocks"))
+        self.audit = AuditLog(store.keyspace("audit"), default_process(), clock=self.clock.time)
         await self.blocks.load()
+        self.auth = AuthService(
+            self.auth_settings,
+            self.eid_settings,
+            store.keyspace("auth"),
+            self.keyring,
+            self.tasks,
+            lambda: self.hub.connections,
+            self.audit,
+            self.secret,
+        )
+        await self.auth.start()
         self.features = [cls(self._context(cls, store)) for cls in FEATURES]
         dispatcher = Dispatcher(CORE_MESSAGES, self.features)
         sessions = store.keyspace("session")
@@ -241,15 +268,18 @@ class ServicePoint:
             dispatch=dispatcher,
             world_wire=self.world.to_wire(),
             limits_wire=limits,
+            auth=self.auth,
         )
         origins = [o.strip() for o in config.allowed_origins.split(",") if o.strip()]
-        api = {
-            f"/api/{feature.name}/{name}": route
-            for feature in self.features
-            for name, route in feature.http_routes().items()
-        }
+        api = api_routes(self.features)
         self.routes = HttpRoutes(
-            config.web_root, self.metrics, store.ping, origins, api, self.keyring.verify
+            config.web_root,
+            self.metrics,
+            store.ping,
+            origins,
+            api,
+            self.keyring.verify,
+            auth=self.auth,
         )
         self._server = await serve(
             self._handle,
@@ -262,6 +292,7 @@ class ServicePoint:
             compression=None,
             server_header=None,
             close_timeout=2,
+            backlog=4096,  # a crowd arriving at once (an event starting) is not reset
         )
         self._tick_task = asyncio.create_task(self.tick.run(), name="tick")
         log.info("servicepoint listening on http://%s:%d", config.host, self.port)
@@ -318,6 +349,8 @@ class ServicePoint:
                 await feature.stop()
             except Exception:
                 log.exception("%s: stop failed", feature.name)
+        if self.auth is not None:
+            await self.auth.stop()
         await self.tasks.close(timeout)
         if self.rooms is not None:
             await self.rooms.close()
@@ -393,4 +426,37 @@ class ServicePoint:
             self.edge.dispatch.zone_changed(person, name)
 
 
-__all__ = ["RedisStore", "ServicePoint"]
+def api_routes(features: Iterable[Feature]) -> dict[str, HttpRoute]:
+    """Every feature route by path (``/api/<feature>/<route>``), with the roles (or
+    ``public``) of the permission matrix (`protocol.permissions.ROUTES`).
+
+    Raises `StartupError` for a route the matrix lacks, for roles or ``public`` a
+    feature declares that disagree with the matrix, and for a matrix route that no
+    feature serves.
+    """
+    api: dict[str, HttpRoute] = {}
+    for feature in features:
+        for name, route in feature.http_routes().items():
+            path = f"/api/{feature.name}/{name}"
+            try:
+                rule = permissions.route_rule(path)
+            except KeyError:
+                raise StartupError(
+                    f"{path} is not in the permission matrix (protocol/permissions.py)"
+                ) from None
+            public = rule == permissions.PUBLIC
+            roles = () if public else permissions.spec_roles(tuple(rule))
+            declared = (set(route.roles), route.public)
+            if (route.roles or route.public) and declared != (set(roles), public):
+                raise StartupError(
+                    f"{path}: the feature declares roles {sorted(route.roles)} "
+                    f"(public={route.public}), the permission matrix "
+                    f"{'public' if public else sorted(roles)}"
+                )
+            api[path] = replace(route, roles=roles, public=public)
+    if stale := sorted(set(permissions.ROUTES) - set(api)):
+        raise StartupError(f"the permission matrix lists routes no feature serves: {stale}")
+    return api
+
+
+__all__ = ["RedisStore", "ServicePoint", "api_routes"]

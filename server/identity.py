@@ -49,6 +49,8 @@ class Grant:
     name: str
     subject: str
     expires: float
+    issued: float = 0.0
+    """When the token was issued (``iat``): a revocation by subject refuses older ones."""
 
 
 def key_id(secret: str) -> str:
@@ -118,7 +120,13 @@ class Keyring:
             raise TokenError("The token grants no known role.")
         if not isinstance(name, str) or not isinstance(sub, str) or not _SUBJECT.match(sub):
             raise TokenError("The token's contents are not valid.")
-        return Grant(role=str(role), name=name[:32], subject=sub, expires=float(str(claims["exp"])))
+        return Grant(
+            role=str(role),
+            name=name[:32],
+            subject=sub,
+            expires=float(str(claims["exp"])),
+            issued=float(str(claims["iat"])),
+        )
 
     # -- citizen keys ----------------------------------------------------
 

@@ -34,6 +34,8 @@ from protocol.codec import Message, decode_client
 from protocol.errors import CloseCode, ErrorCode, ProtocolError
 from protocol.policy import Admission, ConnectionPolicy, forgets_resume
 from protocol.session import Session, SessionState
+from server.auth.service import AuthService, SessionRefused
+from server.auth.sessions import AuthSession
 from server.config import Config
 from server.edge.dispatch import Dispatcher
 from server.edge.hub import Hub
@@ -47,8 +49,8 @@ from server.store import Keyspace
 
 log = logging.getLogger(__name__)
 
-CORE_MESSAGES = ("hello", "join", "move", "ping", "bye")
-"""Client messages the edge handles itself: the session."""
+CORE_MESSAGES = ("hello", "join", "move", "ping", "bye", "session_list", "session_revoke")
+"""Client messages the edge handles itself: the session (and sign-in sessions, by `auth`)."""
 
 
 @dataclass
@@ -65,6 +67,8 @@ class Edge:
     dispatch: Dispatcher
     world_wire: dict[str, Any]
     limits_wire: dict[str, Any]
+    auth: AuthService | None = None
+    """Sign-in sessions (the handshake's cookie), revocation, verified citizens."""
 
 
 async def next_entity_id(sessions: Keyspace) -> int:
@@ -125,6 +129,10 @@ class ClientConnection:
         self.subject = ""
         """Durable identity: a role token's subject, or the citizen key's pseudonym."""
         self.token_subject = False
+        self.auth_session = ""
+        """The public id of the sign-in session this connection was authenticated with."""
+        self.verified = False
+        """A citizen identity that proved who it is (eID); staff see only this flag."""
         self.resume_token = secrets.token_urlsafe(24)
         self.keep_for_resume = True
         self.replaced = False
@@ -229,6 +237,14 @@ class ClientConnection:
             self.link.send({"t": "pong", "n": msg["n"]})
         elif t == "bye":
             await self.on_bye()
+        elif t in ("session_list", "session_revoke"):
+            auth = self.edge.auth
+            if auth is None:
+                raise ProtocolError(ErrorCode.FORBIDDEN, "This server has no sign-in sessions.", t)
+            if t == "session_list":
+                await auth.on_session_list(self, msg)
+            else:
+                await auth.on_session_revoke(self, msg)
         else:
             handler = self.edge.dispatch.handler(t)
             assert handler is not None, t  # the dispatcher checked the table at start-up
@@ -256,6 +272,12 @@ class ClientConnection:
         if self.session.state is not SessionState.CLOSED:
             self.session.server_event("closed")
         await self.ws.close(int(code), reason)
+
+    async def revoke(self, reason: str) -> None:
+        """End this connection because its sign-in ended or was revoked (close 4010)."""
+        if self.session.state is SessionState.CLOSED:
+            return
+        await self.close(CloseCode.REVOKED, "session revoked", bye=reason)
 
     def _spend_resume(self) -> None:
         """No resume after this connection (bye, kicked, replaced, refused): at once, so a
@@ -321,6 +343,14 @@ class ClientConnection:
             return
         token = msg.get("token")
         verified = False
+        signed_in: AuthSession | None = None
+        if token is None and edge.auth is not None:
+            try:
+                signed_in = await self._signed_in(edge.auth)
+            except SessionRefused as exc:
+                self.error(ErrorCode.SIGNED_OUT, str(exc), "hello")
+                await self.close(CloseCode.REVOKED, "session ended")
+                return
         if token is not None:
             try:
                 grant = edge.keyring.verify(token)
@@ -328,9 +358,19 @@ class ClientConnection:
                 self.error(ErrorCode.BAD_TOKEN, str(exc), "hello")
                 await self.close(CloseCode.BAD_TOKEN, "invalid token")
                 return
+            if edge.auth is not None and await edge.auth.token_refused(grant):
+                self.error(ErrorCode.BAD_TOKEN, "The token was revoked.", "hello")
+                await self.close(CloseCode.REVOKED, "token revoked")
+                return
             self.session.role = grant.role
             self.granted_name = grant.name
             self.subject = "id:" + grant.subject
+            self.token_subject = verified = True
+        elif signed_in is not None:
+            self.session.role = signed_in.role
+            self.granted_name = signed_in.name
+            self.subject = "id:" + signed_in.subject
+            self.auth_session = signed_in.sid
             self.token_subject = verified = True
         elif msg.get("citizen") is not None:
             try:
@@ -366,6 +406,8 @@ class ClientConnection:
             pseudonym = self.subject.removeprefix("citizen:") if self.subject else None
             citizen_key, pseudonym = edge.keyring.mint_citizen(pseudonym)
             self.subject = "citizen:" + pseudonym
+            if edge.auth is not None:
+                self.verified = await edge.auth.is_verified(self.subject)
         elif record is not None:
             await self.claim_subject()
         welcome: dict[str, Any] = {
@@ -384,6 +426,8 @@ class ClientConnection:
             welcome["name"] = self.granted_name
         if citizen_key is not None:
             welcome["citizen"] = citizen_key
+        if self.verified:
+            welcome["verified"] = True
         self.link.send(welcome)
         edge.hub.remember(self)
         if record is not None:
@@ -395,6 +439,15 @@ class ClientConnection:
                 shape=str(record["avatar"]),
             )
             await self._enter_world(avatar, record["x"], record["z"], record["yaw"], True)
+
+    async def _signed_in(self, auth: AuthService) -> AuthSession | None:
+        """The sign-in session of the handshake's cookie, unless there is none or it is a
+        citizen's (who stays anonymous as usual); `SessionRefused` when it has ended."""
+        request = self.ws.request
+        if request is None:
+            return None
+        session = await auth.session_of(request.headers)
+        return None if session is None or session.role == "citizen" else session
 
     async def claim_resume(self, token: str, subject: str | None) -> dict[str, Any] | None:
         """The avatar behind a resume token, taken from a live connection or the store.

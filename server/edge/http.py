@@ -7,11 +7,15 @@ from an allowed origin: a browser page from another site gets HTTP 403, as
 OWASP's WebSocket guidance asks; clients that send no ``Origin`` — agents,
 bots — are not browsers and are let through).
 
-A feature route needs ``Authorization: Bearer <role token>`` whose role the
-route allows (a ``public`` route serves anyone, with or without a token): 401
-without a valid token, 403 for another role, both as
-``{"error": {"code", "reason"}}``. Tokens are never taken from the URL, so
-they never reach an access log.
+A feature route needs ``Authorization: Bearer <role token>`` or a sign-in
+session cookie (`server.auth`) whose role the route allows (a ``public`` route
+serves anyone, with or without a token): 401 without a valid token, 403 for
+another role, both as ``{"error": {"code", "reason"}}``. Tokens are never
+taken from the URL, so they never reach an access log.
+
+``/auth/*`` is staff sign-in (OpenID Connect) and the session cookie's life:
+`server.auth.service.AuthService.http` answers, here turned into responses
+that are never cached.
 
 Every response carries the security headers: a Content-Security-Policy that
 allows scripts from this origin only (the page's inline import map is
@@ -36,6 +40,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from server.auth.service import AuthService
+from server.auth.web import AuthReply
 from server.identity import Grant, TokenError
 from server.metrics import CONTENT_TYPE, Metrics
 from server.plug import Caller, HttpError, HttpReply, HttpRequest, HttpRoute
@@ -104,6 +110,17 @@ def _response(
     return Response(status.value, status.phrase, headers, body)
 
 
+def auth_response(reply: AuthReply) -> Response:
+    """A sign-in reply as a response: never cached, its cookies and redirect attached."""
+    response = _response(HTTPStatus(reply.status), reply.body, reply.content_type)
+    response.headers["Cache-Control"] = "no-store"
+    if reply.location is not None:
+        response.headers["Location"] = reply.location
+    for cookie in reply.cookies:
+        response.headers["Set-Cookie"] = cookie
+    return response
+
+
 def _error(status: int, code: str, reason: str) -> Response:
     body = json.dumps({"error": {"code": code, "reason": reason}}).encode()
     return _response(HTTPStatus(status), body, "application/json")
@@ -145,7 +162,10 @@ class HttpRoutes:
         allowed_origins: Iterable[str] = (),
         api: Mapping[str, HttpRoute] | None = None,
         verify: Callable[[str], Grant] | None = None,
+        auth: AuthService | None = None,
     ) -> None:
+        self.auth = auth
+        """Sign-in and sessions (``/auth/*``, session cookies on API routes); None: off."""
         self.api = dict(api or {})
         """Feature routes by full path (``/api/<feature>/<route>``)."""
         self.verify = verify
@@ -176,23 +196,55 @@ class HttpRoutes:
             return _response(HTTPStatus.OK, self.metrics.render(), CONTENT_TYPE)
         if path.startswith("/api/"):
             return await self.feature_route(path, request)
+        if path.startswith("/auth/"):
+            return await self.auth_route(path, connection, request)
         return self.static(path)
+
+    async def auth_route(
+        self, path: str, connection: ServerConnection, request: Request
+    ) -> Response:
+        if self.auth is None:
+            return _response(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
+        query_text = urlsplit(request.path).query
+        if len(query_text) > MAX_QUERY_BYTES:
+            return _error(400, "bad_request", "The query is too long.")
+        query = dict(parse_qsl(query_text, keep_blank_values=True))
+        transport = connection.transport
+        secure = transport is not None and transport.get_extra_info("sslcontext") is not None
+        try:
+            reply = await self.auth.http(path, query, request.headers, secure)
+        except Exception:
+            log.exception("sign-in route %s failed", path)
+            return _error(500, "internal", "The server could not answer; the error is logged.")
+        return auth_response(reply)
+
+    async def grant_of(self, request: Request) -> Grant | None:
+        """What the request's bearer role token (or, without one, its session cookie)
+        grants; None with neither; `TokenError` for a bad or revoked token."""
+        token = bearer(request.headers.get("Authorization"))
+        if token is not None:
+            if self.verify is None:
+                raise TokenError("This server takes no role tokens here.")
+            grant = self.verify(token)
+            if self.auth is not None and await self.auth.token_refused(grant):
+                raise TokenError("The token was revoked.")
+            return grant
+        if self.auth is not None:
+            return await self.auth.grant_of_cookie(request.headers.get("Cookie"))
+        return None
 
     async def feature_route(self, path: str, request: Request) -> Response:
         route = self.api.get(path)
         if route is None:
             return _error(404, "not_found", "There is no such API route.")
-        token = bearer(request.headers.get("Authorization"))
         caller = Caller("", "", "")
-        if token is None and route.public:
-            pass
-        elif token is None or self.verify is None:
+        try:
+            grant = await self.grant_of(request)
+        except TokenError as exc:
+            return _error(401, "unauthorized", str(exc))
+        if grant is None and not route.public:
             return _error(401, "unauthorized", "Send a role token: Authorization: Bearer <token>.")
-        else:
-            try:
-                grant = self.verify(token)
-            except TokenError as exc:
-                return _error(401, "unauthorized", str(exc))
+        if grant is not None:
             if grant.role not in route.roles and not route.public:
                 return _error(
                     403, "forbidden", f"This needs one of the roles {', '.join(route.roles)}."

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
@@ -370,6 +372,19 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
         ``setup(page)`` runs before the page loads (routes, listeners)."""
         ctx = (on or browser).new_context(locale=lang, viewport={"width": 1280, "height": 800})
         contexts.append(ctx)
+        # The hall takes a role token from its developer field, never from the address: a
+        # `?token=` in `path` is handed over through sessionStorage instead (once).
+        parts = urlsplit(path)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        given = [v for k, v in query if k == "token"]
+        if given and parts.path in ("", "/", "/index.html"):
+            rest = urlencode([(k, v) for k, v in query if k != "token"])
+            path = urlunsplit(("", "", parts.path or "/", rest, parts.fragment))
+            ctx.add_init_script(
+                "if (!sessionStorage.getItem('servicepoint.devtoken.given')) {"
+                f" sessionStorage.setItem('servicepoint.devtoken', {json.dumps(given[0])});"
+                " sessionStorage.setItem('servicepoint.devtoken.given', '1'); }"
+            )
         if init_script:
             ctx.add_init_script(init_script)
         if csp if csp is not None else os.environ.get("SERVICEPOINT_TEST_CSP") == "1":

@@ -9,6 +9,7 @@
 
 import { App } from './core/app.js';
 import { installHall } from './core/hall.js';
+import { installSignIn } from './core/signin.js';
 import { initialLanguage, loadMessages, setLanguage } from './core/i18n.js';
 import { FEATURES } from './features/index.js';
 
@@ -19,5 +20,6 @@ setLanguage(initialLanguage());
 
 const app = new App();
 const hall = installHall(app);
+installSignIn(app);
 for (const feature of FEATURES) feature.install(app);
 hall.start();

@@ -30,7 +30,7 @@ const CLOSE_NAMES = Object.fromEntries(Object.entries(CLOSE).map(([name, code]) 
 
 /** Closes after which reconnecting would only repeat the problem. */
 const FINAL_CLOSES = new Set([
-  CLOSE.KICKED, CLOSE.BAD_TOKEN, CLOSE.BAD_VERSION, CLOSE.REPLACED,
+  CLOSE.KICKED, CLOSE.BAD_TOKEN, CLOSE.BAD_VERSION, CLOSE.REPLACED, CLOSE.REVOKED,
   CLOSE.TOO_MANY_ERRORS, CLOSE.FLOOD, CLOSE.MESSAGE_TOO_BIG,
 ]);
 

@@ -7,6 +7,7 @@
 //   hall.start();                   // resume this tab's session; window.servicepoint
 
 import { getLanguage, t } from './i18n.js';
+import { takeDevToken } from './token.js';
 import { Net } from '../net.js';
 import { Others } from '../others.js';
 import { KeyboardInput, onFloorClick } from '../input.js';
@@ -69,17 +70,10 @@ export function installHall(app) {
     net.start({ token, join: joinParams });
   });
 
-  // A staff token may come in the link (?token=...); keep it out of the address bar.
-  {
-    const params = new URLSearchParams(location.search);
-    const token = params.get('token');
-    if (token) {
-      joinForm.setToken(token);
-      params.delete('token');
-      const rest = params.toString();
-      history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
-    }
-  }
+  // Staff sign in at the identity provider (core/signin.js): the session cookie rides
+  // with the WebSocket handshake. A role token (`servicepoint token`, for development)
+  // is pasted into the join form's developer field, never taken from the address.
+  joinForm.setToken(takeDevToken());
 
   // --- in the hall, or not -------------------------------------------------------
   function showInWorld(inWorld) {
