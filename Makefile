@@ -4,9 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEB_INSTALLED := clients/web/node_modules/.installed
+OIDC_INSTALLED := tests/oidc/node_modules/.installed
 ARGS ?=
 
-.PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool espeak clean
+.PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool espeak clean oidc-provider
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,16 @@ $(WEB_INSTALLED): clients/web/package.json clients/web/package-lock.json
 	cd clients/web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(INSTALLED) $(WEB_INSTALLED)
+# The OpenID Connect provider the sign-in tests run (oidc-provider, pinned in its own package.json).
+$(OIDC_INSTALLED): tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(INSTALLED) $(WEB_INSTALLED) $(OIDC_INSTALLED)
+
+## The bundled test identity provider on http://127.0.0.1:9000 (users: tests/oidc/provider.mjs).
+oidc-provider: $(OIDC_INSTALLED)
+	node tests/oidc/provider.mjs
 
 ## Start the server on http://127.0.0.1:8000 (HOST, PORT, REDIS_URL; ARGS="--port 9000").
 run: setup
@@ -83,9 +93,10 @@ bench: setup
 	$(PY) -m bench.spatial --json
 	$(PY) -m bench.swarm --json
 	$(PY) -m bench.voice --json
+	$(PY) -m bench.events --json
 	$(PY) -m bench.insight --json
 	$(PY) -m bench.search --json
 	$(PY) -m bench.privacy --json
 
 clean:
-	rm -rf $(VENV) clients/web/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) clients/web/node_modules tests/oidc/node_modules .mypy_cache .ruff_cache .pytest_cache
