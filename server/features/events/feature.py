@@ -153,11 +153,11 @@ class Events(Feature):
 
     def http_routes(self) -> Mapping[str, HttpRoute]:
         return {
-            "schedule.ics": HttpRoute(self.http_ics, (), public=True),
-            "schedule": HttpRoute(self.http_schedule, (), public=True),
-            "slide": HttpRoute(self.http_slide, (), public=True),
-            "questions": HttpRoute(self.http_questions, ("host", "admin")),
-            "audit": HttpRoute(self.http_audit, ("admin",)),
+            "schedule.ics": HttpRoute(self.http_ics),
+            "schedule": HttpRoute(self.http_schedule),
+            "slide": HttpRoute(self.http_slide),
+            "questions": HttpRoute(self.http_questions),
+            "audit": HttpRoute(self.http_audit),
         }
 
     # -- lifecycle --------------------------------------------------------------------
@@ -202,7 +202,7 @@ class Events(Feature):
             if status == "live" and event.id not in self.live:
                 await self._go_live(event)
             elif status != "live" and event.id in self.live:
-                await self._end(event, "the event has ended" if status == "ended" else "cancelled")
+                await self._end(event, "ended" if status == "ended" else "cancelled")
         for live in list(self.live.values()):
             for person in live.expired(now):
                 self._demote(live, person)
@@ -225,12 +225,14 @@ class Events(Feature):
                     person.id, {"t": "event_reminder", "event": self._view(event, person)}
                 )
 
-    async def _end(self, event: Event, reason: str) -> None:
+    async def _end(self, event: Event, code: str) -> None:
+        """End a live event (``code``: ended or cancelled); everyone attending leaves."""
         live = self.live.get(event.id)
         if live is None:
             return
+        reason = "the event has ended" if code == "ended" else "the event was cancelled"
         for entity in list(live.attendees):
-            await self._leave(entity, reason)
+            await self._leave(entity, reason, code)
         self.live.pop(event.id, None)
         if self.ctx.stage_voice is not None:
             await self.ctx.stage_voice.close_stage(_stage(event.id))
@@ -321,14 +323,14 @@ class Events(Feature):
     def _send_stage(self, live: Live) -> None:
         self.ctx.notify.to_many(live.attendees, self._stage_msg(live))
 
-    def _questions_msg(self, event_id: int, subject: str) -> dict[str, Any]:
+    def _questions_msg(self, event_id: int, subject: str, host: bool) -> dict[str, Any]:
         items = sorted(
             self.questions.get(event_id, {}).values(), key=lambda q: (-len(q.votes), q.ts)
         )
         return {
             "t": "event_questions",
             "event": event_id,
-            "questions": [q.view(subject) for q in items],
+            "questions": [q.view(subject, self._asker(q) if host else None) for q in items],
         }
 
     # -- who is asking ----------------------------------------------------------------
@@ -382,6 +384,11 @@ class Events(Feature):
             fields["target_name"] = target.name
         self.m_actions.labels(action).inc()
         await self.ctx.store.append(AUDIT, fields)
+        if self.ctx.audit is not None:  # the service point's trail: no names, no free text
+            detail = {"event": fields["event"]} if event_id else None
+            await self.ctx.audit.record(
+                actor.subject, actor.role, "events." + action, fields["target"], detail
+            )
 
     # -- schedule ---------------------------------------------------------------------
 
@@ -463,7 +470,7 @@ class Events(Feature):
         await self._save(event)
         await self._audit(who, "cancel", event.id, reason=msg.get("reason") or "")
         if event.id in self.live:
-            await self._end(event, "the event was cancelled")
+            await self._end(event, "cancelled")
         else:
             self._announce(event)
         sender.reply({"t": "event_info", "event": self._view(event, who)})
@@ -498,7 +505,7 @@ class Events(Feature):
             live = self.live[event.id]
             return live.attendees[person.id]
         if current is not None:
-            await self._leave(person.id, "joined another event")
+            await self._leave(person.id, "joined another event", "moved")
         live = self.live[event.id]
         host = event.may_host(person.subject, person.role)
         attendee = live.admit(
@@ -528,7 +535,7 @@ class Events(Feature):
             self._send_stage(live)
         else:
             self.ctx.notify.to(person.id, self._stage_msg(live))
-        self.ctx.notify.to(person.id, self._questions_msg(event.id, person.subject))
+        self.ctx.notify.to(person.id, self._questions_msg(event.id, person.subject, host))
         self.ctx.notify.to(person.id, self._you(live, attendee))
         if host:
             self._send_hands(live)
@@ -602,9 +609,9 @@ class Events(Feature):
 
     async def on_leave(self, sender: Sender, msg: Message) -> None:
         self._attending(sender)
-        await self._leave(sender.person.id, "you left")
+        await self._leave(sender.person.id, "you left", "left")
 
-    async def _leave(self, entity: int, reason: str) -> None:
+    async def _leave(self, entity: int, reason: str, code: str) -> None:
         event_id = self.attending.pop(entity, None)
         if event_id is None:
             return
@@ -626,7 +633,9 @@ class Events(Feature):
         for upload in [u for u in self.uploads.values() if u.owner == entity]:
             del self.uploads[upload.id]
         self.m_attendees.set(len(self.attending))
-        self.ctx.notify.to(entity, {"t": "event_left", "event": event_id, "reason": reason})
+        self.ctx.notify.to(
+            entity, {"t": "event_left", "event": event_id, "code": code, "reason": reason}
+        )
         if live is not None and person is not None:
             self._counts_due.add(event_id)
             if person.on_stage:
@@ -672,7 +681,7 @@ class Events(Feature):
 
     async def left(self, person: Person, for_good: bool) -> None:
         event_id = self.attending.get(person.id)
-        await self._leave(person.id, "disconnected")
+        await self._leave(person.id, "disconnected", "disconnected")
         if event_id is not None and not for_good:
             # A dropped connection may resume: it gets its place back (not the stage:
             # speaking needs a new invitation and consent).
@@ -698,7 +707,7 @@ class Events(Feature):
 
             self.ctx.tasks.spawn(walk_in(), name="event walk-in")
         elif person.id in self.attending:
-            self.ctx.tasks.spawn(self._leave(person.id, "you left the auditorium"))
+            self.ctx.tasks.spawn(self._leave(person.id, "you left the auditorium", "zone"))
 
     # -- listening and speaking -------------------------------------------------------
 
@@ -825,6 +834,7 @@ class Events(Feature):
                 live.event.id,
                 target,
             )
+        self._send_stage(live)  # hosts see who is muted
 
     async def on_kick(self, sender: Sender, msg: Message) -> None:
         live, _host = self._hosting(sender)
@@ -833,7 +843,7 @@ class Events(Feature):
             raise ProtocolError(E.NOT_HOST, "A host cannot be removed by another host.")
         reason = msg.get("reason") or "removed by a host"
         await self._audit(sender.person, "kick", live.event.id, target, reason)
-        await self._leave(target.entity, reason)
+        await self._leave(target.entity, reason, "kicked")
         sx, sz = self.ctx.world.spawn
         self.ctx.place(target.entity, sx, sz, math.pi)
 
@@ -859,7 +869,7 @@ class Events(Feature):
         self.bans[key] = record
         await self.ctx.store.hset(BANS, {key: json.dumps(record).encode()})
         await self._audit(sender.person, f"ban_{scope}", live.event.id, target, reason)
-        await self._leave(target.entity, reason)
+        await self._leave(target.entity, reason, "banned")
         if scope == "service_point":
             await self.ctx.people.remove(target.entity, "banned from this service point")
         else:
@@ -893,10 +903,16 @@ class Events(Feature):
             f"questions:{q.event}", {str(q.id): json.dumps(q.to_json()).encode()}
         )
 
+    def _asker(self, q: Question) -> int | None:
+        person = self.ctx.people.by_subject(q.author)
+        return person.id if person is not None else None
+
     def _send_question(self, live: Live, q: Question) -> None:
+        asker = self._asker(q)
         for p in live.attendees.values():
+            view = q.view(p.subject, asker if p.host else None)
             self.ctx.notify.to(
-                p.entity, {"t": "event_question", "event": q.event, "question": q.view(p.subject)}
+                p.entity, {"t": "event_question", "event": q.event, "question": view}
             )
 
     def _question(self, live: Live, qid: int) -> Question:

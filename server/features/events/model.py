@@ -108,6 +108,8 @@ class Attendee:
             out["since"] = self.hand
         if self.until is not None:
             out["until"] = self.until
+        if self.speaker:
+            out["muted"] = self.muted
         return out
 
 
@@ -125,8 +127,9 @@ class Question:
     """Subjects who voted (never sent)."""
     answered: bool = False
 
-    def view(self, subject: str) -> dict[str, Any]:
-        return {
+    def view(self, subject: str, asker: int | None = None) -> dict[str, Any]:
+        """As ``subject`` sees it; hosts also get the ``asker``'s entity id (to moderate)."""
+        out: dict[str, Any] = {
             "id": self.id,
             "text": self.text,
             "name": self.name,
@@ -137,6 +140,9 @@ class Question:
             "ts": self.ts,
             "instance": self.instance,
         }
+        if asker is not None:
+            out["asker"] = asker
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,4 +13,5 @@ export const FEATURES = await Promise.all([
   import('./training/index.js'),
   import('./qa/index.js'),
   import('./greeter/index.js'),
+  import('./events/index.js'),
 ]);

@@ -493,6 +493,8 @@ async def test_questions_are_redacted_voted_answered_limited_and_exported(rig: R
     await rig.send(bo, {"t": "event_ask", "text": text})
     q = rig.notify.last(HOST.id, "event_question")["question"]
     assert "19800101-1231" not in q["text"] and q["instance"] == 1  # bo is in overflow
+    assert q["asker"] == bo.id  # hosts may moderate the asker
+    assert "asker" not in rig.notify.last(ada.id, "event_question")["question"]
     assert "19800101-1231" not in repr(
         await rig.fakes.store.keyspace("events").hgetall(f"questions:{event_id}")
     )
