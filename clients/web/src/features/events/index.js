@@ -14,6 +14,9 @@
 // * an invitation to speak is a modal consent dialog: only "Accept" opens the
 //   microphone (event_accept, then getUserMedia and the publish connection); in a
 //   VR session the same question floats in front of the headset (xr-consent.js);
+// * in a VR session a small panel floats near the attendee (xr-panel.js): the title,
+//   the room, Raise / Lower hand, Leave; or, not attending, in the auditorium or at
+//   the lobby board while an event is live, Join;
 // * the stage screen: in 3D a screen at the back of the stage with the slide, in
 //   the 2D map an overlay with it.
 //
@@ -27,7 +30,7 @@
 // Sends: every event_* client message, block, report.
 // Errors shown next to their control: every event_* message, block, report.
 // Test hook: events ({schedule, tz, offer, near, attending, you, stage, screen, sound,
-// level, consent, questions, caption, host, people, board}); servicepoint.eventsRtcStats(),
+// level, consent, questions, caption, host, people, board, xr}); servicepoint.eventsRtcStats(),
 // servicepoint.eventsScreenPixel(), servicepoint.eventsBoardPoint();
 // window.__events.level(speakerId?) (the worklet's output level, last 500 ms).
 
@@ -47,6 +50,7 @@ import { StageSound } from './sound.js';
 import { createStageScreen } from './stage.js';
 import { SlideUpload } from './upload.js';
 import { createXrConsent } from './xr-consent.js';
+import { createXrEventPanel } from './xr-panel.js';
 
 export const name = 'events';
 export const messages = new URL('./messages/', import.meta.url);
@@ -144,9 +148,26 @@ export function install(app) {
   const xrConsent = createXrConsent({ onAnswer: (accept) => consent.answer(accept) });
   const consent = new ConsentDialog({
     onAnswer: (accept) => answerInvitation(accept),
-    onShow: (texts) => xrConsent.show(texts),
-    onHide: () => xrConsent.hide(),
+    onShow: (texts) => { xrConsentShown = true; xrConsent.show(texts); renderXr(); },
+    onHide: () => { xrConsentShown = false; xrConsent.hide(); renderXr(); },
   });
+  // --- the VR panel (xr-panel.js): the same actions as the DOM panel's and the list's Join ---------
+  let xrConsentShown = false;
+  const xrPanel = createXrEventPanel({
+    hand: (up) => { if (attending) send({ t: 'event_hand', up }); },
+    leave: () => leaveEvent(),
+    join: (ev) => joinEvent(ev, 'xr'),
+  });
+  /** The live event the VR panel offers: not attending, in the auditorium or at the board. */
+  function xrLive() {
+    if (!app.inHall || attending || joining || (zone !== eventZone() && !near)) return null;
+    return list.liveEvents().find((e) => !e.zone || e.zone === eventZone()) ?? null;
+  }
+  function renderXr() {
+    xrPanel.render({ attending, you, speaking: speaking(), live: xrLive(), consent: xrConsentShown });
+  }
+  app.onFrame(() => xrPanel.tick());
+
   const board = createBoard(app.view, { onSelect: () => openSchedule() });
   const screen = createStageScreen(app.view);
 
@@ -180,6 +201,7 @@ export function install(app) {
       sound: attending ? sound.snapshot() : null,
       speaking: speaking(),
     });
+    renderXr();
   }
 
   function renderSchedulePanel() {
@@ -224,6 +246,7 @@ export function install(app) {
     }
     offer = next;
     renderOffer();
+    renderXr();
     if (next && next.id !== was) {
       offerError.textContent = '';
       app.announce(t('events.offer.text', { title: eventTitle(next) }));
@@ -353,6 +376,7 @@ export function install(app) {
     if (near !== was) {
       scheduleNear.hidden = !near;
       if (near) app.announce(t('events.board.near'));
+      renderXr();
     }
   });
   app.onLanguage(() => renderAll());
@@ -583,6 +607,7 @@ export function install(app) {
       host: host.snapshot(),
       people: people.snapshot(),
       board: { drawn: board.drawn, kind: board.kind },
+      xr: xrPanel.state(),
     },
   }), {
     eventsRtcStats: () => sound.rtc.stats(),

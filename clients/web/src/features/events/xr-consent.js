@@ -8,7 +8,8 @@
 //   const xr = createXrConsent({ onAnswer(accept) });
 //   xr.show({ heading, text, note, accept, decline });   // strings already translated
 //   xr.hide();
-//   xr.state() -> {visible, buttons: ['accept', 'decline']}
+//   xr.state() -> {visible, buttons: ['accept', 'decline'], hovered: [id],
+//                  at: [{id, at, normal}] (rig space: where a controller aims)}
 
 import * as THREE from 'three';
 import { xrHub } from '../../xr.js';
@@ -73,9 +74,13 @@ export function createXrConsent({ onAnswer }) {
   let group = null;
   let info = null;
   const removers = [];
+  const meshes = new Map(); // id -> button mesh
+  const hovered = new Set();
 
   function clear() {
     for (const off of removers.splice(0)) off();
+    meshes.clear();
+    hovered.clear();
     if (!group) return;
     group.parent?.remove(group);
     group.traverse((o) => { o.geometry?.dispose(); o.material?.map?.dispose?.(); o.material?.dispose?.(); });
@@ -116,9 +121,11 @@ export function createXrConsent({ onAnswer }) {
       mesh.name = `events-consent-${id}`;
       mesh.position.set(x, -c.height / PX_PER_M / 2 + 0.09, 0.002);
       group.add(mesh);
+      meshes.set(id, mesh);
       removers.push(xrHub.addInteractive(mesh, {
         onSelect: () => onAnswer(id === 'accept'),
         onHover: (on) => {
+          if (on) hovered.add(id); else hovered.delete(id);
           mesh.material.map.dispose();
           mesh.material.map = texture(drawButton(label, primary, on));
           mesh.material.needsUpdate = true;
@@ -149,7 +156,17 @@ export function createXrConsent({ onAnswer }) {
       clear();
     },
     state() {
-      return { visible: Boolean(group), buttons: group ? ['accept', 'decline'] : [] };
+      const rig = xrHub.rig;
+      if (group) group.updateMatrixWorld(true);
+      const at = [...meshes].map(([id, mesh]) => {
+        const q = rig.getWorldQuaternion(new THREE.Quaternion()).invert().multiply(mesh.getWorldQuaternion(new THREE.Quaternion()));
+        return {
+          id,
+          at: rig.worldToLocal(mesh.getWorldPosition(new THREE.Vector3())).toArray(),
+          normal: new THREE.Vector3(0, 0, 1).applyQuaternion(q).toArray(),
+        };
+      });
+      return { visible: Boolean(group), buttons: group ? ['accept', 'decline'] : [], hovered: [...hovered], at };
     },
   };
 }
