@@ -27,6 +27,27 @@ const SOFTWARE_FPS = 15;
  * quietly. Returns null, or {software} where software is true for CPU
  * renderers (SwiftShader, llvmpipe), which get a cheaper picture.
  */
+const pointer = new THREE.Vector2();
+const picker = new THREE.Raycaster();
+
+/** Whether a click at (clientX, clientY) on the 3D view's canvas lands on ``object``. */
+export function hitsObject(view, object, clientX, clientY) {
+  const r = view.canvas.getBoundingClientRect();
+  pointer.set(((clientX - r.left) / r.width) * 2 - 1, -((clientY - r.top) / r.height) * 2 + 1);
+  picker.setFromCamera(pointer, view.camera);
+  return picker.intersectObject(object, true).length > 0;
+}
+
+/** Where ``mesh``'s centre shows on the page ({x, y} client pixels), or null off screen. */
+export function screenPointOf(view, mesh) {
+  const p = new THREE.Vector3();
+  mesh.getWorldPosition(p);
+  p.project(view.camera);
+  if (p.z > 1 || Math.abs(p.x) > 1 || Math.abs(p.y) > 1) return null;
+  const r = view.canvas.getBoundingClientRect();
+  return { x: r.left + ((p.x + 1) / 2) * r.width, y: r.top + ((1 - p.y) / 2) * r.height };
+}
+
 export function probeWebGL() {
   try {
     const probe = document.createElement('canvas');

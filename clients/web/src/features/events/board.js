@@ -12,6 +12,7 @@
 
 import * as THREE from 'three';
 import { t } from '../../core/i18n.js';
+import { hitsObject, screenPointOf } from '../../scene3d.js';
 import { landmarkStandPoint } from '../../world.js';
 import { xrHub } from '../../xr.js';
 import { eventTitle, eventWhen } from './format.js';
@@ -96,7 +97,6 @@ function board3d(view, onSelect) {
   let spot = null;
   let events = [];
   let removeXr = null;
-  const raycaster = new THREE.Raycaster();
   const canvas = document.createElement('canvas');
 
   function dispose() {
@@ -153,22 +153,8 @@ function board3d(view, onSelect) {
       redraw();
     },
     relabel: redraw,
-    hit(clientX, clientY) {
-      if (!group) return false;
-      const r = view.canvas.getBoundingClientRect();
-      const ndc = new THREE.Vector2(((clientX - r.left) / r.width) * 2 - 1, -((clientY - r.top) / r.height) * 2 + 1);
-      raycaster.setFromCamera(ndc, view.camera);
-      return raycaster.intersectObject(group, true).length > 0;
-    },
-    screenPoint() {
-      if (!face) return null;
-      const p = new THREE.Vector3();
-      face.getWorldPosition(p);
-      p.project(view.camera);
-      if (p.z > 1 || Math.abs(p.x) > 1 || Math.abs(p.y) > 1) return null;
-      const r = view.canvas.getBoundingClientRect();
-      return { x: r.left + ((p.x + 1) / 2) * r.width, y: r.top + ((1 - p.y) / 2) * r.height };
-    },
+    hit: (clientX, clientY) => Boolean(group) && hitsObject(view, group, clientX, clientY),
+    screenPoint: () => (face ? screenPointOf(view, face) : null),
     standPoint: () => (spot ? landmarkStandPoint(spot, STAND_M) : null),
     get drawn() { return Boolean(face); },
   };

@@ -10,6 +10,7 @@
 
 import * as THREE from 'three';
 import { localName, t } from '../../core/i18n.js';
+import { hitsObject, screenPointOf } from '../../scene3d.js';
 import { landmarkStandPoint } from '../../world.js';
 
 const W = 1024;
@@ -89,7 +90,6 @@ function board3d(view) {
   let texture = null;
   let wallDef = null;
   let wall = null;
-  const raycaster = new THREE.Raycaster();
   const canvas = document.createElement('canvas');
 
   function dispose() {
@@ -145,23 +145,9 @@ function board3d(view) {
       redraw();
     },
     relabel: redraw,
-    hit(clientX, clientY) {
-      if (!group) return false;
-      const r = view.canvas.getBoundingClientRect();
-      const ndc = new THREE.Vector2(((clientX - r.left) / r.width) * 2 - 1, -((clientY - r.top) / r.height) * 2 + 1);
-      raycaster.setFromCamera(ndc, view.camera);
-      return raycaster.intersectObject(group, true).length > 0;
-    },
+    hit: (clientX, clientY) => Boolean(group) && hitsObject(view, group, clientX, clientY),
     /** Where the board's centre shows on screen (tests click it), or null when off screen. */
-    screenPoint() {
-      if (!face) return null;
-      const p = new THREE.Vector3();
-      face.getWorldPosition(p);
-      p.project(view.camera);
-      if (p.z > 1 || Math.abs(p.x) > 1 || Math.abs(p.y) > 1) return null;
-      const r = view.canvas.getBoundingClientRect();
-      return { x: r.left + ((p.x + 1) / 2) * r.width, y: r.top + ((1 - p.y) / 2) * r.height };
-    },
+    screenPoint: () => (face ? screenPointOf(view, face) : null),
     standPoint: () => (wallDef ? landmarkStandPoint(wallDef, STAND_M) : null),
     get drawn() { return Boolean(face); },
   };
