@@ -573,39 +573,34 @@ class Events(Feature):
 
     def _apply_blocks(self, live: Live, person: Attendee) -> None:
         blocks = self.ctx.blocks
-        voice = self.ctx.stage_voice
         if blocks is None:
             return
         others = blocks.involving(person.subject)
-        if not others:
-            self.filtered.pop(person.entity, None)
-            return
-        ids = frozenset(str(p.entity) for p in live.attendees.values() if p.subject in others)
-        if voice is not None:
-            for other in live.attendees.values():
-                if other.subject in others:
-                    voice.block(str(person.entity), str(other.entity), True)
-        self.filtered[person.entity] = ids
         for other in live.attendees.values():
-            if other.subject in others:
-                mine = self.filtered.get(other.entity, frozenset())
-                self.filtered[other.entity] = mine | {str(person.entity)}
+            if other.subject in others and other is not person:
+                self._block_pair(live, person, other, True)
 
     def _block_changed(self, subject: str, other: str, on: bool) -> None:
         for live in self.live.values():
             a = next((p for p in live.attendees.values() if p.subject == subject), None)
             b = next((p for p in live.attendees.values() if p.subject == other), None)
-            if a is None or b is None:
-                continue
-            if self.ctx.stage_voice is not None:
-                self.ctx.stage_voice.block(str(a.entity), str(b.entity), on)
-            for x, y in ((a, b), (b, a)):
-                current = self.filtered.get(x.entity, frozenset())
-                changed = current | {str(y.entity)} if on else current - {str(y.entity)}
-                if changed:
-                    self.filtered[x.entity] = changed
-                else:
-                    self.filtered.pop(x.entity, None)
+            if a is not None and b is not None:
+                self._block_pair(live, a, b, on)
+
+    def _block_pair(self, live: Live, a: Attendee, b: Attendee, on: bool) -> None:
+        """Neither of ``a`` and ``b`` hears the other (or both again): on WebRTC through the
+        stage voice, on the WebSocket through a filtered batch of their own."""
+        if self.ctx.stage_voice is not None:
+            self.ctx.stage_voice.block(str(a.entity), str(b.entity), on)
+        for x, y in ((a, b), (b, a)):
+            current = self.filtered.get(x.entity, frozenset())
+            hidden = current | {str(y.entity)} if on else current - {str(y.entity)}
+            if hidden:
+                self.filtered[x.entity] = hidden
+            else:
+                self.filtered.pop(x.entity, None)
+            if x.listening == "ws" and self.ctx.stage is not None:
+                self.ctx.stage.ride(x.entity, self._channel_of(live.event.id, x.entity))
 
     async def on_leave(self, sender: Sender, msg: Message) -> None:
         self._attending(sender)
@@ -727,7 +722,8 @@ class Events(Feature):
             )
 
     def _channel_of(self, event_id: int, entity: int) -> str:
-        return _channel(event_id)
+        """The event's shared channel, or the listener's own when it blocks a speaker."""
+        return f"{_channel(event_id)}:{entity}" if entity in self.filtered else _channel(event_id)
 
     def _ride(self) -> dict[str, bytes]:
         """Once per tick: each live event's forwarded packets, encoded once."""
@@ -735,7 +731,6 @@ class Events(Feature):
         out: dict[str, bytes] = {}
         if voice is None:
             return out
-        stage = self.ctx.stage
         for event_id, live in self.live.items():
             batch = voice.take_ws_batch(_stage(event_id))
             if not batch:
@@ -748,11 +743,10 @@ class Events(Feature):
                 person = live.attendees.get(entity)
                 if person is None or person.listening != "ws":
                     continue
-                key = f"{_channel(event_id)}:{entity}"
                 kept = [p for p in packets if str(p[0]) not in hidden]
-                out[key] = encode({"t": "event_audio", "e": event_id, "p": kept})
-                if stage is not None:
-                    stage.ride(entity, key)
+                out[self._channel_of(event_id, entity)] = encode(
+                    {"t": "event_audio", "e": event_id, "p": kept}
+                )
         return out
 
     async def on_rtc_offer(self, sender: Sender, msg: Message) -> None:
