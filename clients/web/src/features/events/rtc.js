@@ -20,21 +20,7 @@
 // is complete. state per connection: off | starting | connecting | connected | failed;
 // mic: null | ok | denied | unavailable.
 
-const ICE_GATHER_TIMEOUT_MS = 5000;
-
-function gathered(pc) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', check);
-      resolve();
-    };
-    const check = () => { if (pc.iceGatheringState === 'complete') done(); };
-    const timer = setTimeout(done, ICE_GATHER_TIMEOUT_MS);
-    pc.addEventListener('icegatheringstatechange', check);
-  });
-}
+import { audioStats, iceGatheringComplete } from '../../core/rtc.js';
 
 class Leg {
   constructor(mode) {
@@ -123,7 +109,7 @@ export class StageRtc {
     });
     try {
       await pc.setLocalDescription(await pc.createOffer());
-      await gathered(pc);
+      await iceGatheringComplete(pc);
     } catch {
       if (leg.pc === pc) this.fail(leg);
       return;
@@ -238,26 +224,7 @@ export class StageRtc {
 
   async stats() {
     const out = {};
-    for (const [mode, leg] of Object.entries(this.legs)) {
-      const pc = leg.pc;
-      if (!pc) { out[mode] = null; continue; }
-      const report = await pc.getStats();
-      const s = { state: pc.connectionState, outbound: null, inbound: [] };
-      report.forEach((r) => {
-        if (r.type === 'outbound-rtp' && r.kind === 'audio') {
-          s.outbound = { bytesSent: r.bytesSent ?? 0, packetsSent: r.packetsSent ?? 0 };
-        } else if (r.type === 'inbound-rtp' && r.kind === 'audio') {
-          s.inbound.push({
-            mid: r.mid ?? null,
-            packetsReceived: r.packetsReceived ?? 0,
-            bytesReceived: r.bytesReceived ?? 0,
-            audioLevel: r.audioLevel ?? 0,
-            totalAudioEnergy: r.totalAudioEnergy ?? 0,
-          });
-        }
-      });
-      out[mode] = s;
-    }
+    for (const [mode, leg] of Object.entries(this.legs)) out[mode] = leg.pc ? await audioStats(leg.pc) : null;
     return out;
   }
 }

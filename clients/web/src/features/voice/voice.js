@@ -23,22 +23,7 @@
 //        'connecting' (offer sent) | 'connected' | 'failed'
 // mic:   null | 'ok' | 'denied' | 'unavailable'
 
-const ICE_GATHER_TIMEOUT_MS = 5000;
-
-function iceGatheringComplete(pc, timeoutMs) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', check);
-      resolve();
-    };
-    const check = () => { if (pc.iceGatheringState === 'complete') done(); };
-    // Loopback-only or odd networks may never say 'complete': send what we have.
-    const timer = setTimeout(done, timeoutMs);
-    pc.addEventListener('icegatheringstatechange', check);
-  });
-}
+import { audioStats, iceGatheringComplete } from '../../core/rtc.js';
 
 export class DeskVoice extends EventTarget {
   /** send(msg) -> bool sends a client message; audio: an element to hold the <audio>s. */
@@ -107,7 +92,7 @@ export class DeskVoice extends EventTarget {
     });
     try {
       await pc.setLocalDescription(await pc.createOffer());
-      await iceGatheringComplete(pc, ICE_GATHER_TIMEOUT_MS);
+      await iceGatheringComplete(pc);
     } catch {
       if (this.pc === pc) this.fail();
       return;
@@ -216,23 +201,6 @@ export class DeskVoice extends EventTarget {
 
   /** A summary of getStats(): what we send, and each inbound audio stream. */
   async stats() {
-    const pc = this.pc;
-    if (!pc) return null;
-    const report = await pc.getStats();
-    const out = { state: pc.connectionState, outbound: null, inbound: [] };
-    report.forEach((s) => {
-      if (s.type === 'outbound-rtp' && s.kind === 'audio') {
-        out.outbound = { bytesSent: s.bytesSent ?? 0, packetsSent: s.packetsSent ?? 0 };
-      } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        out.inbound.push({
-          mid: s.mid ?? null,
-          bytesReceived: s.bytesReceived ?? 0,
-          packetsReceived: s.packetsReceived ?? 0,
-          audioLevel: s.audioLevel ?? 0,
-          totalAudioEnergy: s.totalAudioEnergy ?? 0,
-        });
-      }
-    });
-    return out;
+    return this.pc ? audioStats(this.pc) : null;
   }
 }
