@@ -36,6 +36,8 @@ class CloseCode(IntEnum):
     REPLACED = 4009
     REVOKED = 4010
     """The sign-in session ended or was revoked (by an admin, or by signing out)."""
+    ERASED = 4011
+    """The person's data was erased at their request; the client forgets its citizen key."""
 
 
 class ProtocolError(Exception):

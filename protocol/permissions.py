@@ -94,6 +94,10 @@ MESSAGES: Final[Mapping[str, Mapping[str, Roles]]] = {
         # person's only for admins (the handler checks that part).
         "session_list": ("staff", "host", "captioner", "manager", "admin"),
         "session_revoke": ("staff", "host", "captioner", "manager", "admin"),
+        # Data rights (server/rights.py): a citizen's own data, by their citizen key.
+        # Staff records are the agency's and follow its own process.
+        "my_data": CITIZENS,
+        "my_data_erase": CITIZENS,
     },
     "chat": {"chat": EVERYONE},
     "moderation": {

@@ -179,6 +179,7 @@ FORGETS_RESUME: Final = frozenset(
     {
         CloseCode.NORMAL,
         CloseCode.KICKED,
+        CloseCode.ERASED,
         CloseCode.BAD_TOKEN,
         CloseCode.BAD_VERSION,
         CloseCode.REPLACED,

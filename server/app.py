@@ -54,6 +54,7 @@ from server.logs import SharedLogs
 from server.metrics import Metrics
 from server.plug import Clock, Feature, FeatureContext, HttpRoute, StartupError, SystemClock
 from server.riders import Riders
+from server.rights import DataRights
 from server.space import Space
 from server.staging import Staging
 from server.store import RedisStore, Store, legacy, open_store
@@ -242,6 +243,10 @@ class ServicePoint:
         )
         await self.auth.start()
         self.features = [cls(self._context(cls, store)) for cls in FEATURES]
+        DataRights.check(self.features)
+        self.rights = DataRights(
+            self.features, store, self.blocks, self.audit, self.auth.verifications
+        )
         dispatcher = Dispatcher(CORE_MESSAGES, self.features)
         sessions = store.keyspace("session")
         orphans = await expire_orphans(sessions, config.resume_s)
@@ -269,6 +274,7 @@ class ServicePoint:
             world_wire=self.world.to_wire(),
             limits_wire=limits,
             auth=self.auth,
+            rights=self.rights,
         )
         origins = [o.strip() for o in config.allowed_origins.split(",") if o.strip()]
         api = api_routes(self.features)

@@ -335,6 +335,17 @@ class FeatureContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("server.features"))
 
 
+@dataclass(frozen=True)
+class Erased:
+    """What a feature did when erasing one person's data (`Feature.erase_data`)."""
+
+    removed: int = 0
+    """Records deleted outright."""
+    anonymised: int = 0
+    """Records kept because something else must stay true (a queue statistic, a thread's
+    replies), with the identity and any free text of the person taken out."""
+
+
 class NoSettings(FeatureSettings):
     """For features without settings of their own."""
 
@@ -353,8 +364,28 @@ class Feature:
     shares: ClassVar[tuple[str, ...]] = ()
     """Streams of its keyspace other features may read through `Logs` (a public contract)."""
 
+    personal_data: ClassVar[tuple[str, ...] | None] = None
+    """The kinds of citizens' personal data this feature stores keyed by their subject
+    (``("tickets",)``), or ``()`` when it stores none (staff work records, such as the
+    scorecard's, are the agency's and are kept by its own rules). Every feature must say (the app
+    refuses to start a feature that leaves it ``None``), and one that names kinds must
+    implement `export_data` and `erase_data`: data rights (GDPR art. 15, 17, 20) reach
+    every feature through these two methods (`server.rights`)."""
+
     def __init__(self, ctx: FeatureContext) -> None:
         self.ctx = ctx
+
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        """Everything this feature holds about ``subject``, as JSON-able data keyed by the
+        kinds in `personal_data` (an empty list or map for a kind with nothing)."""
+        raise NotImplementedError(f"{self.name} declares personal data but cannot export it")
+
+    async def erase_data(self, subject: str) -> Erased:
+        """Erase what this feature holds about ``subject``: delete it, or where a record
+        must stay, anonymise it (drop the subject, name and free text; keep times and
+        counts). Afterwards no key, field, stream entry or index of the feature holds the
+        subject or their text. The caller compacts the store once at the end."""
+        raise NotImplementedError(f"{self.name} declares personal data but cannot erase it")
 
     def handlers(self) -> Mapping[str, Handler]:
         return {}

@@ -42,6 +42,7 @@ class CoreError:
     BAD_CITIZEN_KEY: Final = "bad_citizen_key"
     SIGNED_OUT: Final = "signed_out"
     NO_SUCH_SESSION: Final = "no_such_session"
+    NOT_CONFIRMED: Final = "not_confirmed"
     FORBIDDEN: Final = "forbidden"
     RATE_LIMITED: Final = "rate_limited"
     MOVE_TOO_FAR: Final = "move_too_far"
@@ -72,6 +73,7 @@ ERRORS = documented(
         E.SIGNED_OUT: "The handshake's sign-in cookie names a session that ended or was revoked;"
         " a close (4010) follows. Sign in again.",
         E.NO_SUCH_SESSION: "session_revoke named a session id that is not live.",
+        E.NOT_CONFIRMED: "my_data_erase needs confirm = true.",
         E.FORBIDDEN: "The session's role may not send this message.",
         E.RATE_LIMITED: "Messages arrived faster than the rate limit; some were dropped.",
         E.MOVE_TOO_FAR: "A move asked for far more distance than the speed limit allows.",
@@ -278,7 +280,26 @@ CLIENT = (
         " closed with 4010. Answered by session_revoked; no_such_session for an unknown id.",
         phases=("join", "world"),
     ),
+    c2s(
+        "my_data",
+        {},
+        "Export everything the server holds about the sender's identity (every feature's"
+        " share: tickets, survey answers, Q&A posts, chat kept in zone history, event"
+        " questions, blocks, verification). Answered by my_data parts.",
+        phases=("join", "world"),
+    ),
+    c2s(
+        "my_data_erase",
+        {"confirm": Field("bool", doc="must be true")},
+        "Erase everything the server holds about the sender's identity (anonymised where a"
+        " record must stay, such as a queue statistic). Answered by my_data_erased, then a"
+        " close (4011): the client forgets its citizen key and starts afresh.",
+        phases=("join", "world"),
+    ),
 )
+
+MY_DATA_PART: Final = 12_000
+"""Characters of the export document per ``my_data`` message."""
 
 SERVER = (
     s2c(
@@ -382,6 +403,24 @@ SERVER = (
             "count": Field("int", min=0, max=2**32 - 1, doc="sessions ended"),
         },
         "Sessions were ended (answer to session_revoke).",
+    ),
+    s2c(
+        "my_data",
+        {
+            "data": Field("str", max_len=MY_DATA_PART, doc="a part of the JSON document"),
+            "part": Field("int", min=1, max=100_000, doc="this part's number, from 1"),
+            "parts": Field("int", min=1, max=100_000, doc="how many parts; join them in order"),
+        },
+        "What the server holds about the sender, as one JSON document in parts (answer to"
+        " my_data): one section per feature, keyed by kind of data.",
+    ),
+    s2c(
+        "my_data_erased",
+        {
+            "removed": Field("int", min=0, max=2**32 - 1, doc="records deleted"),
+            "anonymised": Field("int", min=0, max=2**32 - 1, doc="records kept without identity"),
+        },
+        "The sender's data was erased (answer to my_data_erase); a close (4011) follows.",
     ),
 )
 

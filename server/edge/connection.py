@@ -44,12 +44,23 @@ from server.identity import Keyring, TokenError
 from server.metrics import Metrics
 from server.plug import Caller, Outgoing, Person
 from server.privacy import redact
+from server.rights import DataRights, export_parts
 from server.space import Avatar, Space, SpaceFull
 from server.store import Keyspace
 
 log = logging.getLogger(__name__)
 
-CORE_MESSAGES = ("hello", "join", "move", "ping", "bye", "session_list", "session_revoke")
+CORE_MESSAGES = (
+    "hello",
+    "join",
+    "move",
+    "ping",
+    "bye",
+    "session_list",
+    "session_revoke",
+    "my_data",
+    "my_data_erase",
+)
 """Client messages the edge handles itself: the session (and sign-in sessions, by `auth`)."""
 
 
@@ -69,6 +80,8 @@ class Edge:
     limits_wire: dict[str, Any]
     auth: AuthService | None = None
     """Sign-in sessions (the handshake's cookie), revocation, verified citizens."""
+    rights: DataRights | None = None
+    """A citizen's export and erasure across every feature."""
 
 
 async def next_entity_id(sessions: Keyspace) -> int:
@@ -128,6 +141,9 @@ class ClientConnection:
         self.granted_name: str | None = None
         self.subject = ""
         """Durable identity: a role token's subject, or the citizen key's pseudonym."""
+        self.erased = False
+        """The person erased their data: once features have seen them leave, erase again
+        whatever a ``left`` hook wrote (a ticket given up when its holder goes)."""
         self.token_subject = False
         self.auth_session = ""
         """The public id of the sign-in session this connection was authenticated with."""
@@ -245,10 +261,30 @@ class ClientConnection:
                 await auth.on_session_list(self, msg)
             else:
                 await auth.on_session_revoke(self, msg)
+        elif t in ("my_data", "my_data_erase"):
+            await self.on_my_data(t, msg)
         else:
             handler = self.edge.dispatch.handler(t)
             assert handler is not None, t  # the dispatcher checked the table at start-up
             await handler(self, msg)
+
+    async def on_my_data(self, t: str, msg: Message) -> None:
+        rights = self.edge.rights
+        if rights is None:
+            raise ProtocolError(ErrorCode.FORBIDDEN, "This server keeps no personal data.", t)
+        if t == "my_data":
+            parts = export_parts(await rights.export(self.subject), time.time())
+            for n, part in enumerate(parts, 1):
+                self.link.send({"t": "my_data", "data": part, "part": n, "parts": len(parts)})
+            return
+        if not msg["confirm"]:
+            raise ProtocolError(ErrorCode.NOT_CONFIRMED, "Send confirm = true to erase.", t)
+        done = await rights.erase(self.subject)
+        self.erased = True
+        self.link.send(
+            {"t": "my_data_erased", "removed": done.removed, "anonymised": done.anonymised}
+        )
+        await self.close(CloseCode.ERASED, "data erased", bye="erased")
 
     def error(self, code: str, reason: str, ref: str | None = None) -> None:
         self.edge.metrics.error(code)
@@ -307,6 +343,8 @@ class ClientConnection:
         # A replaced connection's person goes on elsewhere: not gone for good.
         for_good = not self.keep_for_resume and not self.replaced
         await edge.dispatch.left(person, for_good=for_good)
+        if self.erased and edge.rights is not None:
+            await edge.rights.erase(self.subject)
         record = self.detach(avatar)
         if self.keep_for_resume:
             try:

@@ -106,6 +106,8 @@ def test_assignment_of_messages_to_features() -> None:
         "bye",
         "session_list",
         "session_revoke",
+        "my_data",
+        "my_data_erase",
     }
     assert of("chat", CLIENT_MESSAGES) == {"chat"}
     assert of("moderation", CLIENT_MESSAGES) == {"announce", "kick", "block", "report"}
@@ -124,6 +126,8 @@ def test_assignment_of_messages_to_features() -> None:
         "bye",
         "sessions",
         "session_revoked",
+        "my_data",
+        "my_data_erased",
     }
     assert of("chat", SERVER_MESSAGES) == {"chat", "history"}
     assert of("voice", SERVER_MESSAGES) == {"rtc_answer"}
@@ -275,7 +279,7 @@ def test_message_phases() -> None:
     schedule = {"event_schedule", "event_create", "event_cancel", "event_register"}
     assert all(CLIENT_MESSAGES[t].phases == ("join", "world") for t in schedule)
     # Sign-in sessions are listed and revoked from the 2D pages too.
-    sessions = {"session_list", "session_revoke"}
+    sessions = {"session_list", "session_revoke", "my_data", "my_data_erase"}
     assert all(CLIENT_MESSAGES[t].phases == ("join", "world") for t in sessions)
     others = set(CLIENT_MESSAGES) - {"hello", "join", "ping", "bye"} - qa - schedule - sessions
     assert all(CLIENT_MESSAGES[t].phases == ("world",) for t in others), [

@@ -126,6 +126,14 @@ def test_closes_after() -> None:
 
 @pytest.mark.parametrize("code", list(CloseCode))
 def test_forgets_resume(code: CloseCode) -> None:
-    expected = code.name in {"NORMAL", "KICKED", "BAD_TOKEN", "BAD_VERSION", "REPLACED", "REVOKED"}
+    expected = code.name in {
+        "NORMAL",
+        "KICKED",
+        "BAD_TOKEN",
+        "BAD_VERSION",
+        "REPLACED",
+        "REVOKED",
+        "ERASED",
+    }
     assert forgets_resume(code) is expected
     assert (code in FORGETS_RESUME) is expected

@@ -34,6 +34,7 @@ DEFAULT_LIMIT = 1000
 
 class AuditTrail(Feature):
     name = "audit"
+    personal_data = ()  # the trail itself is pseudonymised by server.rights on erasure
     protocol = wire.PROTOCOL
 
     def http_routes(self) -> Mapping[str, HttpRoute]:

@@ -5,6 +5,10 @@ encoded once and the same bytes go to every recipient. Only zone chat is
 stored (the last ``history`` lines per zone, in a capped list of the
 feature's keyspace: ``sp:chat:zone:<zone>``); nearby chat is a conversation
 and is not archived. Someone entering a zone gets its recent lines.
+
+Personal data: the zone history keeps each line's author subject (``s``, never
+sent) so that a person's own lines can be exported and erased (`export_data`,
+`erase_data`: their lines are removed from every zone's history).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import msgpack
 from protocol.codec import Message
 from protocol.messages import chat as wire
 from server.features.chat.settings import ChatSettings
-from server.plug import Feature, FeatureContext, Handler, Person, Sender
+from server.plug import Erased, Feature, FeatureContext, Handler, Person, Sender
 from server.privacy import redact
 
 
@@ -29,6 +33,7 @@ class Chat(Feature):
     name = "chat"
     protocol = wire.PROTOCOL
     Settings = ChatSettings
+    personal_data = ("chat_lines",)
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
@@ -64,7 +69,9 @@ class Chat(Feature):
         if scope == "zone":
             if self.settings.history:
                 await ctx.store.push(
-                    zone_key(zone), msgpack.packb(item), keep=self.settings.history
+                    zone_key(zone),
+                    msgpack.packb({**item, "s": person.subject}),
+                    keep=self.settings.history,
                 )
             if self._blocking(person):
                 return ctx.notify.to_many(self._unblocked(person, ctx.people.in_zone(zone)), line)
@@ -91,7 +98,39 @@ class Chat(Feature):
         n = self.settings.history
         raw = await self.ctx.store.slice(zone_key(zone), -n, -1) if n else []
         items = [msgpack.unpackb(r, raw=False) for r in raw]
+        for item in items:
+            item.pop("s", None)
         return {"t": "history", "zone": zone, "items": items}
+
+    async def _zone_lines(self) -> dict[str, list[dict[str, Any]]]:
+        store = self.ctx.store
+        out: dict[str, list[dict[str, Any]]] = {}
+        for key in await store.scan(zone_key("*")):
+            out[key] = [msgpack.unpackb(r, raw=False) for r in await store.slice(key)]
+        return out
+
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        lines = [
+            {k: v for k, v in item.items() if k != "s"}
+            for items in (await self._zone_lines()).values()
+            for item in items
+            if item.get("s") == subject
+        ]
+        lines.sort(key=lambda item: float(item.get("ts", 0)))
+        return {"chat_lines": lines}
+
+    async def erase_data(self, subject: str) -> Erased:
+        store = self.ctx.store
+        removed = 0
+        for key, items in (await self._zone_lines()).items():
+            kept = [item for item in items if item.get("s") != subject]
+            if len(kept) == len(items):
+                continue
+            removed += len(items) - len(kept)
+            await store.delete(key)
+            if kept:
+                await store.push(key, *[msgpack.packb(item) for item in kept])
+        return Erased(removed=removed)
 
     async def entered(self, person: Person, resumed: bool) -> None:
         zone = self.ctx.people.zone(person.id)

@@ -67,6 +67,7 @@ at most once per this many seconds per person (drill-downs and exports every tim
 
 class InsightFeature(Feature):
     name = "insight"
+    personal_data = ()  # aggregates of other features' anonymised streams; alert rules
     protocol = wire.PROTOCOL
     Settings = InsightSettings
 

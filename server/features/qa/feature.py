@@ -36,6 +36,7 @@ from server.features.qa.model import Actor, Board, Post, Trust
 from server.features.qa.search import QueryError, SearchDoc, SearchIndex
 from server.features.qa.settings import QaSettings
 from server.plug import (
+    Erased,
     Feature,
     FeatureContext,
     Handler,
@@ -67,6 +68,7 @@ class QaWall(Feature):
     name = "qa"
     protocol = wire.PROTOCOL
     Settings = QaSettings
+    personal_data = ("qa_posts", "qa_revisions", "qa_votes", "qa_flags", "qa_notices")
     shares = (ACTIVITY,)
 
     def __init__(self, ctx: FeatureContext) -> None:
@@ -820,12 +822,10 @@ class QaWall(Feature):
             }
         )
 
-    async def on_export_mine(self, sender: Sender, msg: Message) -> None:
-        actor = self._actor(sender)
-        posts = self.board.authored(actor.subject)
-        data = {
-            "exported": self._now(),
-            "posts": [
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        posts = self.board.authored(subject)
+        return {
+            "qa_posts": [
                 {
                     k: v
                     for k, v in p.to_json().items()
@@ -834,16 +834,25 @@ class QaWall(Feature):
                 | {"votes": len(p.voters)}
                 for p in sorted(posts, key=lambda p: p.id)
             ],
-            "revisions": {
+            "qa_revisions": {
                 str(p.id): self.revisions.get(p.id, []) for p in posts if p.id in self.revisions
             },
-            "votes": sorted(p.id for p in self.board.posts.values() if actor.subject in p.voters),
-            "flags": [
-                {"post": p.id, "reason": p.flags[actor.subject].partition(":")[0]}
+            "qa_votes": sorted(p.id for p in self.board.posts.values() if subject in p.voters),
+            "qa_flags": [
+                {"post": p.id, "reason": p.flags[subject].partition(":")[0]}
                 for p in self.board.posts.values()
-                if actor.subject in p.flags
+                if subject in p.flags
             ],
-            "notices": json.loads(await self.ctx.store.hget(NOTICES, actor.subject) or b"[]"),
+            "qa_notices": json.loads(await self.ctx.store.hget(NOTICES, subject) or b"[]"),
+        }
+
+    async def on_export_mine(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        data = {
+            "exported": self._now(),
+            **{
+                k.removeprefix("qa_"): v for k, v in (await self.export_data(actor.subject)).items()
+            },
         }
         text = json.dumps(data, ensure_ascii=False)
         size = wire.EXPORT_PART
@@ -851,21 +860,25 @@ class QaWall(Feature):
         for n, chunk in enumerate(chunks, 1):
             sender.reply({"t": "qa_export", "data": chunk, "part": n, "parts": len(chunks)})
 
-    async def on_erase_me(self, sender: Sender, msg: Message) -> None:
-        actor = self._actor(sender)
-        if not msg["confirm"]:
-            raise ProtocolError(E.NOT_ERASED, "Send confirm = true to erase your identity.")
-        own = [p.id for p in self.board.authored(actor.subject)]
-        changed, votes = self.board.erase(actor.subject)
+    async def erase_data(self, subject: str) -> Erased:
+        posts, votes, changed = await self._erase(subject)
+        self._announce(changed)
+        return Erased(anonymised=posts + votes)
+
+    async def _erase(self, subject: str) -> tuple[int, int, list[int]]:
+        """Erase ``subject`` from the wall: their posts anonymised, their votes removed, and
+        the posts that changed (to announce)."""
+        own = [p.id for p in self.board.authored(subject)]
+        changed, votes = self.board.erase(subject)
         for pid in own:
             self.revisions.pop(pid, None)
         store = self.ctx.store
         if own:
             await store.hdel(REVISIONS, *[str(p) for p in own])
-        await store.hdel(NOTICES, actor.subject)
-        await store.hdel(IDENTITIES, actor.subject)
+        await store.hdel(NOTICES, subject)
+        await store.hdel(IDENTITIES, subject)
         await self.quota.forget(
-            actor.subject,
+            subject,
             QUOTA_ACTIONS,
             tuple(
                 {
@@ -882,11 +895,21 @@ class QaWall(Feature):
         await store.append(
             AUDIT, {"action": "erase", "posts": str(len(own)), "ts": str(self._now())}
         )
-        sender.reply({"t": "qa_erased", "posts": len(own), "votes": votes})
+        return len(own), votes, list(changed)
+
+    def _announce(self, changed: Iterable[int]) -> None:
         for pid in changed:
             post = self.board.posts.get(pid)
             if post is not None and post.kind == "topic":
                 self._updated(post)
+
+    async def on_erase_me(self, sender: Sender, msg: Message) -> None:
+        actor = self._actor(sender)
+        if not msg["confirm"]:
+            raise ProtocolError(E.NOT_ERASED, "Send confirm = true to erase your identity.")
+        posts, votes, changed = await self._erase(actor.subject)
+        sender.reply({"t": "qa_erased", "posts": posts, "votes": votes})
+        self._announce(changed)
 
     # -- jobs -------------------------------------------------------------------------
 

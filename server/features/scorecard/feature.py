@@ -78,6 +78,7 @@ GOAL_CODES = {
 
 class Scorecards(Feature):
     name = "scorecard"
+    personal_data = ()  # staff work records (the employer's, not citizens' data)
     protocol = wire.PROTOCOL
     Settings = ScorecardSettings
     shares = (AUDIT,)

@@ -71,6 +71,7 @@ class Run:
 
 class Training(Feature):
     name = "training"
+    personal_data = ()  # staff practice records (the employer's, not citizens' data)
     protocol = wire.PROTOCOL
     Settings = TrainingSettings
     shares = (STREAM,)

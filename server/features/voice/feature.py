@@ -20,6 +20,7 @@ from server.voice.settings import VoiceSettings
 
 class VoiceSignalling(Feature):
     name = "voice"
+    personal_data = ()  # signalling only: nothing is stored
     protocol = wire.PROTOCOL
     Settings = VoiceSettings
 

@@ -237,6 +237,33 @@ export const CATALOGUE = {
         }
       }
     },
+    "my_data": {
+      "feature": "core",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen"
+      ],
+      "fields": {}
+    },
+    "my_data_erase": {
+      "feature": "core",
+      "phases": [
+        "join",
+        "world"
+      ],
+      "roles": [
+        "citizen"
+      ],
+      "fields": {
+        "confirm": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
     "chat": {
       "feature": "chat",
       "phases": [
@@ -3168,6 +3195,65 @@ export const CATALOGUE = {
         }
       }
     },
+    "my_data": {
+      "feature": "core",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "data": {
+          "kind": "str",
+          "required": true,
+          "max_len": 12000
+        },
+        "part": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 100000
+        },
+        "parts": {
+          "kind": "int",
+          "required": true,
+          "min": 1,
+          "max": 100000
+        }
+      }
+    },
+    "my_data_erased": {
+      "feature": "core",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "removed": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 4294967295
+        },
+        "anonymised": {
+          "kind": "int",
+          "required": true,
+          "min": 0,
+          "max": 4294967295
+        }
+      }
+    },
     "chat": {
       "feature": "chat",
       "phases": [],
@@ -5673,6 +5759,7 @@ export const CATALOGUE = {
     "bad_citizen_key",
     "signed_out",
     "no_such_session",
+    "not_confirmed",
     "forbidden",
     "rate_limited",
     "move_too_far",
@@ -5779,6 +5866,7 @@ export const CATALOGUE = {
     "bad_citizen_key": "hello.citizen did not verify; the session goes on with a new identity.",
     "signed_out": "The handshake's sign-in cookie names a session that ended or was revoked; a close (4010) follows. Sign in again.",
     "no_such_session": "session_revoke named a session id that is not live.",
+    "not_confirmed": "my_data_erase needs confirm = true.",
     "forbidden": "The session's role may not send this message.",
     "rate_limited": "Messages arrived faster than the rate limit; some were dropped.",
     "move_too_far": "A move asked for far more distance than the speed limit allows.",
@@ -5880,7 +5968,8 @@ export const CATALOGUE = {
     "BAD_TOKEN": 4005,
     "FLOOD": 4008,
     "REPLACED": 4009,
-    "REVOKED": 4010
+    "REVOKED": 4010,
+    "ERASED": 4011
   },
   "quantisation": {
     "position_scale": 100,
