@@ -110,6 +110,12 @@ class PeoplePort:
 
     def by_subject(self, subject: str) -> Person | None:
         conn = self._hub.by_subject.get(subject)
+        if conn is None and subject.startswith("citizen:"):
+            # Only token subjects are claimed (one connection each); a citizen's key may
+            # be open in two tabs: the one in the world is theirs (rare lookups: data rights).
+            conn = next(
+                (c for c in self._hub.connections if c.subject == subject and c.avatar), None
+            )
         return conn.person_or_none() if conn is not None else None
 
     def position(self, entity: int) -> tuple[float, float] | None:
