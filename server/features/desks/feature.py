@@ -18,9 +18,10 @@ from typing import Any
 from protocol.codec import Message
 from protocol.errors import ProtocolError
 from protocol.messages import desks as wire
+from server.features.desks import rights
 from server.features.desks.service import STAFF_ROLES, DeskService
 from server.features.desks.settings import DeskSettings
-from server.plug import Feature, FeatureContext, Handler, Person, Sender
+from server.plug import Erased, Feature, FeatureContext, Handler, Person, Sender
 from server.privacy import redact
 
 MAX_TRANSCRIPT_LINES = 200
@@ -32,6 +33,8 @@ class Desks(Feature):
     Settings = DeskSettings
     shares = ("queue", "duty")
     """The queue's event log and the duty log: read by the statistics (docs/METRICS.md)."""
+    personal_data = rights.KINDS
+    """Tickets, case notes (and greeter transcripts), duty: see `server.features.desks.rights`."""
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
@@ -59,6 +62,12 @@ class Desks(Feature):
 
     async def stop(self) -> None:
         self.service.close()
+
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        return await rights.export(self.service, subject)
+
+    async def erase_data(self, subject: str) -> Erased:
+        return await rights.erase(self.service, subject)
 
     async def entered(self, person: Person, resumed: bool) -> None:
         self.service.resend_state(person)

@@ -9,6 +9,15 @@ admins read and export at ``/api/events/audit``. Slides are files under
 ``<data_dir>/events/slides/<deck>/``. Attendance, hands and promotions are
 live state: they end with the event or the connection.
 
+Data rights (``personal_data``): ``event_questions`` (questions they asked: deleted),
+``question_votes`` (questions they voted for: the vote is kept as an anonymous token so
+the count stays), ``registrations`` (deleted), ``attendance`` (their live attendee record
+and raised hand: they leave the event), ``bans`` (bans naming them: deleted; bans they
+imposed keep scope and time, ``by`` and the reason become ``erased``), ``events_hosted``
+(events they created, host or speak at: their subject is taken out, the event stays) and
+``event_audit`` (audit entries naming them: re-appended with their subject, name and the
+reason set to ``erased``). Their question and vote rate counters are dropped too.
+
 What the server enforces, whatever a client does: capacity (listeners count),
 bans (by identity, not name), who may speak (`StageVoicePort.allow`: packets of
 anyone else are dropped in the media path), and host-only actions (the session
@@ -23,6 +32,7 @@ import io
 import json
 import math
 import random
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +46,7 @@ from server.features.events.schedule import ics, local, parse_local
 from server.features.events.settings import EventSettings
 from server.features.events.slides import SlideLimits, ingest, page_path, sweep
 from server.plug import (
+    Erased,
     Feature,
     FeatureContext,
     Handler,
@@ -57,6 +68,16 @@ SEQ = "seq"
 QSEQ = "question_seq"
 BANS = "bans"
 AUDIT = "audit"
+ERASED = "erased"
+KINDS = (
+    "event_questions",
+    "question_votes",
+    "registrations",
+    "attendance",
+    "bans",
+    "events_hosted",
+    "event_audit",
+)
 LANGS = ("sv", "da", "de", "ja", "en")
 
 
@@ -83,6 +104,7 @@ class Events(Feature):
     name = "events"
     protocol = wire.PROTOCOL
     Settings = EventSettings
+    personal_data = KINDS
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
@@ -159,6 +181,156 @@ class Events(Feature):
             "questions": HttpRoute(self.http_questions),
             "audit": HttpRoute(self.http_audit),
         }
+
+    # -- data rights ------------------------------------------------------------------
+
+    def _bans_naming(self, subject: str) -> list[str]:
+        return [
+            k
+            for k in self.bans
+            if k == f"service_point:{subject}"
+            or (k.startswith("event:") and k.split(":", 2)[2:] == [subject])
+        ]
+
+    async def _audit_of(self, subject: str) -> list[tuple[str, dict[str, str]]]:
+        return [
+            (i, dict(f))
+            for i, f in await self.ctx.store.read(AUDIT)
+            if subject in (f.get("actor"), f.get("target"))
+        ]
+
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        questions = [q for qs in self.questions.values() for q in qs.values()]
+        naming = set(self._bans_naming(subject))
+        attendance = [
+            {
+                "event": live.event.id,
+                "name": p.name,
+                "instance": p.instance,
+                "hand_since": p.hand,
+                "speaker": p.speaker,
+            }
+            for live in self.live.values()
+            for p in live.attendees.values()
+            if p.subject == subject
+        ]
+        audit = []
+        for _i, f in await self._audit_of(subject):
+            mine = f.get("actor") == subject
+            entry = {
+                "ts": f.get("ts", ""),
+                "action": f.get("action", ""),
+                "event": f.get("event", ""),
+                "role": "actor" if mine else "target",
+                "name": f.get("actor_name" if mine else "target_name", ""),
+            }
+            if mine:
+                entry["reason"] = f.get("reason", "")
+            audit.append(entry)
+        return {
+            "event_questions": [
+                {
+                    "id": q.id,
+                    "event": q.event,
+                    "text": q.text,
+                    "name": q.name,
+                    "ts": q.ts,
+                    "votes": len(q.votes),
+                    "answered": q.answered,
+                }
+                for q in questions
+                if q.author == subject
+            ],
+            "question_votes": [
+                {"question": q.id, "event": q.event} for q in questions if subject in q.votes
+            ],
+            "registrations": sorted(e for e, subs in self.registered.items() if subject in subs),
+            "attendance": attendance,
+            "bans": [
+                {
+                    "scope": b.get("scope"),
+                    "event": b.get("event"),
+                    "ts": b.get("ts"),
+                    **({"reason": b.get("reason")} if b.get("by") == subject else {}),
+                    "role": "imposed" if b.get("by") == subject else "banned",
+                }
+                for k, b in self.bans.items()
+                if b.get("by") == subject or k in naming
+            ],
+            "events_hosted": [
+                {
+                    "event": e.id,
+                    "creator": e.creator == subject,
+                    "host": subject in e.hosts,
+                    "speaker": subject in e.speakers,
+                }
+                for e in self.events.values()
+                if subject in (e.creator, *e.hosts, *e.speakers)
+            ],
+            "event_audit": audit,
+        }
+
+    async def erase_data(self, subject: str) -> Erased:
+        store = self.ctx.store
+        removed = anonymised = 0
+        # Live attendance (and their raised hand): they leave the event.
+        for live in list(self.live.values()):
+            for p in [p for p in live.attendees.values() if p.subject == subject]:
+                await self._leave(p.entity, "your data was erased", "left")
+                self.away.pop(p.entity, None)
+                removed += 1
+        # Questions they asked go; their votes on others' stay as anonymous tokens.
+        for event_id, qs in self.questions.items():
+            for q in list(qs.values()):
+                if q.author == subject:
+                    del qs[q.id]
+                    await store.hdel(f"questions:{event_id}", str(q.id))
+                    removed += 1
+                elif subject in q.votes:
+                    q.votes = [
+                        f"{ERASED}:{secrets.token_hex(8)}" if v == subject else v for v in q.votes
+                    ]
+                    await self._save_question(q)
+                    anonymised += 1
+        for event_id, subjects in self.registered.items():
+            if subject in subjects:
+                subjects.discard(subject)
+                await store.hdel(f"registered:{event_id}", subject)
+                removed += 1
+        # Bans naming them go; bans they imposed stay without them or their words.
+        for key in self._bans_naming(subject):
+            del self.bans[key]
+            await store.hdel(BANS, key)
+            removed += 1
+        for key, ban in self.bans.items():
+            if ban.get("by") == subject:
+                ban["by"] = ERASED
+                ban["reason"] = ERASED
+                await store.hset(BANS, {key: json.dumps(ban).encode()})
+                anonymised += 1
+        for event in self.events.values():
+            if subject in (event.creator, *event.hosts, *event.speakers):
+                if event.creator == subject:
+                    event.creator = ERASED
+                event.hosts = [h for h in event.hosts if h != subject]
+                event.speakers = [h for h in event.speakers if h != subject]
+                await self._save(event)
+                anonymised += 1
+        entries = await self._audit_of(subject)
+        if entries:
+            await store.trim(AUDIT, [i for i, _f in entries])
+            for _i, f in entries:
+                for side in ("actor", "target"):
+                    if f.get(side) == subject:
+                        f[side] = ERASED
+                        f[side + "_name"] = ERASED
+                f["reason"] = ERASED
+                await store.append(AUDIT, f)
+            anonymised += len(entries)
+        await self.quota.forget(
+            subject, ("ask", "vote"), (self.settings.question_rate, self.settings.vote_rate)
+        )
+        return Erased(removed=removed, anonymised=anonymised)
 
     # -- lifecycle --------------------------------------------------------------------
 

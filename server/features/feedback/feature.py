@@ -27,9 +27,10 @@ from protocol.codec import Message
 from protocol.errors import ProtocolError
 from protocol.messages import feedback as wire
 from protocol.messages.feedback import FeedbackError
+from server.features.feedback import rights
 from server.features.feedback.settings import FeedbackSettings
 from server.features.feedback.survey import Survey, closed_key, kiosk_key, record_key
-from server.plug import Feature, FeatureContext, Handler, Person, Sender
+from server.plug import Erased, Feature, FeatureContext, Handler, Person, Sender
 from server.privacy import redact
 
 STREAM = "answers"
@@ -41,6 +42,8 @@ class Feedback(Feature):
     protocol = wire.PROTOCOL
     Settings = FeedbackSettings
     shares = (STREAM,)
+    personal_data = rights.KINDS
+    """Survey answers: see `server.features.feedback.rights`."""
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
@@ -59,6 +62,12 @@ class Feedback(Feature):
             "survey_answer": self.on_answer,
             "survey_dismiss": self.on_dismiss,
         }
+
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        return await rights.export(self, subject)
+
+    async def erase_data(self, subject: str) -> Erased:
+        return await rights.erase(self, subject)
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -22,6 +22,12 @@ citizens and owns everything a citizen must be able to trust:
 Conversations live in memory, one open per citizen; a conversation ends when
 the citizen leaves or is handed over, and its outcome (never its text) is
 appended to the stream ``conversations`` and counted in the metrics.
+
+Data rights: ``personal_data = ("greeter_conversations",)``: the open conversations (in
+memory) of the person, with their redacted transcript and ratings. The ``conversations``
+stream holds outcomes only (conversation number, language, counts, time; no subject, no
+name, no text), so erasure ends the person's open conversations without writing an
+outcome and leaves the stream as it is.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from protocol.messages.greeter import GreeterError
 from server.features.greeter import texts
 from server.features.greeter.conversation import ANSWER_KINDS, MAX_TEXT, Conversation, Offer
 from server.features.greeter.settings import GreeterSettings
-from server.plug import Feature, FeatureContext, Handler, Person, Sender, StartupError
+from server.plug import Erased, Feature, FeatureContext, Handler, Person, Sender, StartupError
 from server.privacy import redact
 from server.tasks import Timer
 
@@ -56,6 +62,7 @@ class Greeter(Feature):
     protocol = wire.PROTOCOL
     Settings = GreeterSettings
     shares = (STREAM,)
+    personal_data = ("greeter_conversations",)
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
@@ -98,6 +105,39 @@ class Greeter(Feature):
             "greeter_reply": self.on_reply,
             "greeter_handoff": self.on_handoff,
         }
+
+    # -- data rights -------------------------------------------------------------
+
+    def _convs_of(self, subject: str) -> list[Conversation]:
+        return [c for c in self.convs.values() if c.subject == subject]
+
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        return {
+            "greeter_conversations": [
+                {
+                    "conv": c.id,
+                    "lang": c.lang,
+                    "started": c.started,
+                    "transcript": c.transcript(),
+                    "ratings": {str(k): v for k, v in sorted(c.ratings.items())},
+                    "outcome": c.outcome,
+                    "handoff_reason": c.handoff_reason,
+                }
+                for c in self._convs_of(subject)
+            ]
+        }
+
+    async def erase_data(self, subject: str) -> Erased:
+        convs = self._convs_of(subject)
+        for conv in convs:
+            del self.convs[conv.id]
+            if self.by_citizen.get(conv.citizen) == conv.id:
+                del self.by_citizen[conv.citizen]
+            for timers, key in ((self._offer_timers, conv.id), (self._away, conv.citizen)):
+                timer = timers.pop(key, None)
+                if timer is not None:
+                    timer.cancel()
+        return Erased(removed=len(convs))
 
     # -- lifecycle -------------------------------------------------------------
 

@@ -11,17 +11,25 @@ audit trail (`server.audit`: subjects only, the report's reason code, never
 the names or the text). A block is kept by identity in the shared block list
 (`server.blocks`); it is nobody's business but the blocker's, so it is not
 audited.
+
+Data rights: ``personal_data = ("moderation_reports",)``: the ``audit`` entries (kicks and
+reports) the person made or that name them. Export gives them with the other party's
+subject left out; erasure anonymises each such entry (the audit must stay): it is
+re-appended with the person's subject and name set to ``erased`` and the free-text reason
+dropped, keeping the time, the roles and the action.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from protocol.codec import Message
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import moderation as wire
 from server.plug import (
+    Erased,
     Feature,
     FeatureContext,
     Handler,
@@ -34,17 +42,56 @@ from server.plug import (
 from server.privacy import redact
 
 AUDIT = "audit"
+ERASED = "erased"
+KIND = "moderation_reports"
 
 
 class Moderation(Feature):
     name = "moderation"
     protocol = wire.PROTOCOL
+    personal_data = (KIND,)
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
         self._actions = ctx.metrics.counter(
             "actions", "Moderation actions carried out, by action.", ("action",)
         )
+
+    async def _entries_of(self, subject: str) -> list[tuple[str, dict[str, str]]]:
+        return [
+            (i, dict(f))
+            for i, f in await self.ctx.store.read(AUDIT)
+            if subject in (f.get("actor"), f.get("target"))
+        ]
+
+    async def export_data(self, subject: str) -> Mapping[str, Any]:
+        out: list[dict[str, Any]] = []
+        for _i, f in await self._entries_of(subject):
+            mine = f.get("actor") == subject
+            entry: dict[str, Any] = {
+                "ts": f.get("ts", ""),
+                "action": f.get("action", ""),
+                "role": "actor" if mine else "target",
+                "name": f.get("actor_name" if mine else "target_name", ""),
+            }
+            if mine:  # their own words; a reason others gave about them stays theirs
+                entry["reason"] = f.get("reason", "")
+            out.append(entry)
+        return {KIND: out}
+
+    async def erase_data(self, subject: str) -> Erased:
+        entries = await self._entries_of(subject)
+        if not entries:
+            return Erased()
+        await self.ctx.store.trim(AUDIT, [i for i, _f in entries])
+        for _i, f in entries:
+            for side in ("actor", "target"):
+                if f.get(side) == subject:
+                    f[side] = ERASED
+                    f[side + "_name"] = ERASED
+            f["reason"] = ERASED
+            await self.ctx.store.append(AUDIT, f)
+        return Erased(anonymised=len(entries))
 
     def handlers(self) -> Mapping[str, Handler]:
         return {

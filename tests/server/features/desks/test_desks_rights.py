@@ -1,0 +1,81 @@
+"""Data rights of the desks: export a citizen's and a staff member's data, then erase it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.features.desks.feature import Desks
+from server.features.desks.settings import DeskSettings
+from server.store.memory import MemoryStore
+from tests.server.features.fakes import FakeSender, ManualClock, citizen, make_fakes, staff
+
+ADA = citizen(1, "Ada Secretname", "subject-ada-123")
+SARA = staff(100, "sara.lind", "Sara Lind")
+NOTE = "Moved house last spring"
+
+
+def dump(store: MemoryStore) -> str:
+    out: list[str] = []
+    for key, item in store._data.items():
+        value: Any = item.value
+        out.append(key)
+        if hasattr(value, "entries"):
+            out.append(repr(value.entries))
+        else:
+            out.append(repr(value))
+    return "\n".join(out)
+
+
+async def test_export_then_erase_leaves_no_trace() -> None:
+    clock = ManualClock()
+    store = MemoryStore(clock=clock.monotonic)
+    fakes = make_fakes("desks", DeskSettings(call_timeout_s=60.0), store=store, clock=clock)
+    feature = Desks(fakes.ctx)
+    await feature.start()
+    for p in (ADA, SARA):
+        fakes.people.add(p)
+        await feature.entered(p, resumed=False)
+    h = feature.handlers()
+
+    async def send(p: Any, msg: dict[str, Any]) -> None:
+        await h[msg["t"]](FakeSender(p, fakes.notify), msg)
+
+    await send(SARA, {"t": "duty", "status": "available", "desk": "desk-1"})
+    await send(ADA, {"t": "take_ticket", "service": "general", "lang": "sv"})
+    await send(SARA, {"t": "call_next"})
+    await send(ADA, {"t": "respond"})
+    await send(SARA, {"t": "close_case", "outcome": "resolved", "notes": NOTE})
+    await send(SARA, {"t": "duty", "status": "off"})
+
+    exported = await feature.export_data(ADA.subject)
+    assert set(exported) == {"tickets", "case_notes", "duty"}
+    assert [t["ticket"] for t in exported["tickets"]] == ["A-001"]
+    assert exported["case_notes"][0]["notes"][0]["text"] == NOTE
+    assert SARA.subject not in repr(exported)
+    staff_export = await feature.export_data(SARA.subject)
+    assert staff_export["duty"] and not staff_export["tickets"]
+
+    types_before = [f["type"] for _id, f in await fakes.ctx.store.read("queue")]
+    erased = await feature.erase_data(ADA.subject)
+    assert erased.removed == 1 and erased.anonymised == 1
+    await feature.erase_data(SARA.subject)
+    await store.compact()
+    text = dump(store)
+    for secret in (ADA.subject, ADA.name, NOTE, SARA.subject, SARA.name):
+        assert secret not in text, secret
+    # The statistics still see the same events, in order.
+    assert [f["type"] for _id, f in await fakes.ctx.store.read("queue")] == types_before
+    assert len(await fakes.ctx.store.read("duty")) == 2
+    memory = repr(feature.service.queue.tickets) + repr(feature.service.notes)
+    memory += repr(feature.service._subjects) + repr(feature.service.on_duty)
+    for secret in (ADA.subject, ADA.name, NOTE, SARA.subject):
+        assert secret not in memory, secret
+    after = await feature.export_data(ADA.subject)
+    assert after == {"tickets": [], "case_notes": [], "duty": []}
+    assert (await feature.export_data(SARA.subject))["duty"] == []
+    # Replaying the rewritten log gives the same ticket.
+    again = Desks(
+        make_fakes("desks", DeskSettings(call_timeout_s=60.0), store=store, clock=clock).ctx
+    )
+    await again.start()
+    assert again.service.queue.tickets["A-001"].status == "done"
