@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 _CLIENTS_GONE_S = 5.0  # how long closing connections may take to leave the embedded server
 _SUBSCRIBE_S = 10.0  # how long Redis may take to confirm a (un)subscription
+_BUSY = ("in progress", "child process is active")
+"""What Redis answers a background rewrite or save while another child runs."""
 _POLL_S = 0.02  # how often compact() looks whether a background rewrite is done
 
 # Rebuild stream KEYS[1] without the entries ARGV (canonical ids); returns how many went.
@@ -231,7 +233,8 @@ class RedisStore:
                 await command()
                 break
             except ResponseError as exc:  # another child started meanwhile: wait for it
-                if "in progress" not in str(exc):
+                # BGREWRITEAOF says "... in progress"; BGSAVE "Another child process is active".
+                if not any(busy in str(exc) for busy in _BUSY):
                     raise
         info = await self._idle()
         if info.get(status) != "ok":
