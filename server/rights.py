@@ -30,7 +30,7 @@ from server.audit import AuditLog
 from server.auth.verified import Verifications
 from server.blocks import Blocks
 from server.plug import Erased, Feature
-from server.store import Store
+from server.store import Store, rewrite_entries
 
 log = logging.getLogger(__name__)
 
@@ -125,18 +125,13 @@ class DataRights:
             after = page[-1][0]
 
     async def _pseudonymise_audit(self, subject: str, tombstone: str) -> int:
-        """Replace ``subject`` in audit entries by ``tombstone`` (entries are re-appended:
-        their ``ts`` field keeps the time, the stream id changes)."""
-        hits = await self._audit_hits(subject)
-        if not hits:
-            return 0
-        ks = self.audit.keyspace
-        await ks.trim(AUDIT_STREAM, [entry_id for entry_id, _ in hits])
-        for _, fields in hits:
-            await ks.append(
-                AUDIT_STREAM, {k: v.replace(subject, tombstone) for k, v in fields.items()}
-            )
-        return len(hits)
+        """Replace ``subject`` in audit entries by ``tombstone`` (`rewrite_entries`)."""
+        return await rewrite_entries(
+            self.audit.keyspace,
+            AUDIT_STREAM,
+            lambda f: any(subject in value for value in f.values()),
+            lambda f: {k: v.replace(subject, tombstone) for k, v in f.items()},
+        )
 
 
 def export_parts(data: Mapping[str, Any], now: float) -> list[str]:

@@ -7,6 +7,7 @@ embedded Redis); `MemoryStore` is the one-process stand-in for tests.
 from server.store.base import Keyspace, Store, StreamEntry, Subscription
 from server.store.memory import MemoryStore
 from server.store.redis_store import RedisStore, open_store
+from server.store.rewrite import rewrite_entries
 
 __all__ = [
     "Keyspace",
@@ -16,4 +17,5 @@ __all__ = [
     "StreamEntry",
     "Subscription",
     "open_store",
+    "rewrite_entries",
 ]

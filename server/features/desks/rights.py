@@ -18,14 +18,13 @@ one erasure, so duty spans and per-staff counts still add up).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgpack
 
 from server.features.desks.service import DUTY_STREAM, STREAM, DeskService, notes_key
 from server.plug import Erased
-from server.store import Keyspace, StreamEntry
+from server.store import rewrite_entries
 
 KINDS = ("tickets", "case_notes", "duty")
 
@@ -102,24 +101,6 @@ async def export(service: DeskService, subject: str) -> dict[str, Any]:
     return {"tickets": tickets, "case_notes": notes, "duty": duty}
 
 
-async def _rewrite(
-    store: Keyspace,
-    stream: str,
-    selected: Callable[[Mapping[str, str]], bool],
-    change: Callable[[dict[str, str]], dict[str, str]],
-) -> int:
-    """Trim the selected entries and append them again, changed, in their order."""
-    entries: list[StreamEntry] = [e for e in await store.read(stream) if selected(e[1])]
-    if not entries:
-        return 0
-    await store.trim(stream, [entry_id for entry_id, _f in entries])
-    for _id, fields in entries:
-        changed = change(dict(fields))
-        if changed:
-            await store.append(stream, changed)
-    return len(entries)
-
-
 async def erase(service: DeskService, subject: str) -> Erased:
     store = service.ctx.store
     removed = anonymised = 0
@@ -144,7 +125,7 @@ async def erase(service: DeskService, subject: str) -> Erased:
         return fields
 
     if mine:
-        await _rewrite(store, STREAM, lambda f: f.get("ticket", "") in mine, strip_citizen)
+        await rewrite_entries(store, STREAM, lambda f: f.get("ticket", "") in mine, strip_citizen)
         anonymised += len(mine)
 
     # As staff: a pseudonym in the logs and in memory.
@@ -157,11 +138,13 @@ async def erase(service: DeskService, subject: str) -> Erased:
         return fields
 
     if theirs:
-        await _rewrite(store, STREAM, lambda f: f.get("ticket", "") in theirs, rename)
+        await rewrite_entries(store, STREAM, lambda f: f.get("ticket", "") in theirs, rename)
         for ticket_id in theirs:
             service.queue.tickets[ticket_id].staff = pseudonym
         anonymised += len(theirs)
-    anonymised += await _rewrite(store, DUTY_STREAM, lambda f: f.get("staff") == subject, rename)
+    anonymised += await rewrite_entries(
+        store, DUTY_STREAM, lambda f: f.get("staff") == subject, rename
+    )
     state = service.on_duty.pop(subject, None)
     service._cancel_timer("duty:" + subject)
     if state is not None:

@@ -59,6 +59,7 @@ from server.plug import (
 )
 from server.privacy import redact
 from server.quota import Quota
+from server.store import rewrite_entries
 from server.tasks import Repeating
 
 E = wire.EventError
@@ -316,17 +317,18 @@ class Events(Feature):
                 event.speakers = [h for h in event.speakers if h != subject]
                 await self._save(event)
                 anonymised += 1
-        entries = await self._audit_of(subject)
-        if entries:
-            await store.trim(AUDIT, [i for i, _f in entries])
-            for _i, f in entries:
-                for side in ("actor", "target"):
-                    if f.get(side) == subject:
-                        f[side] = ERASED
-                        f[side + "_name"] = ERASED
-                f["reason"] = ERASED
-                await store.append(AUDIT, f)
-            anonymised += len(entries)
+
+        def anonymise(f: dict[str, str]) -> dict[str, str]:
+            for side in ("actor", "target"):
+                if f.get(side) == subject:
+                    f[side] = ERASED
+                    f[side + "_name"] = ERASED
+            f["reason"] = ERASED
+            return f
+
+        anonymised += await rewrite_entries(
+            store, AUDIT, lambda f: subject in (f.get("actor"), f.get("target")), anonymise
+        )
         await self.quota.forget(
             subject, ("ask", "vote"), (self.settings.question_rate, self.settings.vote_rate)
         )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.features.feedback.survey import Survey, closed_key, kiosk_key, record_key
 from server.plug import Erased
-from server.store import Keyspace
+from server.store import Keyspace, rewrite_entries
 
 if TYPE_CHECKING:
     from server.features.feedback.feature import Feedback
@@ -77,17 +77,6 @@ async def export(feature: Feedback, subject: str) -> dict[str, Any]:
     return {"survey_answers": answers}
 
 
-async def _rewrite(store: Keyspace, pick: set[str], change: Any) -> int:
-    """Trim every stream entry of the picked surveys and append them again, changed."""
-    entries = [e for e in await store.read(STREAM) if e[1].get("survey", "") in pick]
-    if not entries:
-        return 0
-    await store.trim(STREAM, [entry_id for entry_id, _f in entries])
-    for _id, fields in entries:
-        await store.append(STREAM, change(dict(fields)))
-    return len(entries)
-
-
 async def erase(feature: Feedback, subject: str) -> Erased:
     store = feature.ctx.store
     removed = anonymised = 0
@@ -108,7 +97,7 @@ async def erase(feature: Feedback, subject: str) -> Erased:
         return fields
 
     if with_text:
-        await _rewrite(store, with_text, strip_text)
+        await rewrite_entries(store, STREAM, lambda f: f.get("survey", "") in with_text, strip_text)
         anonymised += len(with_text)
 
     # As staff: a pseudonym in the stream and in the records, no display name.
@@ -123,7 +112,9 @@ async def erase(feature: Feedback, subject: str) -> Erased:
         return fields
 
     if served:
-        anonymised += await _rewrite(store, served, rename)
+        anonymised += await rewrite_entries(
+            store, STREAM, lambda f: f.get("survey", "") in served, rename
+        )
     for key, survey in (await _records(store)).items():
         if survey.staff == subject:
             ttl = await store.ttl(key)

@@ -40,6 +40,7 @@ from server.plug import (
     Sender,
 )
 from server.privacy import redact
+from server.store import rewrite_entries
 
 AUDIT = "audit"
 ERASED = "erased"
@@ -80,18 +81,18 @@ class Moderation(Feature):
         return {KIND: out}
 
     async def erase_data(self, subject: str) -> Erased:
-        entries = await self._entries_of(subject)
-        if not entries:
-            return Erased()
-        await self.ctx.store.trim(AUDIT, [i for i, _f in entries])
-        for _i, f in entries:
+        def anonymise(f: dict[str, str]) -> dict[str, str]:
             for side in ("actor", "target"):
                 if f.get(side) == subject:
                     f[side] = ERASED
                     f[side + "_name"] = ERASED
             f["reason"] = ERASED
-            await self.ctx.store.append(AUDIT, f)
-        return Erased(anonymised=len(entries))
+            return f
+
+        count = await rewrite_entries(
+            self.ctx.store, AUDIT, lambda f: subject in (f.get("actor"), f.get("target")), anonymise
+        )
+        return Erased(anonymised=count)
 
     def handlers(self) -> Mapping[str, Handler]:
         return {
