@@ -130,13 +130,7 @@ class Greeter(Feature):
     async def erase_data(self, subject: str) -> Erased:
         convs = self._convs_of(subject)
         for conv in convs:
-            del self.convs[conv.id]
-            if self.by_citizen.get(conv.citizen) == conv.id:
-                del self.by_citizen[conv.citizen]
-            for timers, key in ((self._offer_timers, conv.id), (self._away, conv.citizen)):
-                timer = timers.pop(key, None)
-                if timer is not None:
-                    timer.cancel()
+            self._drop(conv)
         return Erased(removed=len(convs))
 
     # -- lifecycle -------------------------------------------------------------
@@ -421,15 +415,21 @@ class Greeter(Feature):
             [conv.citizen, *([self.bot.id] if self.bot is not None else [])], msg
         )
 
-    async def _end(self, conv: Conversation) -> None:
+    def _drop(self, conv: Conversation) -> bool:
+        """Forget ``conv`` and cancel its timers; whether it was open."""
         if self.convs.pop(conv.id, None) is None:
-            return
+            return False
         if self.by_citizen.get(conv.citizen) == conv.id:
             del self.by_citizen[conv.citizen]
         for timers, key in ((self._offer_timers, conv.id), (self._away, conv.citizen)):
             timer = timers.pop(key, None)
             if timer is not None:
                 timer.cancel()
+        return True
+
+    async def _end(self, conv: Conversation) -> None:
+        if not self._drop(conv):
+            return
         outcome = conv.outcome
         self._conversations.labels(outcome).inc()
         if outcome == "resolved":
