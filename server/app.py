@@ -195,6 +195,7 @@ class ServicePoint:
             stage_voice=self.stage_voice,
             blocks=self.blocks,
             audit=self.audit,
+            roster=self.auth.roster if self.auth is not None else None,
             log=logging.getLogger(f"server.features.{cls.name}"),
         )
 

@@ -66,10 +66,24 @@ class Person:
     subject: str
     name: str
     role: str
+    verified: bool = False
+    """A citizen who proved who they are (eID): staff may see this flag, never more."""
 
     def public(self) -> dict[str, Any]:
         """What others may see: id, display name, role."""
         return {"id": self.id, "name": self.name, "role": self.role}
+
+
+class StaffRoster(Protocol):
+    """A staff member's roster entry from their sign-in groups (`server.auth`): what they
+    serve, in which languages, at which desks (empty: not limited by the roster)."""
+
+    @property
+    def services(self) -> tuple[str, ...]: ...
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+    @property
+    def desks(self) -> tuple[str, ...]: ...
 
 
 class People(Protocol):
@@ -329,6 +343,10 @@ class FeatureContext:
     """The stage's voice (None when voice is disabled)."""
     blocks: BlockList | None = None
     """Who blocked whom (None in fakes without blocks)."""
+    roster: Callable[[str], StaffRoster | None] | None = None
+    """The roster entry (services, languages, desks) from a signed-in staff member's
+    identity-provider groups, by subject (``id:`` optional); None when they have none
+    (a development role token, or no sign-in configured)."""
     audit: AuditLog | None = None
     """The audit trail (`server.audit`): privileged actions are recorded here, with
     subjects and ids only (None in fakes that do not audit)."""

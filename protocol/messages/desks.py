@@ -33,6 +33,7 @@ class DeskError:
     QUEUE_EMPTY: Final = "queue_empty"
     NOT_IN_CALL: Final = "not_in_call"
     BUSY: Final = "busy"
+    NOT_ROSTERED: Final = "not_rostered"
 
 
 E = DeskError
@@ -52,6 +53,7 @@ ERRORS = documented(
         E.QUEUE_EMPTY: "Nobody the staff member can serve is waiting.",
         E.NOT_IN_CALL: "The sender is not in a desk call.",
         E.BUSY: "The person invited is in another desk call.",
+        E.NOT_ROSTERED: "The staff member's roster (from their sign-in groups) names other desks.",
     },
 )
 
@@ -144,8 +146,21 @@ SERVER = (
     ),
     s2c(
         "duty",
-        {"status": DUTY_STATUS, "desk": optional(DESK_ID), "auto": Field("bool")},
-        "Staff: one's duty status as the server holds it.",
+        {
+            "status": DUTY_STATUS,
+            "desk": optional(DESK_ID),
+            "auto": Field("bool"),
+            "desks": optional(
+                Field(
+                    "list",
+                    items=DESK_ID,
+                    max_len=500,
+                    doc="the desks one's roster allows; absent: any desk",
+                )
+            ),
+        },
+        "Staff: one's duty status as the server holds it (also on joining, when a sign-in"
+        " roster names desks).",
     ),
     s2c(
         "case",
@@ -156,6 +171,9 @@ SERVER = (
             "status": TICKET_STATUS,
             "citizen": ENTITY_ID,
             "name": NAME,
+            "verified": optional(
+                Field("bool", doc="the citizen proved who they are (no more is shown)")
+            ),
             "waited_s": SECONDS,
             "notes": optional(Field("list", items=Field("str", max_len=2000), max_len=50)),
         },

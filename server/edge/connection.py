@@ -562,7 +562,7 @@ class ClientConnection:
                 ErrorCode.SPACE_FULL, "The space is full; try again later."
             ) from None
         self.avatar = avatar
-        self._person = Person(avatar.id, self.subject, avatar.name, avatar.role)
+        self._person = Person(avatar.id, self.subject, avatar.name, avatar.role, self.verified)
         edge.hub.entered(self, avatar.id)
         px, pz = space.positions[avatar.slot].tolist()
         zone = space.zone_name(space.zone_of(avatar))

@@ -1,5 +1,6 @@
-"""Real Chromium signs in as staff through the test provider, lands in the hall as staff,
-signs out (also at the provider), and is refused afterwards with the old cookie.
+"""Real Chromium signs in as staff through the test provider, lands in the hall as staff
+with the desks of her roster, goes on duty and off, signs out (also at the provider), and
+is refused afterwards with the old cookie.
 
 The server runs as ``python -m server run`` with the sign-in settings in its environment
 (``SERVICEPOINT_AUTH_*``, the group map as JSON), as an operator would configure it.
@@ -120,6 +121,28 @@ def scenario(chromium: Any, url: str, issuer: str) -> None:
     state = signin_state(page)
     assert state["role"] == "staff"
     assert state["signin"]["role"] == "staff"
+
+    # The staff console offers the desks of her groups' roster (sp-desk-general: desks 1
+    # and 2 of the hall's four), and she goes on duty at one of them.
+    page.wait_for_function(
+        "() => document.querySelectorAll('#duty-desk option').length === 2", timeout=WAIT_MS
+    )
+    offered = page.eval_on_selector_all("#duty-desk option", "os => os.map(o => o.value)")
+    assert offered == ["desk-1", "desk-2"]
+    page.select_option("#duty-desk", "desk-2")
+    page.check("input[name=duty-status][value=available]")
+    page.click("#duty-submit")
+    page.wait_for_function(
+        "() => window.servicepoint.state().staff?.duty?.desk === 'desk-2'",
+        timeout=WAIT_MS,
+    )
+    assert signin_state(page)["staff"]["duty"]["status"] == "available"
+    page.check("input[name=duty-status][value=off]")
+    page.click("#duty-submit")
+    page.wait_for_function(
+        "() => window.servicepoint.state().staff?.duty?.status === 'off'",
+        timeout=WAIT_MS,
+    )
 
     # Sign out: the session ends, the provider asks to confirm, and the browser comes back.
     page.click("#signout-link")

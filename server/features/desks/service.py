@@ -38,7 +38,7 @@ from protocol.codec import encode
 from protocol.errors import ProtocolError
 from protocol.messages.desks import DeskError
 from server.features.desks.queue import QueueEvent, ServiceQueue, Ticket
-from server.plug import FeatureContext, Person
+from server.plug import FeatureContext, Person, StaffRoster
 from server.privacy import redact
 from server.tasks import Timer
 
@@ -287,6 +287,9 @@ class DeskService:
         state = self.on_duty.get(who.subject)
         if state is None and who.role in STAFF_ROLES:
             state = self._back_on_duty_after_restart(who)
+        if state is None and self._rostered_desks(who) is not None:
+            # Off duty: the console learns which desks the roster gives.
+            self._send_duty_to(who, "off", None, False)
         if state is not None and who.role in STAFF_ROLES:
             # Back within the grace period (same avatar, or a new connection of the
             # same subject): still on duty, same desk, same case.
@@ -337,12 +340,30 @@ class DeskService:
         self.ctx.place(who.id, desk.position[0], desk.position[1], desk.yaw)
         return state
 
+    def _roster(self, who: Person) -> StaffRoster | None:
+        """The roster entry from the person's identity-provider groups, if signed in so."""
+        return self.ctx.roster(who.subject) if self.ctx.roster is not None else None
+
+    def _rostered_desks(self, who: Person) -> list[str] | None:
+        """The desks the roster lets this person work (None: any desk)."""
+        roster = self._roster(who)
+        if roster is None or not roster.desks:
+            return None
+        return [d.id for d in self.world.desks if d.id in roster.desks]
+
     def _duty_state(self, who: Person, desk_id: str, status: str, auto: bool) -> OnDuty:
+        """Skills at a desk: the roster's from the identity provider's groups where it
+        names them, else the world file's staff profile; a desk's services bound both."""
         desk = self.world.desk(desk_id)
         assert desk is not None
         profile = self.world.staff_profile(who.subject.removeprefix("id:"), who.name)
-        services = profile.services & frozenset(desk.services) or frozenset(desk.services)
-        return OnDuty(who, desk_id, status, services, profile.languages, auto=auto)
+        roster = self._roster(who)
+        skills = frozenset(roster.services) if roster and roster.services else profile.services
+        languages = (
+            frozenset(roster.languages) if roster and roster.languages else profile.languages
+        )
+        services = skills & frozenset(desk.services) or frozenset(desk.services)
+        return OnDuty(who, desk_id, status, services, languages, auto=auto)
 
     def _replace_member(self, old: Person, new: Person) -> None:
         if old.id == new.id:
@@ -371,7 +392,7 @@ class DeskService:
                     del self.on_duty[who.subject]
                     await self._log_duty(who.subject, "off", None)
                     await self._audit(who, "duty", current.desk, {"status": "off"})
-            self.ctx.notify.to(who.id, {"t": "duty", "status": "off", "auto": False})
+            self._send_duty_to(who, "off", None, False)
             self._queue_changed()
             return None
         desk_id = desk_id or (current.desk if current else None)
@@ -380,6 +401,12 @@ class DeskService:
         desk = self.world.desk(desk_id)
         if desk is None:
             raise ProtocolError(DeskError.UNKNOWN_DESK, f"There is no desk '{desk_id}'.")
+        rostered = self._rostered_desks(who)
+        if rostered is not None and desk_id not in rostered:
+            raise ProtocolError(
+                DeskError.NOT_ROSTERED,
+                f"Your roster has you at {', '.join(rostered) or 'no desk'}, not {desk.name}.",
+            )
         for subject, other in self.on_duty.items():
             if other.desk == desk_id and subject != who.subject:
                 raise ProtocolError(
@@ -777,6 +804,7 @@ class DeskService:
             "status": ticket.status,
             "citizen": ticket.citizen,
             "name": ticket.name or "Citizen",
+            "verified": self._verified(ticket.citizen),
             "waited_s": max(0, round((ticket.called_at or now) - ticket.arrived)),
         }
         if self.notes.get(ticket.id):
@@ -785,6 +813,11 @@ class DeskService:
             if reader is not None:
                 self._audit_soon(reader, "notes_read", ticket.id, {"notes": str(len(msg["notes"]))})
         self.ctx.notify.to(to, msg)
+
+    def _verified(self, citizen: int) -> bool:
+        """Whether the citizen proved who they are: staff see this flag, never more."""
+        person = self.ctx.people.get(citizen)
+        return person is not None and person.verified
 
     def _send_transcript(self, ticket: Ticket, to: int) -> None:
         """The greeter conversation a ticket came with, to the staff member handling it."""
@@ -805,10 +838,17 @@ class DeskService:
             )
 
     def _send_duty(self, state: OnDuty) -> None:
-        self.ctx.notify.to(
-            state.person.id,
-            {"t": "duty", "status": state.status, "desk": state.desk, "auto": state.auto},
-        )
+        self._send_duty_to(state.person, state.status, state.desk, state.auto)
+
+    def _send_duty_to(self, who: Person, status: str, desk: str | None, auto: bool) -> None:
+        """One's duty, with the desks one's roster allows when it names any."""
+        msg: dict[str, Any] = {"t": "duty", "status": status, "auto": auto}
+        if desk is not None:
+            msg["desk"] = desk
+        rostered = self._rostered_desks(who)
+        if rostered is not None:
+            msg["desks"] = rostered
+        self.ctx.notify.to(who.id, msg)
 
     def _send_call(self, call: DeskCall, to: int | None = None, active: bool = True) -> None:
         msg = encode(

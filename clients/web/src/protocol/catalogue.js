@@ -3646,6 +3646,17 @@ export const CATALOGUE = {
         "auto": {
           "kind": "bool",
           "required": true
+        },
+        "desks": {
+          "kind": "list",
+          "required": false,
+          "max_len": 500,
+          "items": {
+            "kind": "str",
+            "required": true,
+            "min_len": 1,
+            "max_len": 32
+          }
         }
       }
     },
@@ -3703,6 +3714,10 @@ export const CATALOGUE = {
           "required": true,
           "min_len": 1,
           "max_len": 32
+        },
+        "verified": {
+          "kind": "bool",
+          "required": false
         },
         "waited_s": {
           "kind": "int",
@@ -5778,6 +5793,7 @@ export const CATALOGUE = {
     "queue_empty",
     "not_in_call",
     "busy",
+    "not_rostered",
     "bad_sdp",
     "no_audio",
     "no_opus",
@@ -5885,6 +5901,7 @@ export const CATALOGUE = {
     "queue_empty": "Nobody the staff member can serve is waiting.",
     "not_in_call": "The sender is not in a desk call.",
     "busy": "The person invited is in another desk call.",
+    "not_rostered": "The staff member's roster (from their sign-in groups) names other desks.",
     "bad_sdp": "The offer is not an audio-only SDP offer the server can parse.",
     "no_audio": "The offer has no active audio m-line.",
     "no_opus": "The offer's audio does not include Opus.",

@@ -38,6 +38,7 @@ export class StaffConsole {
     this.case = null; // the last `case` while it is open
     this.queueState = null; // the last `queue`, with the local time it came
     this.callMembers = [];
+    this.rostered = null; // the desks a sign-in roster allows (null: any desk)
     this.errorCode = null;
     this.timer = null;
 
@@ -104,6 +105,10 @@ export class StaffConsole {
     this.case = null;
     this.queueState = null;
     this.callMembers = [];
+    if (this.rostered) {
+      this.rostered = null;
+      this.renderOptions();
+    }
     this.showError(null);
     this.render();
   }
@@ -112,6 +117,12 @@ export class StaffConsole {
 
   duty(msg) {
     this.dutyState = { ...msg };
+    // A sign-in roster names the desks one may work; without one, any desk.
+    const rostered = Array.isArray(msg.desks) ? msg.desks : null;
+    if (String(rostered) !== String(this.rostered)) {
+      this.rostered = rostered;
+      this.renderOptions();
+    }
     if (msg.status === 'off') this.queueState = null; // only staff on duty are sent the queue
     if (msg.desk) $('duty-desk').value = msg.desk;
     const radio = $('duty-form').querySelector(`input[name=duty-status][value="${msg.status}"]`);
@@ -158,8 +169,9 @@ export class StaffConsole {
     const w = this.world;
     if (!w) return;
     const desk = $('duty-desk').value;
-    $('duty-desk').replaceChildren(...(w.desks || []).map((d) => option(d.id, `${deskName(d)} (${deskLetters(w, d)})`)));
-    if (desk) $('duty-desk').value = desk;
+    const desks = (w.desks || []).filter((d) => !this.rostered || this.rostered.includes(d.id));
+    $('duty-desk').replaceChildren(...desks.map((d) => option(d.id, `${deskName(d)} (${deskLetters(w, d)})`)));
+    if (desks.some((d) => d.id === desk)) $('duty-desk').value = desk;
     const service = $('transfer-service').value;
     $('transfer-service').replaceChildren(...(w.services || []).map((s) => option(s.id, `${s.letter} ${localName(s.name)}`)));
     if (service) $('transfer-service').value = service;
@@ -201,6 +213,13 @@ export class StaffConsole {
     if (!c) return;
     $('case-ticket').textContent = c.ticket;
     $('case-name').textContent = c.name;
+    if (c.verified) {
+      // Staff see that the citizen proved who they are, never the identity itself.
+      const mark = document.createElement('span');
+      mark.className = 'verified-mark';
+      mark.textContent = ` (${t('staff.case.verified')})`;
+      $('case-name').append(mark);
+    }
     $('case-service').textContent = serviceLabel(this.world, c.service);
     $('case-lang').textContent = langName(c.lang);
     $('case-status').textContent = t(`staff.case.${c.status}`);
