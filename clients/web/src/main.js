@@ -9,6 +9,7 @@
 
 import { App } from './core/app.js';
 import { installHall } from './core/hall.js';
+import { installMyData } from './core/mydata.js';
 import { installSignIn } from './core/signin.js';
 import { initialLanguage, loadMessages, setLanguage } from './core/i18n.js';
 import { FEATURES } from './features/index.js';
@@ -19,6 +20,7 @@ await Promise.all([CORE_MESSAGES, ...FEATURES.map((f) => f.messages)].map(loadMe
 setLanguage(initialLanguage());
 
 const app = new App();
+installMyData(app); // before the hall: its hooks see a close before the hall's do
 const hall = installHall(app);
 installSignIn(app);
 for (const feature of FEATURES) feature.install(app);

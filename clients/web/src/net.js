@@ -20,7 +20,9 @@
 // kept in localStorage (never shown, never logged) and sent as `hello.citizen`
 // on later connections, only when one is stored (and the catalogue has the
 // field: an older server refuses fields it does not know). An `error` with code
-// `bad_citizen_key` forgets it.
+// `bad_citizen_key` forgets it, and so do `my_data_erased` and the close 4011
+// (ERASED) that follows it: the erased identity is never presented again, the
+// resume token is forgotten too, and the next start() joins as a new pseudonym.
 
 import { CATALOGUE } from './protocol/catalogue.js';
 import { decode, encode, validate } from './protocol/codec.js';
@@ -31,7 +33,7 @@ const CLOSE_NAMES = Object.fromEntries(Object.entries(CLOSE).map(([name, code]) 
 /** Closes after which reconnecting would only repeat the problem. */
 const FINAL_CLOSES = new Set([
   CLOSE.KICKED, CLOSE.BAD_TOKEN, CLOSE.BAD_VERSION, CLOSE.REPLACED, CLOSE.REVOKED,
-  CLOSE.TOO_MANY_ERRORS, CLOSE.FLOOD, CLOSE.MESSAGE_TOO_BIG,
+  CLOSE.TOO_MANY_ERRORS, CLOSE.FLOOD, CLOSE.MESSAGE_TOO_BIG, CLOSE.ERASED,
 ]);
 
 const STORE_KEY = 'servicepoint.session';
@@ -226,6 +228,10 @@ export class Net extends EventTarget {
         this.lastError = msg;
         if (msg.code === 'bad_citizen_key') storeCitizen(null);
         break;
+      case 'my_data_erased':
+        storeCitizen(null);
+        this.forget();
+        break;
       default:
         break;
     }
@@ -239,6 +245,7 @@ export class Net extends EventTarget {
     if (this.state === 'left') return;
     const name = closeName(code);
     const badToken = this.lastError?.code === 'bad_token' && this.state === 'connecting';
+    if (code === CLOSE.ERASED) storeCitizen(null);
     if (FINAL_CLOSES.has(code) || badToken) {
       this.forget();
       this.setState('closed', { code, name: badToken ? 'BAD_TOKEN' : name, reason });
