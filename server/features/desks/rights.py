@@ -106,7 +106,7 @@ async def erase(service: DeskService, subject: str) -> Erased:
     removed = anonymised = 0
     entities = _entities_of(service, subject)
     for entity in entities:
-        await service.citizen_gone(entity)  # an open waiting/called ticket is given up
+        await service.citizen_gone(entity, erasing=True)  # an open ticket is given up
     mine = set(citizen_tickets(service, subject))
     for ticket_id in mine:
         if await service.stored_notes(ticket_id) or ticket_id in service.transcripts:

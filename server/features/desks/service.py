@@ -119,7 +119,9 @@ class DeskService:
                 self.ctx.log.exception("skipping an event that does not apply")
         return len(entries)
 
-    async def _record(self, ev: QueueEvent) -> Ticket:
+    async def _record(self, ev: QueueEvent, erasing: bool = False) -> Ticket:
+        """Log ``ev`` and apply it; an ending is announced as ``desks.case_closed`` (with
+        ``erasing``: the citizen's data is being erased, so nobody asks them anything)."""
         await self.ctx.store.append(STREAM, ev.to_fields())
         self._events.labels(ev.type).inc()
         ticket = self.queue.apply(ev)
@@ -143,6 +145,7 @@ class DeskService:
                     "called_at": ticket.called_at,
                     "started_at": ticket.started_at,
                     "ended_at": ev.ts,
+                    "erasing": erasing,
                 },
             )
         return ticket
@@ -591,16 +594,16 @@ class DeskService:
         self._send_ticket(ticket, force=True)
         self._queue_changed()
 
-    async def citizen_gone(self, who: Person | int) -> None:
-        """The citizen left for good (bye, removed, or away too long): a waiting or
-        called ticket is given up."""
+    async def citizen_gone(self, who: Person | int, erasing: bool = False) -> None:
+        """The citizen left for good (bye, removed, away too long, or their data is being
+        erased): a waiting or called ticket is given up."""
         entity = who if isinstance(who, int) else who.id
         self._back(entity)
         async with self._lock:
             ticket = self.queue.active_ticket_of(entity)
             if ticket is None or ticket.status == "serving":
                 return
-            await self._record(QueueEvent("left", ticket.id, self.ctx.clock.time()))
+            await self._record(QueueEvent("left", ticket.id, self.ctx.clock.time()), erasing)
         self._cancel_timer(ticket.id)
         self._tell_staff_of(ticket)
         self._queue_changed()

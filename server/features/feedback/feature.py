@@ -109,6 +109,8 @@ class Feedback(Feature):
         survey_id = "c-" + ticket
         if not ticket or survey_id in self.open or survey_id in self.closed:
             return
+        if event.get("erasing"):
+            return  # given up because the citizen's data is being erased: ask nothing
         staff = str(event.get("staff", ""))
         served_by = self.ctx.people.by_subject(staff) if staff else None
         survey = Survey(

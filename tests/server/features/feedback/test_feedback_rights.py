@@ -88,3 +88,33 @@ async def test_export_then_erase_leaves_no_trace() -> None:
     answers = [f for _id, f in await fakes.ctx.store.read("answers") if f["type"] == "answered"]
     assert [a["rating"] for a in answers] == ["4"]
     assert (await feature.export_data(ADA.subject)) == {"survey_answers": []}
+
+
+async def test_a_ticket_given_up_by_erasure_offers_no_survey() -> None:
+    """Erasing a citizen gives up their open ticket (`desks.case_closed`, erasing): the
+    person whose data is being erased is not asked for feedback on it."""
+    fakes = make_fakes(
+        "feedback",
+        FeedbackSettings(survey_open_s=3600.0, kiosk_radius_m=4.0, kiosk_every_s=600.0),
+    )
+    feature = Feedback(fakes.ctx)
+    await feature.start()
+    fakes.people.add(ADA)
+    closed = {
+        "service": "general",
+        "lang": "sv",
+        "desk": "",
+        "staff": "",
+        "citizen": ADA.id,
+        "citizen_subject": ADA.subject,
+        "status": "left",
+        "outcome": "left",
+        "arrived": EPOCH - 60.0,
+        "ended_at": EPOCH,
+    }
+    fakes.ctx.bus.publish("desks.case_closed", {**closed, "ticket": "A-002", "erasing": True})
+    fakes.ctx.bus.publish("desks.case_closed", {**closed, "ticket": "A-003", "erasing": False})
+    await settle()
+    assert "c-A-002" not in feature.open and "c-A-003" in feature.open
+    offered = fakes.notify.messages(ADA.id, "survey")
+    assert [m["survey"] for m in offered] == ["c-A-003"]
