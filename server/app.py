@@ -53,6 +53,7 @@ from server.identity import Keyring
 from server.logs import SharedLogs
 from server.metrics import Metrics
 from server.plug import Clock, Feature, FeatureContext, HttpRoute, StartupError, SystemClock
+from server.retention import Retention
 from server.riders import Riders
 from server.rights import DataRights
 from server.space import Space
@@ -133,6 +134,8 @@ class ServicePoint:
         self.auth_settings, self.eid_settings = auth_settings, eid_settings
         self.auth: AuthService | None = None
         """Staff sign-in, sessions and revocation (`server.auth`), once started."""
+        self.retention: Retention | None = None
+        """The retention job (`server.retention`), once started."""
         self.edge: Edge | None = None
         self.routes: HttpRoutes | None = None
         self.stopping = False
@@ -248,6 +251,9 @@ class ServicePoint:
         self.rights = DataRights(
             self.features, store, self.blocks, self.audit, self.auth.verifications
         )
+        self.retention = Retention(
+            self.features, config.retention_days, store, self.audit, self.clock.time
+        )
         dispatcher = Dispatcher(CORE_MESSAGES, self.features)
         sessions = store.keyspace("session")
         orphans = await expire_orphans(sessions, config.resume_s)
@@ -255,6 +261,7 @@ class ServicePoint:
             log.info("%d avatars from an earlier run may resume", orphans)
         for feature in self.features:
             await feature.start()
+        self.retention.start(self.tasks, config.retention_every_s)
         limits: dict[str, Any] = {
             "max_speed": config.max_speed,
             "interest_radius": config.interest_radius,
@@ -351,6 +358,8 @@ class ServicePoint:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tick_task
+        if self.retention is not None:
+            self.retention.stop()
         for feature in reversed(self.features):
             try:
                 await feature.stop()

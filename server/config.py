@@ -117,6 +117,21 @@ class FeatureSettings(SettingsBase):
     """
 
 
+DEFAULT_RETENTION_DAYS: dict[str, float] = {
+    "chat_lines": 30,
+    "greeter_conversations": 1,
+    "tickets": 400,
+    "case_notes": 400,
+    "survey_answers": 400,
+    "event_questions": 180,
+    "question_votes": 180,
+    "moderation_reports": 400,
+}
+"""How long personal data is kept unless configured otherwise (``retention_days``):
+a month of chat, a day of greeter talk, a year and a month for what a case or a
+complaint may need, half a year for questions to live events."""
+
+
 class Config(SettingsBase):
     """The core settings of one server process.
 
@@ -247,6 +262,19 @@ class Config(SettingsBase):
     )
     shutdown_timeout_s: float = Field(
         default=5.0, ge=0, description="Graceful shutdown waits this long for connections to close."
+    )
+    retention_days: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_RETENTION_DAYS),
+        description="Days each kind of personal data is kept (a feature's `personal_data`"
+        " kinds, see docs/SECURITY.md); older records are deleted or anonymised by the"
+        " retention job. JSON; replaces the defaults; 0 keeps a kind until erased.",
+    )
+    retention_every_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=7 * 86400,
+        description="How often the retention job runs, seconds (first run one interval"
+        " after start).",
     )
     features: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

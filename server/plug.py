@@ -36,6 +36,7 @@ edge, app, store, session, metrics and config modules do not change.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -353,6 +354,15 @@ class FeatureContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("server.features"))
 
 
+def subject_digest(subject: str, purpose: str) -> str:
+    """A one-way tie from a stored record to a durable subject, for data rights: a feature
+    keeps this instead of the subject, finds the person's records in a later session by
+    computing it again, and drops it on erasure or retention. ``purpose`` makes digests of
+    different features unjoinable."""
+    message = f"servicepoint {purpose}\0{subject}".encode()
+    return hashlib.sha256(message).hexdigest()[:24]
+
+
 @dataclass(frozen=True)
 class Erased:
     """What a feature did when erasing one person's data (`Feature.erase_data`)."""
@@ -404,6 +414,14 @@ class Feature:
         counts). Afterwards no key, field, stream entry or index of the feature holds the
         subject or their text. The caller compacts the store once at the end."""
         raise NotImplementedError(f"{self.name} declares personal data but cannot erase it")
+
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        """The retention job's call (`server.retention`), once per run for each of this
+        feature's `personal_data` kinds with a limit in ``retention_days``: delete the
+        records of ``kind`` made (for a conversation or topic: last active) before
+        ``before`` (epoch seconds), or anonymise them where a record must stay, as
+        `erase_data` does for one subject. The caller compacts the store afterwards."""
+        raise NotImplementedError(f"{self.name} declares personal data but cannot expire it")
 
     def handlers(self) -> Mapping[str, Handler]:
         return {}

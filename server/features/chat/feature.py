@@ -8,12 +8,13 @@ and is not archived. Someone entering a zone gets its recent lines.
 
 Personal data: the zone history keeps each line's author subject (``s``, never
 sent) so that a person's own lines can be exported and erased (`export_data`,
-`erase_data`: their lines are removed from every zone's history).
+`erase_data`: their lines are removed from every zone's history). Retention
+(`expire_data`, ``chat_lines``): lines older than the limit leave the history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgpack
@@ -120,17 +121,29 @@ class Chat(Feature):
         return {"chat_lines": lines}
 
     async def erase_data(self, subject: str) -> Erased:
+        return Erased(removed=await self._drop_lines(lambda item: item.get("s") == subject))
+
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        """``chat_lines`` written before ``before`` leave every zone's history."""
+        if kind != "chat_lines":
+            raise ValueError(f"chat keeps no {kind!r}")
+        return Erased(
+            removed=await self._drop_lines(lambda item: float(item.get("ts", 0)) < before)
+        )
+
+    async def _drop_lines(self, dropped: Callable[[dict[str, Any]], bool]) -> int:
+        """Remove the history lines ``dropped`` selects from every zone; how many."""
         store = self.ctx.store
         removed = 0
         for key, items in (await self._zone_lines()).items():
-            kept = [item for item in items if item.get("s") != subject]
+            kept = [item for item in items if not dropped(item)]
             if len(kept) == len(items):
                 continue
             removed += len(items) - len(kept)
             await store.delete(key)
             if kept:
                 await store.push(key, *[msgpack.packb(item) for item in kept])
-        return Erased(removed=removed)
+        return removed
 
     async def entered(self, person: Person, resumed: bool) -> None:
         zone = self.ctx.people.zone(person.id)

@@ -69,6 +69,9 @@ class Desks(Feature):
     async def erase_data(self, subject: str) -> Erased:
         return await rights.erase(self.service, subject)
 
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        return await rights.expire(self.service, kind, before)
+
     async def entered(self, person: Person, resumed: bool) -> None:
         self.service.resend_state(person)
 

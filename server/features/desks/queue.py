@@ -22,9 +22,17 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.plug import subject_digest
+
 ACTIVE = ("waiting", "called", "serving")
 DEFAULT_HANDLE_S = 300.0
 HANDLE_WINDOW = 20
+
+
+def holder_of(subject: str) -> str:
+    """A ticket's tie to the citizen's durable subject (`subject_digest`): the queue log
+    never holds the subject itself."""
+    return subject_digest(subject, "ticket holder")
 
 
 @dataclass
@@ -41,6 +49,9 @@ class QueueEvent:
     staff: str = ""
     desk: str = ""
     outcome: str = ""
+    holder: str = ""
+    """On ``arrived``: `holder_of` the citizen's subject, so their data rights reach the
+    ticket in a later session (the entity id lasts one connection)."""
 
     def to_fields(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.__dict__.items() if v not in ("", 0)}
@@ -58,6 +69,7 @@ class QueueEvent:
             staff=fields.get("staff", ""),
             desk=fields.get("desk", ""),
             outcome=fields.get("outcome", ""),
+            holder=fields.get("holder", ""),
         )
 
 
@@ -75,6 +87,7 @@ class Ticket:
     staff: str = ""
     desk: str = ""
     outcome: str = ""
+    holder: str = ""
 
     def public(self) -> dict[str, Any]:
         return {"ticket": self.id, "service": self.service, "lang": self.lang}
@@ -94,7 +107,7 @@ class ServiceQueue:
         if ev.type == "arrived":
             if ev.ticket in self.tickets:
                 raise ValueError(f"ticket {ev.ticket} already exists")
-            t = Ticket(ev.ticket, ev.service, ev.lang, ev.citizen, ev.name, ev.ts)
+            t = Ticket(ev.ticket, ev.service, ev.lang, ev.citizen, ev.name, ev.ts, holder=ev.holder)
             self.tickets[t.id] = t
             return t
         t = self.tickets[ev.ticket]

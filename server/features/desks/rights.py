@@ -6,6 +6,9 @@
 - ``case_notes``: the staff-only notes and the greeter transcript kept with those tickets;
 - ``duty``: for staff, their entries in the ``duty`` log and the cases they called.
 
+Tickets are found by `holder_of` the citizen's subject, recorded on ``arrived`` (so a
+ticket from an earlier session is found too), or by the current avatar's entity id.
+
 Erase: an open waiting/called ticket is given up (``left``); the notes and transcript
 are deleted; every event of the citizen's tickets in the ``queue`` log is rewritten
 without ``citizen`` and ``name`` (the whole ticket's events are trimmed and appended
@@ -13,6 +16,10 @@ again, in order, so the desks' replay stays valid; insight skips the repeated ev
 already seen, so its counts stay as they were). A staff member's subject is replaced by
 a random ``erased-<hex>`` pseudonym in the ``queue`` and ``duty`` logs (consistent within
 one erasure, so duty spans and per-staff counts still add up).
+
+Retention (`expire`): tickets over and older than the limit lose ``citizen``, ``name``
+and ``holder`` in the log and in memory; their notes and transcript are deleted; old
+``duty`` entries are deleted.
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ from typing import Any
 
 import msgpack
 
+from server.features.desks.queue import ACTIVE, holder_of
 from server.features.desks.service import DUTY_STREAM, STREAM, DeskService, notes_key
 from server.plug import Erased
 from server.store import rewrite_entries
 
 KINDS = ("tickets", "case_notes", "duty")
+CITIZEN_FIELDS = ("citizen", "name", "holder")
 
 
 def _entities_of(service: DeskService, subject: str) -> set[int]:
@@ -38,9 +47,14 @@ def _entities_of(service: DeskService, subject: str) -> set[int]:
 
 
 def citizen_tickets(service: DeskService, subject: str) -> list[str]:
+    """The citizen's tickets: by `holder_of` their subject (any session), or by the
+    entity id of their current avatar (tickets logged before holders were)."""
     entities = _entities_of(service, subject)
+    holder = holder_of(subject)
     return sorted(
-        t.id for t in service.queue.tickets.values() if t.citizen and t.citizen in entities
+        t.id
+        for t in service.queue.tickets.values()
+        if (t.holder and t.holder == holder) or (t.citizen and t.citizen in entities)
     )
 
 
@@ -113,19 +127,14 @@ async def erase(service: DeskService, subject: str) -> Erased:
             removed += 1
         await service.delete_notes(ticket_id)
         t = service.queue.tickets[ticket_id]
-        t.name, t.citizen = "", 0
+        t.name, t.citizen, t.holder = "", 0, ""
         service._last_sent.pop(ticket_id, None)
     for entity in entities:
         service._subjects.pop(entity, None)
         service._back(entity)
 
-    def strip_citizen(fields: dict[str, str]) -> dict[str, str]:
-        fields.pop("citizen", None)
-        fields.pop("name", None)
-        return fields
-
     if mine:
-        await rewrite_entries(store, STREAM, lambda f: f.get("ticket", "") in mine, strip_citizen)
+        await rewrite_entries(store, STREAM, lambda f: f.get("ticket", "") in mine, _strip_citizen)
         anonymised += len(mine)
 
     # As staff: a pseudonym in the logs and in memory.
@@ -154,6 +163,49 @@ async def erase(service: DeskService, subject: str) -> Erased:
         if person is not None:
             await _scrub_notes_by(service, person.name)
     return Erased(removed=removed, anonymised=anonymised)
+
+
+def _strip_citizen(fields: dict[str, str]) -> dict[str, str]:
+    """A queue event without who the citizen was (times, service and outcome stay)."""
+    for key in CITIZEN_FIELDS:
+        fields.pop(key, None)
+    return fields
+
+
+async def expire(service: DeskService, kind: str, before: float) -> Erased:
+    """Retention: ``tickets`` that arrived before ``before`` and are over lose who held them
+    (the queue statistics stay); their ``case_notes`` and greeter transcript are deleted;
+    ``duty`` log entries older than that are deleted. Open tickets are left alone."""
+    store = service.ctx.store
+    old = {
+        t.id
+        for t in service.queue.tickets.values()
+        if t.arrived < before and t.status not in ACTIVE
+    }
+    if kind == "tickets":
+        held = {i for i in old if (t := service.queue.tickets[i]).citizen or t.name or t.holder}
+        if held:
+            await rewrite_entries(
+                store, STREAM, lambda f: f.get("ticket", "") in held, _strip_citizen
+            )
+        for ticket_id in held:
+            t = service.queue.tickets[ticket_id]
+            t.name, t.citizen, t.holder = "", 0, ""
+            service._last_sent.pop(ticket_id, None)
+        return Erased(anonymised=len(held))
+    if kind == "case_notes":
+        removed = 0
+        for ticket_id in sorted(old):
+            if await service.stored_notes(ticket_id) or ticket_id in service.transcripts:
+                removed += 1
+                await service.delete_notes(ticket_id)
+        return Erased(removed=removed)
+    if kind == "duty":
+        removed = await rewrite_entries(
+            store, DUTY_STREAM, lambda f: float(f.get("ts", "0")) < before, lambda _f: None
+        )
+        return Erased(removed=removed)
+    raise ValueError(f"the desks keep no {kind!r}")
 
 
 async def _scrub_notes_by(service: DeskService, name: str) -> None:

@@ -37,7 +37,7 @@ import msgpack
 from protocol.codec import encode
 from protocol.errors import ProtocolError
 from protocol.messages.desks import DeskError
-from server.features.desks.queue import QueueEvent, ServiceQueue, Ticket
+from server.features.desks.queue import QueueEvent, ServiceQueue, Ticket, holder_of
 from server.plug import FeatureContext, Person, StaffRoster
 from server.privacy import redact
 from server.tasks import Timer
@@ -243,6 +243,7 @@ class DeskService:
                     lang,
                     who.id,
                     redact(who.name),
+                    holder=holder_of(who.subject),
                 )
             )
             if transcript is not None:

@@ -69,6 +69,9 @@ class Feedback(Feature):
     async def erase_data(self, subject: str) -> Erased:
         return await rights.erase(self, subject)
 
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        return await rights.expire(self, kind, before)
+
     # -- lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
@@ -256,7 +259,9 @@ class Feedback(Feature):
         if msg.get("easy") is not None:
             fields["easy"] = str(msg["easy"])
         if comment:
+            # Free text is the citizen's own: tie it to them (one-way) for their rights.
             fields["comment"] = comment
+            fields["holder"] = rights.holder_of(who.subject)
         if shared:
             fields["shared"] = "1"
         fields["ts"] = repr(now)

@@ -8,20 +8,24 @@ comment, time) and never the staff member's subject; plus whether the kiosk's pa
 
 Erase: the private records and the kiosk pause are deleted and the open survey forgotten;
 an answer with a free-text comment is trimmed from ``answers`` and appended again without
-``comment`` and ``shared`` (insight skips it as a second answer to a survey it has counted,
-so ratings stay as they were); answers without text hold nothing about the citizen and
-stay. A staff member's subject in the stream and in survey records is replaced by a
-random ``erased-<hex>`` pseudonym (the survey's entries appended again in order) and
-their display name dropped from the records.
+``comment``, ``shared`` and ``holder`` (insight skips it as a second answer to a survey it
+has counted, so ratings stay as they were); answers without text hold nothing about the
+citizen and stay. Answers with a comment carry `holder_of` the citizen, so they are found
+after the private record has lapsed. A staff member's subject in the stream and in survey
+records is replaced by a random ``erased-<hex>`` pseudonym (the survey's entries appended
+again in order) and their display name dropped from the records.
+
+Retention (`expire`): answers older than the limit lose their text and ``holder``.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from server.features.feedback.survey import Survey, closed_key, kiosk_key, record_key
-from server.plug import Erased
+from server.plug import Erased, subject_digest
 from server.store import Keyspace, rewrite_entries
 
 if TYPE_CHECKING:
@@ -49,11 +53,24 @@ def _belongs(feature: Feedback, survey: Survey, subject: str) -> bool:
     return person is not None and survey.citizen == person.id
 
 
+def holder_of(subject: str) -> str:
+    """An answer's tie to the citizen who wrote its comment (`subject_digest`)."""
+    return subject_digest(subject, "survey answer")
+
+
 async def _surveys_of(feature: Feedback, subject: str) -> set[str]:
+    """The citizen's surveys: by their private records while those last, and by the
+    `holder_of` on answers with a comment after that."""
     ids = {
         s.id for s in (await _records(feature.ctx.store)).values() if _belongs(feature, s, subject)
     }
     ids |= {s.id for s in feature.open.values() if _belongs(feature, s, subject)}
+    holder = holder_of(subject)
+    ids |= {
+        f.get("survey", "")
+        for _id, f in await feature.ctx.store.read(STREAM)
+        if f.get("holder") == holder
+    }
     return ids
 
 
@@ -88,16 +105,12 @@ async def erase(feature: Feedback, subject: str) -> Erased:
     with_text = {
         f.get("survey", "")
         for _id, f in await store.read(STREAM)
-        if f.get("survey") in ids and ("comment" in f or "shared" in f)
+        if f.get("survey") in ids and _has_text(f)
     }
-
-    def strip_text(fields: dict[str, str]) -> dict[str, str]:
-        fields.pop("comment", None)
-        fields.pop("shared", None)
-        return fields
-
     if with_text:
-        await rewrite_entries(store, STREAM, lambda f: f.get("survey", "") in with_text, strip_text)
+        await rewrite_entries(
+            store, STREAM, lambda f: f.get("survey", "") in with_text, _strip_text
+        )
         anonymised += len(with_text)
 
     # As staff: a pseudonym in the stream and in the records, no display name.
@@ -124,4 +137,38 @@ async def erase(feature: Feedback, subject: str) -> Erased:
     for survey in feature.open.values():
         if survey.staff == subject:
             survey.staff, survey.staff_name = pseudonym, ""
+    return Erased(removed=removed, anonymised=anonymised)
+
+
+TEXT_FIELDS = ("comment", "shared", "holder")
+
+
+def _has_text(fields: Mapping[str, str]) -> bool:
+    return any(k in fields for k in TEXT_FIELDS)
+
+
+def _strip_text(fields: dict[str, str]) -> dict[str, str]:
+    """An answer without its free text and its tie to the citizen (the rating stays)."""
+    for key in TEXT_FIELDS:
+        fields.pop(key, None)
+    return fields
+
+
+async def expire(feature: Feedback, kind: str, before: float) -> Erased:
+    """Retention: answers older than ``before`` lose their comment, ``shared`` and
+    ``holder`` (the ratings stay for the statistics); closed-survey records older than
+    that go too (they also lapse on their own after the survey's open time)."""
+    if kind != "survey_answers":
+        raise ValueError(f"feedback keeps no {kind!r}")
+    store = feature.ctx.store
+    anonymised = await rewrite_entries(
+        store,
+        STREAM,
+        lambda f: _has_text(f) and float(f.get("ts", "0")) < before,
+        _strip_text,
+    )
+    removed = 0
+    for key, survey in (await _records(store)).items():
+        if key.startswith("closed:") and survey.offered_at < before:
+            removed += await store.delete(key)
     return Erased(removed=removed, anonymised=anonymised)

@@ -79,3 +79,44 @@ async def test_export_then_erase_leaves_no_trace() -> None:
     )
     await again.start()
     assert again.service.queue.tickets["A-001"].status == "done"
+
+
+async def test_retention_expires_old_cases_and_keeps_open_ones() -> None:
+    """Tickets over and older than the limit lose who held them, their notes go, old duty
+    entries go; a ticket still waiting, and anything newer, stays as it was."""
+    clock = ManualClock()
+    fakes = make_fakes("desks", DeskSettings(call_timeout_s=60.0), clock=clock)
+    feature = Desks(fakes.ctx)
+    await feature.start()
+    bo = citizen(2, "Bo Waiting", "subject-bo-456")
+    for p in (ADA, SARA, bo):
+        fakes.people.add(p)
+        await feature.entered(p, resumed=False)
+    h = feature.handlers()
+
+    async def send(p: Any, msg: dict[str, Any]) -> None:
+        await h[msg["t"]](FakeSender(p, fakes.notify), msg)
+
+    await send(SARA, {"t": "duty", "status": "available", "desk": "desk-1"})
+    await send(ADA, {"t": "take_ticket", "service": "general", "lang": "sv"})
+    await send(SARA, {"t": "call_next"})
+    await send(ADA, {"t": "respond"})
+    await send(SARA, {"t": "close_case", "outcome": "resolved", "notes": NOTE})
+    await send(bo, {"t": "take_ticket", "service": "general", "lang": "sv"})
+    clock.advance(3600.0)
+    cutoff = clock.time()
+    await send(SARA, {"t": "duty", "status": "off"})  # after the cutoff: stays
+
+    tickets = await feature.expire_data("tickets", cutoff)
+    notes = await feature.expire_data("case_notes", cutoff)
+    duty = await feature.expire_data("duty", cutoff)
+    assert (tickets.anonymised, notes.removed, duty.removed) == (1, 1, 1)
+    queue = [f for _id, f in await fakes.ctx.store.read("queue")]
+    a1 = [f for f in queue if f["ticket"] == "A-001"]
+    assert a1 and not any({"citizen", "name", "holder"} & set(f) for f in a1)
+    assert any(f.get("name") == "Bo Waiting" for f in queue)  # still waiting: kept
+    assert ADA.name not in repr(feature.service.queue.tickets)
+    assert await feature.service.stored_notes("A-001") == []
+    assert [f["type"] for _id, f in await fakes.ctx.store.read("duty")] == ["off"]
+    again = await feature.expire_data("tickets", cutoff)  # idempotent
+    assert again.anonymised == 0
