@@ -1,7 +1,8 @@
 """`DataRights`: a citizen's access, portability and erasure (GDPR art. 15, 17, 20).
 
 One place asks every holder of personal data: each feature through the plug
-(`Feature.personal_data`, `export_data`, `erase_data`) and the core's own
+(`Feature.personal_data`, `export_data`, `erase_data`; `expire_data` serves the
+retention job, `server.retention`) and the core's own
 holders, which no feature owns:
 
 - blocks (`server.blocks`): whom the person blocked, and blocks of them;
@@ -64,11 +65,13 @@ class DataRights:
                     f"feature {cls.name!r} must declare personal_data (() when it keeps none)"
                 )
             if kinds and (
-                cls.export_data is Feature.export_data or cls.erase_data is Feature.erase_data
+                cls.export_data is Feature.export_data
+                or cls.erase_data is Feature.erase_data
+                or cls.expire_data is Feature.expire_data
             ):
                 raise TypeError(
                     f"feature {cls.name!r} keeps {', '.join(kinds)} but does not implement"
-                    " export_data and erase_data"
+                    " export_data, erase_data and expire_data"
                 )
 
     async def export(self, subject: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pytest
 
 from agents.client import AgentClient
 from server.app import ServicePoint
+from server.config import DEFAULT_RETENTION_DAYS
 from server.features import FEATURES
 from server.retention import DAY_S, Retention
 from server.store import RedisStore
@@ -45,7 +46,8 @@ async def _queue(sp: ServicePoint) -> list[dict[str, str]]:
 
 async def test_old_data_expires_and_a_later_session_still_finds_its_own(tmp_path: Path) -> None:
     tag = "R" + uuid.uuid4().hex[:10]
-    async with running_server(tmp_path) as sp:
+    limits = {**DEFAULT_RETENTION_DAYS, "qa_posts": 400.0}  # every feature's job runs
+    async with running_server(tmp_path, retention_days=limits) as sp:
         assert isinstance(sp.store, RedisStore) and sp.retention is not None
         sara = staff_agent(sp)
         ada = AgentClient(ws_url(sp), name=f"Ada{tag}")
@@ -72,9 +74,9 @@ async def test_old_data_expires_and_a_later_session_still_finds_its_own(tmp_path
         first = await sp.retention.run()
         assert first.removed == first.anonymised == 0
         # Four hundred and one days later (the defaults: chat 30 days, tickets, notes
-        # and survey answers 400) the run expires them.
+        # and survey answers 400; here Q&A posts 400 too) the run expires them.
         later = await sp.retention.run(now=time.time() + 401 * DAY_S)
-        assert {"chat_lines", "tickets", "survey_answers"} <= set(later.done)
+        assert {"chat_lines", "tickets", "survey_answers", "qa_posts"} <= set(later.done)
         assert later.done["chat_lines"].removed == 1
         assert later.done["tickets"].anonymised == 1
         assert later.done["survey_answers"].anonymised == 1
@@ -87,10 +89,10 @@ async def test_old_data_expires_and_a_later_session_still_finds_its_own(tmp_path
         assert [f["rating"] for f in answers if f["type"] == "answered"] == ["4"]
         dump = await _redis_dump(sp.store)
         disk = _on_disk(tmp_path)
-        for gone in (f"zone line {tag}", f"helpful {tag}"):
+        for gone in (f"zone line {tag}", f"helpful {tag}", f"Moving house {tag}"):
             assert gone not in dump, gone
             assert gone.encode() not in disk, gone
-        assert f"Ada{tag}" not in json.dumps(queue)  # (the Q&A post she wrote stays: no limit)
+        assert f"Ada{tag}" not in json.dumps(queue)
         entries = await sp.audit.search(action="rights.retention") if sp.audit else []
         assert len(entries) == 1 and tag not in json.dumps(entries)
         assert "1 removed" in json.loads(entries[0]["detail"])["chat_lines"]
@@ -98,6 +100,7 @@ async def test_old_data_expires_and_a_later_session_still_finds_its_own(tmp_path
         # Afterwards her rights find nothing of what expired.
         data = await _my_data(again)
         assert not data["desks"]["tickets"] and not data["chat"]["chat_lines"]
+        assert not data["qa"]["qa_posts"]
         assert f"helpful {tag}" not in json.dumps(data["feedback"])
         for agent in (again, sara):
             await agent.close()

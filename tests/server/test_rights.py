@@ -26,12 +26,13 @@ from tests.server.harness import KEYRING, open_desk_call, running_server, staff_
 
 def test_every_feature_says_what_personal_data_it_keeps() -> None:
     """A feature cannot forget data rights: it declares its kinds, and one with kinds
-    implements both export and erasure (the app refuses to start otherwise)."""
+    implements export, erasure and expiry (the app refuses to start otherwise)."""
     for cls in FEATURES:
         assert cls.personal_data is not None, cls.name
         if cls.personal_data:
             assert cls.export_data is not Feature.export_data, cls.name
             assert cls.erase_data is not Feature.erase_data, cls.name
+            assert cls.expire_data is not Feature.expire_data, cls.name
     kept = {kind for cls in FEATURES for kind in cls.personal_data or ()}
     assert {"chat_lines", "qa_posts"} <= kept
 

@@ -18,6 +18,25 @@ imposed keep scope and time, ``by`` and the reason become ``erased``), ``events_
 ``event_audit`` (audit entries naming them: re-appended with their subject, name and the
 reason set to ``erased``). Their question and vote rate counters are dropped too.
 
+Retention (`expire_data`; defaults ``event_questions`` and ``question_votes``: 180 days),
+per kind, for records made before the limit:
+
+- ``event_questions``: questions asked before it are deleted (with their votes);
+- ``question_votes``: a vote carries no time of its own, but it can only be cast while its
+  event is live, so it is no younger than the event's end: votes on questions of events
+  that ended before the limit become anonymous tokens (the count stays);
+- ``registrations``: a registration serves its event's reminder; it counts as last active
+  at the event's end and is deleted once that is before the limit;
+- ``attendance``: live state that exists only while the event is live and the person is
+  there; hands raised before the limit are lowered and anyone still attending an event
+  that ended before it leaves (normally the events clock has ended it already);
+- ``bans``: bans imposed before the limit are deleted (the person may come back);
+- ``events_hosted``: events that ended before the limit lose their creator, hosts and
+  speakers (``erased``); the event itself stays;
+- ``event_audit``: ``audit`` entries before the limit are anonymised for both sides
+  (subjects and names ``erased``, the reason dropped; time, roles and action stay); an entry
+  without a readable ``ts`` counts as expired.
+
 What the server enforces, whatever a client does: capacity (listeners count),
 bans (by identity, not name), who may speak (`StageVoicePort.allow`: packets of
 anyone else are dropped in the media path), and host-only actions (the session
@@ -333,6 +352,112 @@ class Events(Feature):
             subject, ("ask", "vote"), (self.settings.question_rate, self.settings.vote_rate)
         )
         return Erased(removed=removed, anonymised=anonymised)
+
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        """Delete or anonymise the records of ``kind`` made before ``before`` (see the module's
+        retention note for each kind). ValueError for a kind not ours."""
+        expire = {
+            "event_questions": self._expire_questions,
+            "question_votes": self._expire_votes,
+            "registrations": self._expire_registrations,
+            "attendance": self._expire_attendance,
+            "bans": self._expire_bans,
+            "events_hosted": self._expire_hosted,
+            "event_audit": self._expire_audit,
+        }.get(kind)
+        if expire is None:
+            raise ValueError(f"events keeps no personal data of kind {kind!r}")
+        return await expire(before)
+
+    def _ended_before(self, event_id: int, before: float) -> bool:
+        event = self.events.get(event_id)
+        return event is None or event.ends < before
+
+    async def _expire_questions(self, before: float) -> Erased:
+        removed = 0
+        for event_id, qs in self.questions.items():
+            old = [q for q in qs.values() if q.ts < before]
+            for q in old:
+                del qs[q.id]
+            if old:
+                await self.ctx.store.hdel(f"questions:{event_id}", *[str(q.id) for q in old])
+                removed += len(old)
+                live = self.live.get(event_id)
+                for p in live.attendees.values() if live is not None else ():
+                    self.ctx.notify.to(p.entity, self._questions_msg(event_id, p.subject, p.host))
+        return Erased(removed=removed)
+
+    async def _expire_votes(self, before: float) -> Erased:
+        anonymised = 0
+        for event_id, qs in self.questions.items():
+            if not self._ended_before(event_id, before):
+                continue
+            for q in qs.values():
+                named = sum(1 for v in q.votes if not v.startswith(ERASED + ":"))
+                if named:
+                    q.votes = [
+                        v if v.startswith(ERASED + ":") else f"{ERASED}:{secrets.token_hex(8)}"
+                        for v in q.votes
+                    ]
+                    await self._save_question(q)
+                    anonymised += named
+        return Erased(anonymised=anonymised)
+
+    async def _expire_registrations(self, before: float) -> Erased:
+        removed = 0
+        for event_id, subjects in self.registered.items():
+            if subjects and self._ended_before(event_id, before):
+                removed += len(subjects)
+                subjects.clear()
+                await self.ctx.store.delete(f"registered:{event_id}")
+        return Erased(removed=removed)
+
+    async def _expire_attendance(self, before: float) -> Erased:
+        removed = 0
+        for live in list(self.live.values()):
+            if live.event.ends < before:
+                for entity in list(live.attendees):
+                    await self._leave(entity, "the event has ended", "ended")
+                    removed += 1
+                continue
+            lowered = [p for p in live.attendees.values() if p.hand is not None and p.hand < before]
+            for p in lowered:
+                live.hand(p.entity, False, before)
+                self.ctx.notify.to(p.entity, self._you(live, p))
+            if lowered:
+                self._send_hands(live)
+                removed += len(lowered)
+        return Erased(removed=removed)
+
+    async def _expire_bans(self, before: float) -> Erased:
+        old = [k for k, b in self.bans.items() if _time(b.get("ts")) < before]
+        for key in old:
+            del self.bans[key]
+        if old:
+            await self.ctx.store.hdel(BANS, *old)
+        return Erased(removed=len(old))
+
+    async def _expire_hosted(self, before: float) -> Erased:
+        anonymised = 0
+        for event in self.events.values():
+            named = event.creator != ERASED or event.hosts or event.speakers
+            if named and event.ends < before:
+                event.creator, event.hosts, event.speakers = ERASED, [], []
+                await self._save(event)
+                anonymised += 1
+        return Erased(anonymised=anonymised)
+
+    async def _expire_audit(self, before: float) -> Erased:
+        private = ("actor", "actor_name", "target", "target_name", "reason")
+
+        def expired(f: Mapping[str, str]) -> bool:
+            named = any(f.get(k) not in (None, "", ERASED) for k in private)
+            return named and _time(f.get("ts")) < before
+
+        def anonymise(f: dict[str, str]) -> dict[str, str]:
+            return f | {k: ERASED for k in private if f.get(k)}
+
+        return Erased(anonymised=await rewrite_entries(self.ctx.store, AUDIT, expired, anonymise))
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -1255,6 +1380,15 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     for row in rows:
         writer.writerow({k: _cell(row.get(k, "")) for k in columns})
     return out.getvalue().encode("utf-8")
+
+
+def _time(value: object) -> float:
+    """A record's time (epoch seconds); -inf when it has none that can be read, so that a
+    record of unknown age counts as expired."""
+    if isinstance(value, int | float | str):
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return -math.inf
 
 
 def _cell(value: Any) -> Any:

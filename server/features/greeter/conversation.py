@@ -61,6 +61,11 @@ class Conversation:
             del self.lines[: len(self.lines) - MAX_LINES]
 
     @property
+    def last_active(self) -> float:
+        """When the conversation last changed: its newest line, else its start."""
+        return max(self.started, self.lines[-1]["ts"]) if self.lines else self.started
+
+    @property
     def helpful(self) -> int:
         return sum(1 for v in self.ratings.values() if v)
 

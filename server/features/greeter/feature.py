@@ -28,6 +28,11 @@ memory) of the person, with their redacted transcript and ratings. The ``convers
 stream holds outcomes only (conversation number, language, counts, time; no subject, no
 name, no text), so erasure ends the person's open conversations without writing an
 outcome and leaves the stream as it is.
+
+Retention (`expire_data`, default ``greeter_conversations``: 1 day): open conversations
+last active (their newest transcript line, else their start) before the limit are dropped
+as erasure drops them, without an outcome; the outcomes stream holds nothing personal and
+is left as it is.
 """
 
 from __future__ import annotations
@@ -132,6 +137,16 @@ class Greeter(Feature):
         for conv in convs:
             self._drop(conv)
         return Erased(removed=len(convs))
+
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        """Drop the open conversations last active before ``before`` (see the module's
+        retention note); ``removed`` counts them. ValueError for a kind not ours."""
+        if kind != "greeter_conversations":
+            raise ValueError(f"greeter keeps no personal data of kind {kind!r}")
+        stale = [c for c in self.convs.values() if c.last_active < before]
+        for conv in stale:
+            self._drop(conv)
+        return Erased(removed=len(stale))
 
     # -- lifecycle -------------------------------------------------------------
 

@@ -17,6 +17,12 @@ reports) the person made or that name them. Export gives them with the other par
 subject left out; erasure anonymises each such entry (the audit must stay): it is
 re-appended with the person's subject and name set to ``erased`` and the free-text reason
 dropped, keeping the time, the roles and the action.
+
+Retention (`expire_data`, default ``moderation_reports``: 400 days): every ``audit`` entry
+whose ``ts`` is before the limit is anonymised the same way for both sides (subjects and
+names ``erased``, reason dropped); the time, the roles and the action stay, so counts of
+kicks and reports over time remain true. An entry without a readable ``ts`` is treated
+as expired (its age cannot be shown to be within the limit).
 """
 
 from __future__ import annotations
@@ -93,6 +99,26 @@ class Moderation(Feature):
             self.ctx.store, AUDIT, lambda f: subject in (f.get("actor"), f.get("target")), anonymise
         )
         return Erased(anonymised=count)
+
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        """Anonymise the ``audit`` entries made before ``before`` (see the module's retention
+        note); ``anonymised`` counts them, each once. ValueError for a kind not ours."""
+        if kind != KIND:
+            raise ValueError(f"moderation keeps no personal data of kind {kind!r}")
+        private = ("actor", "actor_name", "target", "target_name", "reason")
+
+        def expired(f: Mapping[str, str]) -> bool:
+            if all(f.get(k, ERASED) == ERASED for k in private):
+                return False  # anonymised already
+            try:
+                return float(f.get("ts", "")) < before
+            except ValueError:
+                return True
+
+        def anonymise(f: dict[str, str]) -> dict[str, str]:
+            return f | {k: ERASED for k in private}
+
+        return Erased(anonymised=await rewrite_entries(self.ctx.store, AUDIT, expired, anonymise))
 
     def handlers(self) -> Mapping[str, Handler]:
         return {

@@ -13,6 +13,21 @@ from the record on start.
 
 Nothing a detector flags as personal data is stored, indexed or logged: the
 post is answered with ``qa_held`` and forgotten. Post texts are never logged.
+
+Retention has two layers. The wall's own (``retention_days`` by topic type,
+`apply_retention`) archives or purges topics of a type some time after their last
+activity. The service point's (`expire_data`, for the ``personal_data`` kinds with a limit
+in ``Config.retention_days``; none by default) works on records made before the limit:
+
+- ``qa_posts``: topics last active (a reply, an edit, a change) before it are purged with
+  their replies and revisions, as the wall's purge does (``audit``: ``purge`` by
+  ``retention``); notices about them go too, and so does the first sighting of an identity
+  first seen before it that no post, vote or flag names any more;
+- ``qa_revisions``: earlier versions dated before it are deleted (the post stays);
+- ``qa_votes`` and ``qa_flags``: votes and flags cast before it lose the link to who cast
+  them, as on erasure (counts, reasons and weights stay); one stored before their time was
+  kept counts as made when its post was;
+- ``qa_notices``: notices dated before it are deleted.
 """
 
 from __future__ import annotations
@@ -21,10 +36,11 @@ import contextlib
 import csv
 import io
 import json
+import math
 import secrets
 import statistics
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +77,8 @@ AUDIT = "audit"
 ACTIVITY = "activity"
 """Shared stream: question, answer, official_answer, accepted, helpful (docs/METRICS.md)."""
 MAX_NOTICES = 50
+PRIVATE_FIELDS = ("author", "voters", "counted", "flags", "voted_at", "flagged_at")
+"""Fields of a post that name identities: never exported, to the author or the agency."""
 QUOTA_ACTIONS = ("topic", "reply", "vote")
 
 
@@ -677,7 +695,7 @@ class QaWall(Feature):
         actor = self._actor(sender)
         self.board.get(int(msg["post"]), actor)
         await self._take(actor, "vote")
-        post, first = self.board.vote(actor, int(msg["post"]), bool(msg["up"]))
+        post, first = self.board.vote(actor, int(msg["post"]), bool(msg["up"]), self._now())
         await self._remember(actor)
         await self._save([post.id])
         if first and post.kind == "reply" and post.author_role in wire.STAFF_ROLES:
@@ -826,11 +844,7 @@ class QaWall(Feature):
         posts = self.board.authored(subject)
         return {
             "qa_posts": [
-                {
-                    k: v
-                    for k, v in p.to_json().items()
-                    if k not in ("author", "voters", "counted", "flags")
-                }
+                {k: v for k, v in p.to_json().items() if k not in PRIVATE_FIELDS}
                 | {"votes": len(p.voters)}
                 for p in sorted(posts, key=lambda p: p.id)
             ],
@@ -934,9 +948,16 @@ class QaWall(Feature):
             for t in expired:
                 await self._audit("archive", t, "retention")
             return
+        await self._purge(expired)
+
+    async def _purge(self, topics: Iterable[Post]) -> list[int]:
+        """Delete ``topics`` with their replies and revisions (audited as a ``purge`` by
+        ``retention``); returns the ids of the posts removed."""
         removed: list[int] = []
-        for t in expired:
+        for t in topics:
             removed.extend(self.board.remove_topic(t.id))
+        if not removed:
+            return removed
         for pid in removed:
             self.revisions.pop(pid, None)
         await self.ctx.store.hdel(REVISIONS, *[str(p) for p in removed])
@@ -944,8 +965,78 @@ class QaWall(Feature):
         self._index().purge()
         await self.ctx.store.append(
             AUDIT,
-            {"action": "purge", "posts": str(len(removed)), "by": "retention", "ts": str(now)},
+            {
+                "action": "purge",
+                "posts": str(len(removed)),
+                "by": "retention",
+                "ts": str(self._now()),
+            },
         )
+        return removed
+
+    async def expire_data(self, kind: str, before: float) -> Erased:
+        """Delete or unlink the records of ``kind`` made before ``before`` (see the module's
+        note on retention for each kind). ValueError for a kind not ours."""
+        if kind == "qa_posts":
+            return await self._expire_posts(before)
+        if kind == "qa_revisions":
+            return Erased(removed=await self._expire_revisions(before))
+        if kind in ("qa_votes", "qa_flags"):
+            expire = self.board.expire_votes if kind == "qa_votes" else self.board.expire_flags
+            changed, count = expire(before)
+            if changed:
+                await self._save(changed)
+            return Erased(anonymised=count)
+        if kind == "qa_notices":
+            return Erased(removed=await self._expire_notices(lambda n: _ts(n) < before))
+        raise ValueError(f"the Q&A wall keeps no personal data of kind {kind!r}")
+
+    async def _expire_posts(self, before: float) -> Erased:
+        stale = [
+            t
+            for t in self.board.posts.values()
+            if t.kind == "topic" and max(t.activity, t.created) < before
+        ]
+        purged = await self._purge(stale)
+        gone = {t.id for t in stale}
+        notices = await self._expire_notices(lambda n: n.get("topic") in gone) if gone else 0
+        forgotten = self.board.forget_unused(before)
+        if forgotten:
+            await self.ctx.store.hdel(IDENTITIES, *forgotten)
+        return Erased(removed=len(purged) + notices)
+
+    async def _expire_revisions(self, before: float) -> int:
+        removed = 0
+        for pid, history in list(self.revisions.items()):
+            kept = [r for r in history if _ts(r) >= before]
+            if len(kept) == len(history):
+                continue
+            removed += len(history) - len(kept)
+            if kept:
+                self.revisions[pid] = kept
+                await self.ctx.store.hset(
+                    REVISIONS, {str(pid): json.dumps(kept, ensure_ascii=False).encode()}
+                )
+            else:
+                del self.revisions[pid]
+                await self.ctx.store.hdel(REVISIONS, str(pid))
+        return removed
+
+    async def _expire_notices(self, expired: Callable[[Mapping[str, Any]], bool]) -> int:
+        """Delete the kept notices ``expired`` selects; returns how many."""
+        store = self.ctx.store
+        removed = 0
+        for subject, raw in (await store.hgetall(NOTICES)).items():
+            notices: list[dict[str, Any]] = json.loads(raw)
+            kept = [n for n in notices if not expired(n)]
+            if len(kept) == len(notices):
+                continue
+            removed += len(notices) - len(kept)
+            if kept:
+                await store.hset(NOTICES, {subject: json.dumps(kept).encode()})
+            else:
+                await store.hdel(NOTICES, subject)
+        return removed
 
     # -- HTTP -------------------------------------------------------------------------
 
@@ -1056,13 +1147,23 @@ def _http_actor(req: HttpRequest) -> Actor:
 def _record(post: Post, accepted: bool = False) -> dict[str, Any]:
     """A post for the agency's record: everything but the identities behind it."""
     data = post.to_json()
-    for private in ("author", "voters", "counted", "flags"):
+    for private in PRIVATE_FIELDS:
         data.pop(private, None)
     data["votes"] = len(post.voters)
     data["flags"] = len(post.flags)
     data["official"] = post.official is not None
     data["accepted"] = accepted
     return data
+
+
+def _ts(record: Mapping[str, Any]) -> float:
+    """A revision's or notice's time; -inf when it has none that can be read (its age is
+    unknown, so it counts as expired)."""
+    value = record.get("ts")
+    if isinstance(value, int | float | str):
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return -math.inf
 
 
 def _cell(value: Any) -> str:

@@ -89,6 +89,11 @@ class Post:
     needs_case: bool = False
     merged_into: int | None = None
     flags: dict[str, str] = field(default_factory=dict)
+    voted_at: dict[str, float] = field(default_factory=dict)
+    """When each identity in ``counted`` last voted up (for retention; votes stored before
+    this was kept have none and count as made when the post was)."""
+    flagged_at: dict[str, float] = field(default_factory=dict)
+    """When each identity in ``flags`` flagged (for retention; likewise)."""
     erased: bool = False
     activity: float = 0.0
     """Topics: the time of the last reply or change (for retention)."""
@@ -345,8 +350,11 @@ class Board:
         topic.activity = now
         return post, revision
 
-    def vote(self, actor: Actor, post_id: int, up: bool) -> tuple[Post, bool]:
-        """Vote or take the vote back; returns (post, whether the vote counts the first time)."""
+    def vote(
+        self, actor: Actor, post_id: int, up: bool, now: float | None = None
+    ) -> tuple[Post, bool]:
+        """Vote or take the vote back (``now``: when, kept for retention); returns (post,
+        whether the vote counts the first time)."""
         post = self.get(post_id, actor)
         if post.author == actor.subject:
             raise ProtocolError(E.OWN_POST, "You cannot vote on your own post.")
@@ -354,6 +362,8 @@ class Board:
         first = False
         if up and actor.subject not in post.voters:
             post.voters.append(actor.subject)
+            if now is not None:
+                post.voted_at[actor.subject] = now
             if actor.subject not in post.counted:
                 post.counted.append(actor.subject)
                 first = True
@@ -382,6 +392,7 @@ class Board:
         if actor.subject in post.flags:
             raise ProtocolError(E.ALREADY_FLAGGED, "You flagged this post already.")
         post.flags[actor.subject] = f"{reason}:{self.weight(actor, now)}"
+        post.flagged_at[actor.subject] = now
         if post.hidden is None and self.flag_weight(post) >= self.trust.hide_at:
             post.hidden = {"reason": "flagged", "by": "flags", "ts": now}
             self.restatus(self.posts[post.topic])
@@ -408,6 +419,7 @@ class Board:
         elif action == "restore":
             post.hidden = None
             post.flags = {}
+            post.flagged_at = {}
         else:  # approve
             post.pending = False
         self.restatus(self.posts[post.topic])
@@ -488,19 +500,82 @@ class Board:
                 post.edited = None
                 changed.add(post.id)
             if subject in post.voters or subject in post.counted:
-                token = "erased:" + secrets.token_hex(8)
+                token = _erased_token()
                 if subject in post.voters:
                     post.voters[post.voters.index(subject)] = token
                     votes += 1
                 if subject in post.counted:
                     post.counted[post.counted.index(subject)] = token
+                post.voted_at.pop(subject, None)
                 changed.add(post.id)
             if subject in post.flags:
-                post.flags["erased:" + secrets.token_hex(8)] = post.flags.pop(subject)
+                post.flags[_erased_token()] = post.flags.pop(subject)
+                post.flagged_at.pop(subject, None)
                 changed.add(post.id)
         self.first_seen.pop(subject, None)
         self.by_author.pop(subject, None)
         return sorted(changed), votes
+
+    # -- retention --------------------------------------------------------------------
+
+    def expire_votes(self, before: float) -> tuple[list[int], int]:
+        """Unlink votes cast before ``before`` from their voters, as `erase` does (the count
+        stays); returns (changed post ids, votes unlinked)."""
+        changed: list[int] = []
+        votes = 0
+        for post in self.posts.values():
+            old = {
+                s
+                for s in (*post.voters, *post.counted)
+                if not s.startswith(ERASED_TOKEN) and post.voted_at.get(s, post.created) < before
+            }
+            if not old:
+                continue
+            for s in old:
+                token = _erased_token()
+                post.voters = [token if v == s else v for v in post.voters]
+                post.counted = [token if v == s else v for v in post.counted]
+                post.voted_at.pop(s, None)
+            votes += len(old)
+            changed.append(post.id)
+        return changed, votes
+
+    def expire_flags(self, before: float) -> tuple[list[int], int]:
+        """Unlink flags raised before ``before`` from who raised them (reason and weight
+        stay, so a post the flags hid stays hidden); returns (changed post ids, flags)."""
+        changed: list[int] = []
+        flags = 0
+        for post in self.posts.values():
+            old = [
+                s
+                for s in post.flags
+                if not s.startswith(ERASED_TOKEN) and post.flagged_at.get(s, post.created) < before
+            ]
+            for s in old:
+                post.flags[_erased_token()] = post.flags.pop(s)
+                post.flagged_at.pop(s, None)
+            if old:
+                flags += len(old)
+                changed.append(post.id)
+        return changed, flags
+
+    def forget_unused(self, before: float) -> list[str]:
+        """Forget identities first seen before ``before`` that no post, vote or flag names any
+        more (after a purge), and drop removed posts from the author index; returns the
+        identities forgotten."""
+        for subject in list(self.by_author):
+            ids = [i for i in self.by_author[subject] if i in self.posts]
+            if ids:
+                self.by_author[subject] = ids
+            else:
+                del self.by_author[subject]
+        named = set(self.by_author)
+        for post in self.posts.values():
+            named.update(post.voters, post.counted, post.flags)
+        gone = [s for s, t in self.first_seen.items() if t < before and s not in named]
+        for subject in gone:
+            del self.first_seen[subject]
+        return gone
 
     # -- status -----------------------------------------------------------------------
 
@@ -632,6 +707,14 @@ class Board:
             for p in self.posts.values()
             if p.kind == "topic" and p.merged_into is None and self.visible(p, viewer)
         ]
+
+
+ERASED_TOKEN = "erased:"
+"""How a vote or flag no longer linked to its identity is keyed (``erased:<random>``)."""
+
+
+def _erased_token() -> str:
+    return ERASED_TOKEN + secrets.token_hex(8)
 
 
 def score_votes(post: Post) -> float:
