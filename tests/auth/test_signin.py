@@ -4,12 +4,15 @@ logout, and what a person in no mapped group gets."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from server.app import ServicePoint
 from tests.auth.conftest import (
     Browser,
     CookieAgent,
@@ -21,6 +24,8 @@ from tests.auth.conftest import (
     sign_in,
     ws_url,
 )
+from tests.auth.test_signin_web import with_chromium
+from tests.web.test_a11y import axe_violations
 
 
 async def test_code_flow_with_pkce_gives_a_staff_session(
@@ -205,3 +210,112 @@ def test_the_provider_requires_pkce(provider: Provider) -> None:
     )
     location = resp.headers.get("location", "")
     assert "error=invalid_request" in location and "PKCE" in location
+
+
+async def test_a_manager_signs_in_and_the_dashboard_uses_the_cookie(
+    signin: SignIn, tmp_path: Path
+) -> None:
+    """Real Chromium: the dashboard's "Sign in" link, the provider's login form, back on the
+    dashboard with the board drawn from cookie requests (no Authorization header, no token
+    anywhere); the Q&A page connects as the same manager by the cookie; signing out ends it.
+    Then staff sign in from the Q&A page and come back to the route they were on."""
+    async with signin(tmp_path) as sp:
+        # The browser blocks in threads of its own while this loop serves the server.
+        await asyncio.to_thread(with_chromium, lambda chromium: dashboard_scenario(chromium, sp))
+        entries = await sp.audit.search(action="auth.sign_in") if sp.audit else []
+        signed_in = sorted((e["actor"], e["role"]) for e in entries)
+        assert signed_in == [("id:mia.berg", "manager"), ("id:sara.lind", "staff")]
+
+
+def dashboard_scenario(chromium: Any, sp: ServicePoint) -> None:
+    base, wait = base_url(sp), 20_000
+    ctx = chromium.new_context(locale="en-US")
+    errors: list[str] = []
+    api: list[dict[str, str]] = []
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # Our pages' console errors (the provider's login page has its own, e.g. its favicon).
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and ours(m) else None)
+    page.on("request", lambda r: api.append(r.headers) if "/api/" in r.url else None)
+    state = "window.servicepoint.state()"
+
+    def ours(message: Any) -> bool:
+        return str(message.location.get("url", "")).startswith(base + "/")
+
+    page.goto(base + "/dashboard.html")
+    page.wait_for_function(f"() => window.servicepoint && {state}.session.loaded", timeout=wait)
+    assert page.evaluate(state)["auth"] is None and page.is_visible("#signin-token")
+    assert page.get_attribute("#signin-link", "href") == "/auth/login?next=/dashboard.html"
+    assert axe_violations(page) == [], "sign-in with the link"
+
+    page.click("#signin-link")
+    page.wait_for_selector("#login", timeout=wait)
+    page.fill("#login", "mia.berg")
+    page.fill("#password", "pw-mia.berg")
+    page.click("#login-submit")
+    page.wait_for_url(base + "/dashboard.html", timeout=wait)
+    page.wait_for_function(
+        f"() => window.servicepoint && {state}.auth === 'session' && {state}.data", timeout=wait
+    )
+    s = page.evaluate(state)
+    assert s["session"]["role"] == "manager" and s["session"]["name"] == "Mia Berg"
+    assert page.is_hidden("#signin") and page.is_visible("#board")
+    assert page.text_content("#dash-who") == "Signed in as Mia Berg (Manager)"
+    assert page.is_visible("#dash-signout-link") and page.is_hidden("#dash-signout")
+    assert axe_violations(page) == [], "signed in"
+    assert api and all("authorization" not in headers for headers in api)
+    # (a poll in flight just then: the next one comes within its interval)
+    with page.expect_request(lambda r: "/api/insight/dashboard" in r.url, timeout=wait) as request:
+        page.evaluate("window.servicepoint.refresh()")
+    sent = request.value.all_headers()
+    assert "sp_session=" in sent.get("cookie", "") and "authorization" not in sent
+    assert page.evaluate("sessionStorage.getItem('servicepoint.dashboard.token')") is None
+    assert "token" not in page.url
+
+    # The Q&A page: the WebSocket's handshake carries the cookie, its hello no token.
+    qa = ctx.new_page()
+    qa.on("pageerror", lambda e: errors.append(str(e)))
+    qa.goto(base + "/qa.html")
+    qa.wait_for_function(f"() => window.servicepoint && {state}.connected", timeout=wait)
+    s = qa.evaluate(state)
+    assert s["role"] == "manager" and s["auth"] == "session"
+    assert qa.text_content("#qa-who") == "Signed in as Mia Berg (Manager)"
+    assert qa.is_visible("#qa-signout-link") and qa.is_hidden("#qa-signin")
+    assert axe_violations(qa) == [], "Q&A signed in"
+    qa.close()
+
+    # Sign out (the provider asks to confirm), then the dashboard offers the sign-in again.
+    page.click("#dash-signout-link")
+    page.wait_for_selector("button[value=yes]", timeout=wait)
+    page.click("button[value=yes]")
+    page.wait_for_url(base + "/", timeout=wait)
+    page.goto(base + "/dashboard.html")
+    page.wait_for_function(f"() => window.servicepoint && {state}.session.loaded", timeout=wait)
+    s = page.evaluate(state)
+    assert s["auth"] is None and s["session"]["signedIn"] is False
+    assert page.is_visible("#signin-link") and page.is_hidden("#board")
+    assert "sp_session" not in {c["name"] for c in ctx.cookies()}
+    ctx.close()
+
+    # Staff sign-in from the Q&A page comes back to it, at the route the fragment named.
+    ctx = chromium.new_context(locale="en-US")
+    qa = ctx.new_page()
+    qa.on("pageerror", lambda e: errors.append(str(e)))
+    qa.goto(base + "/qa.html#/queue")
+    qa.wait_for_function(f"() => window.servicepoint && {state}.connected", timeout=wait)
+    assert qa.evaluate(state)["role"] == "citizen" and qa.is_visible("#qa-signin-link")
+    assert qa.get_attribute("#qa-signin-link", "href") == "/auth/login?next=/qa.html"
+    qa.click("#qa-signin-link")
+    qa.wait_for_selector("#login", timeout=wait)
+    qa.fill("#login", "sara.lind")
+    qa.fill("#password", "pw-sara.lind")
+    qa.click("#login-submit")
+    qa.wait_for_url(base + "/qa.html#/queue", timeout=wait)
+    qa.wait_for_function(
+        f"() => window.servicepoint && {state}.connected && {state}.role === 'staff'", timeout=wait
+    )
+    s = qa.evaluate(state)
+    assert s["auth"] == "session" and s["view"] == "queue"
+    assert qa.text_content("#qa-who") == "Signed in as Sara Lind (Staff)"
+    ctx.close()
+    assert errors == []

@@ -1,14 +1,15 @@
 """The manager's dashboard (clients/web/dashboard.html) in real Chromium.
 
-The server runs in this process (`running_server` on the agents' loop); a
-manager token (`mint("manager", ...)`) comes in the link's fragment or the
-sign-in field. Citizens and staff are `AgentClient`s. Checked: the charts
-(uPlot canvases) and their tables render; a ticket taken by a citizen shows in
-the queue figure at the next update; a bar and a table row list the case ids;
-"Pause updates" stops the requests until "Resume updates" (counted with
-page.on("request") under Playwright's clock); axe finds nothing in five
-languages; the CSV report's totals equal the dashboard's. No assertion is
-about time: waits are for events or states.
+The server runs in this process (`running_server` on the agents' loop), without an
+identity provider: a development manager token (`mint("manager", ...)`) is pasted
+into the sign-in field (a `#token=` in the link is ignored; signing in through the
+provider with the session cookie is tests/auth/test_signin.py's). Citizens and
+staff are `AgentClient`s. Checked: the charts (uPlot canvases) and their tables
+render; a ticket taken by a citizen shows in the queue figure at the next update;
+a bar and a table row list the case ids; "Pause updates" stops the requests until
+"Resume updates" (counted with page.on("request") under Playwright's clock); axe
+finds nothing in five languages; the CSV report's totals equal the dashboard's.
+No assertion is about time: waits are for events or states.
 """
 
 from __future__ import annotations
@@ -52,8 +53,16 @@ def manager() -> str:
     return _MANAGER[0]
 
 
+def paste_token(page: Any, token: str) -> None:
+    """The development sign-in: the token into the password field, then Enter."""
+    page.wait_for_function("() => window.servicepoint.state().session.loaded")
+    page.fill("#signin-token", token)
+    page.press("#signin-token", "Enter")
+
+
 def open_dashboard(open_page: Any, sp: ServicePoint, **kw: Any) -> Any:
-    page = open_page(f"/dashboard.html#token={manager()}", base=url(sp), **kw)
+    page = open_page("/dashboard.html", base=url(sp), **kw)
+    paste_token(page, manager())
     wait_state(page, "s.data")
     return page
 
@@ -73,10 +82,11 @@ def figure(page: Any, service: str, name: str) -> str:
 
 def test_charts_tables_and_live_queue(sp: ServicePoint, open_page: Any, agents: AgentLoop) -> None:
     page = open_dashboard(open_page, sp)
-    # The token came in the fragment: gone from the address bar, kept for this tab.
-    assert "token" not in page.url
+    # The pasted token is kept for this tab only and sent as a bearer header.
+    assert state(page)["auth"] == "token"
     assert page.evaluate("sessionStorage.getItem('servicepoint.dashboard.token')") == manager()
     assert page.is_hidden("#signin") and page.is_visible("#board")
+    assert page.is_visible("#dash-signout") and page.is_hidden("#dash-signout-link")
 
     # Every chart is a uPlot canvas with a name, a summary sentence and a table.
     for chart in ("hourly", "level", "csat"):
@@ -182,8 +192,7 @@ def test_no_axe_violations_in_five_languages(
         assert page.evaluate("document.documentElement.lang") == "de"
         assert page.is_visible("#signin-token")
         assert axe_violations(page) == [], "sign-in"
-        page.fill("#signin-token", manager())
-        page.press("#signin-token", "Enter")
+        paste_token(page, manager())
         wait_state(page, "s.data && s.data.totals.today.volume === 1")
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         for lang in LANGS:
@@ -247,9 +256,24 @@ def test_csv_totals_equal_the_dashboard(
 
 def test_sign_in_errors(sp: ServicePoint, open_page: Any) -> None:
     refused = ("status of 401", "status of 403")  # Chromium logs the refused requests
-    page = open_page(
-        f"/dashboard.html#token={mint('staff', 'Sara Lind')}", base=url(sp), allow=refused
-    )
+    # A token in the link is no sign-in: the page neither uses nor keeps it.
+    page = open_page(f"/dashboard.html#token={manager()}", base=url(sp), allow=refused)
+    s = wait_state(page, "s.session.loaded")
+    assert s["signedIn"] is False and s["auth"] is None and s["fetches"] == 0
+    assert s["session"] == {
+        "loaded": True,
+        "signedIn": False,
+        "role": None,
+        "name": None,
+        "signIn": False,
+        "eid": False,
+    }
+    assert page.is_visible("#signin") and page.is_hidden("#board")
+    assert page.evaluate("sessionStorage.getItem('servicepoint.dashboard.token')") is None
+    # No identity provider here: no "Sign in" link, only the development form.
+    assert page.is_hidden("#signin-link") and page.is_visible("#signin-token")
+
+    paste_token(page, mint("staff", "Sara Lind"))
     page.wait_for_function(
         "() => document.getElementById('signin-error').textContent.length > 0", timeout=WAIT_MS
     )
@@ -279,3 +303,8 @@ def test_the_page_keeps_to_the_policy() -> None:
     assert "javascript:" not in lowered
     for handler in ("onclick=", "onload=", "onerror=", "onsubmit=", "onchange=", "oninput="):
         assert handler not in lowered, handler
+    # Signing in goes through /auth/login and back here; no page reads a token from its link.
+    assert 'href="/auth/login?next=/dashboard.html"' in html
+    for path in (WEB / "src").rglob("*.js"):
+        source = path.read_text(encoding="utf-8")
+        assert "#token=" not in source and "takeTokenFromLink" not in source, path

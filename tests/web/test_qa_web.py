@@ -467,10 +467,20 @@ def test_staff_answer_officially_and_see_overdue_questions_first(
         new = agents.run(second())
 
         token = mint("staff", "Sara Lind")
+        # A token in the link signs no one in: the page connects as a visitor.
         page = open_page(f"/qa.html#token={token}", base=url(sp), lang="en-US")
+        s = wait_state(page, "s.connected && s.session.loaded")
+        assert s["role"] == "citizen" and s["auth"] is None
+        assert page.evaluate("sessionStorage.getItem('servicepoint.qa.token')") is None
+        # No identity provider here: no "Staff sign-in" link; the development form instead.
+        assert page.is_hidden("#qa-signin-link") and page.is_hidden("#qa-signout-link")
+        page.click("#qa-dev-signin summary")
+        page.fill("#qa-token", token)
+        page.click("#qa-signin-submit")
         s = wait_state(page, "s.connected && s.role === 'staff'")
-        assert "token" not in page.evaluate("location.href")
+        assert s["auth"] == "token" and page.input_value("#qa-token") == ""
         assert page.text_content("#qa-signed-in") == "Signed in as Staff."
+        page.evaluate("location.hash = '#/'")
         page.click("a[data-nav=queue]")
         s = wait_state(page, "s.queue && s.queue.waiting.length === 2")
         assert s["queue"]["waiting"] == [old, new]  # overdue first

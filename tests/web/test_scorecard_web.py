@@ -27,6 +27,7 @@ from server.features.scorecard.settings import SHIPPED_RULES
 from tests.server.harness import mint
 from tests.web.conftest import AgentLoop, join, own_server, state, url, wait_state
 from tests.web.test_a11y import AXE, AXE_URL, TAGS, axe_violations
+from tests.web.test_dashboard import paste_token
 
 WAIT_MS = 20_000
 LANGS = ["sv", "da", "de", "ja", "en"]
@@ -211,7 +212,8 @@ def test_progress_after_a_case_goals_settings_board_and_axe(
 def test_dashboard_rules_table_team_and_a_broken_rules_file(
     sp: ServicePoint, open_page: Any, agents: AgentLoop, tmp_path: Path
 ) -> None:
-    page = open_page(f"/dashboard.html#token={mint('manager', 'Mia Berg')}", base=url(sp))
+    page = open_page("/dashboard.html", base=url(sp))
+    paste_token(page, mint("manager", "Mia Berg"))
     s = wait_state(page, "s.scorecard.rules && s.scorecard.team")
     rules = s["scorecard"]["rules"]
     assert rules["rules_error"] is None and rules["quality_share"] == pytest.approx(0.6)
@@ -251,7 +253,8 @@ def test_dashboard_rules_table_team_and_a_broken_rules_file(
 def test_works_agreement_hides_small_groups_and_boards(
     sp_works: ServicePoint, open_page: Any
 ) -> None:
-    dash = open_page(f"/dashboard.html#token={mint('manager', 'Mia Berg')}", base=url(sp_works))
+    dash = open_page("/dashboard.html", base=url(sp_works))
+    paste_token(dash, mint("manager", "Mia Berg"))
     s = wait_state(dash, "s.scorecard.rules && s.scorecard.team")
     assert s["scorecard"]["team"]["suppressed"] is True
     assert dash.is_visible("#dsc-works") and dash.is_visible("#dsc-suppressed")

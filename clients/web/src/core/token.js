@@ -4,13 +4,13 @@
 // takeDevToken(): a role token handed to the hall page for development without the address
 // bar (a test puts it in sessionStorage under DEV_TOKEN_KEY before the page loads); read once.
 //
-// A staff member's role token on a standalone page (the dashboard, the Q&A page):
-// kept in sessionStorage under the page's own key, taken once from a `#token=`
-// link (a fragment never reaches the server, so the token is in no access log)
-// and wiped from the address bar. Never shown, never logged.
+// A development role token on a standalone page (the dashboard, the Q&A page): pasted
+// into the page's password field and kept in sessionStorage under the page's own key
+// (this tab only). Never taken from the address, never shown, never logged. Staff who
+// sign in at the identity provider use the session cookie instead (core/session.js).
 //
 //   let token = storedToken(KEY);
-//   token = takeTokenFromLink(KEY, '#/') ?? token;
+//   keepToken(KEY, pasted);   // keepToken(KEY, '') forgets it
 
 export const DEV_TOKEN_KEY = 'servicepoint.devtoken';
 
@@ -33,17 +33,4 @@ export function keepToken(key, value) {
     if (value) sessionStorage.setItem(key, value);
     else sessionStorage.removeItem(key);
   } catch { /* private mode: kept in memory only */ }
-}
-
-/** The token of a `#token=` link (kept under `key`), or null; the rest of the
- * fragment stays in the address bar (`emptyHash` when nothing is left). */
-export function takeTokenFromLink(key, emptyHash = '') {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const fromLink = fragment.get('token');
-  if (!fromLink) return null;
-  keepToken(key, fromLink);
-  fragment.delete('token');
-  const rest = fragment.toString();
-  history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : emptyHash}`);
-  return fromLink;
 }

@@ -1,6 +1,6 @@
-// The dashboard's HTTP side: requests with the manager's token, and the poller.
+// The dashboard's HTTP side: requests as the signed-in manager, and the poller.
 //
-//   const api = new Api(() => token);
+//   const api = new Api(() => token);   // '' -> the session cookie (no Authorization header)
 //   const data = await api.json('/api/insight/dashboard');   // throws ApiError
 //   const { blob, filename } = await api.file('/api/insight/report.csv?...');
 //
@@ -26,13 +26,14 @@ export class Api {
   }
 
   async request(path, accept) {
+    // A development role token goes as a bearer header, without cookies; otherwise the
+    // sign-in session's HttpOnly cookie says who asks.
+    const token = this.token();
+    const headers = { Accept: accept };
+    if (token) headers.Authorization = `Bearer ${token}`;
     let res;
     try {
-      res = await fetch(path, {
-        headers: { Authorization: `Bearer ${this.token()}`, Accept: accept },
-        cache: 'no-store',
-        credentials: 'omit',
-      });
+      res = await fetch(path, { headers, cache: 'no-store', credentials: token ? 'omit' : 'same-origin' });
     } catch {
       throw new ApiError(0, 'network');
     }

@@ -1,10 +1,14 @@
 // The dashboard page (dashboard.html): the manager's view of queues, waits,
 // service level and satisfaction, from GET /api/insight/dashboard.
 //
-// Sign-in: a manager (or admin) role token, typed into the password field or
-// given in the link's fragment (#token=..., which browsers never send to the
-// server; the page removes it from the address bar). It is kept in
-// sessionStorage (this tab only) and sent as `Authorization: Bearer`.
+// Sign-in: the page first asks GET /auth/me (core/session.js). A manager or admin
+// signed in at the identity provider is shown the board at once: every request goes
+// with the HttpOnly session cookie (`credentials: 'same-origin'`, no Authorization
+// header), the session is kept fresh, and the header says who is signed in with a
+// "Sign out" link (/auth/logout). Anyone else gets a "Sign in" link
+// (/auth/login?next=/dashboard.html). For development a manager role token can be
+// pasted into the password field: kept in sessionStorage (this tab only) and sent as
+// `Authorization: Bearer`; never taken from the address.
 //
 // Updates: every 5 s, one request at a time, none while the tab is hidden;
 // "Pause updates" stops them (WCAG 2.2.2) until "Resume updates".
@@ -15,13 +19,15 @@
 // The staff scorecard section (scorecard.js) loads when the board opens and on
 // its own "Update" button, not with the poll: each of its requests is audited.
 //
-// Test hook: window.servicepoint.state() -> {signedIn, paused, fetches, lang,
-// data, charts, cases, error, scorecard}; window.servicepoint.refresh().
+// Test hook: window.servicepoint.state() -> {signedIn, auth ('session' | 'token' | null),
+// session: {loaded, signedIn, role, name, signIn}, paused, fetches, lang, data, charts,
+// cases, error, scorecard}; window.servicepoint.refresh().
 
 import {
   LANGS, LANG_NAMES, getLanguage, initialLanguage, loadMessages, onLanguageChange, setLanguage, t,
 } from '../core/i18n.js';
-import { keepToken, storedToken, takeTokenFromLink } from '../core/token.js';
+import { Session } from '../core/session.js';
+import { keepToken, storedToken } from '../core/token.js';
 import { Api, ApiError, Poller } from './api.js';
 import { Board } from './board.js';
 import { ScorecardSection } from './scorecard.js';
@@ -29,6 +35,7 @@ import { ScorecardSection } from './scorecard.js';
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'servicepoint.dashboard.token';
 const INTERVAL_MS = 5000;
+const ROLES = ['manager', 'admin'];
 
 await Promise.all([
   new URL('../core/messages/', import.meta.url),
@@ -52,8 +59,11 @@ onLanguageChange((lang) => {
   document.title = `${t('dash.title')} – ${t('app.title')}`;
 });
 
-// --- the token -------------------------------------------------------------------------
-let token = takeTokenFromLink(TOKEN_KEY) ?? storedToken(TOKEN_KEY);
+// --- who asks: the sign-in session (cookie) or a pasted development token ----------------
+let token = storedToken(TOKEN_KEY);
+/** How the board is open: 'session' (the cookie), 'token' (bearer), or null (closed). */
+let auth = null;
+const session = new Session(() => sessionChanged());
 
 // --- state -----------------------------------------------------------------------------
 const api = new Api(() => token);
@@ -86,13 +96,23 @@ function errorKey(e) {
   return ['dash.error.http', { status: e.status }];
 }
 
-/** A refused token: back to the sign-in form with the reason. */
+/** Refused (401/403): back to the sign-in form with the reason. A refused session is
+ * asked about again (the server clears a dead cookie). */
 function refused(e) {
-  const [key, values] = errorKey(e);
+  let [key, values] = errorKey(e);
+  const viaSession = auth === 'session';
   signOut(false);
-  signinError = { key, values };
-  $('signin-error').textContent = t(key, values);
-  $('signin-token').focus();
+  if (viaSession) {
+    if (key === 'dash.error.unauthorized') key = 'dash.signin.ended';
+    session.load();
+  }
+  showSigninError(key, values);
+  (viaSession ? $('signin-link') : $('signin-token')).focus();
+}
+
+function showSigninError(key, values = {}) {
+  signinError = key ? { key, values } : null;
+  $('signin-error').textContent = key ? t(key, values) : '';
 }
 
 function isAuthError(e) {
@@ -119,7 +139,7 @@ const poller = new Poller(refresh, INTERVAL_MS);
 
 function renderUpdated() {
   const el = $('dash-updated');
-  if (!lastAt) { el.textContent = token ? t('dash.loading') : ''; return; }
+  if (!lastAt) { el.textContent = auth ? t('dash.loading') : ''; return; }
   const time = new Intl.DateTimeFormat(getLanguage(), {
     hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: data?.timezone || undefined,
   }).format(new Date((data?.generated_at ?? lastAt) * 1000));
@@ -149,23 +169,41 @@ function showBoard(on) {
   $('signin').hidden = on;
   $('board').hidden = !on;
   $('dash-pause').hidden = !on;
-  $('dash-signout').hidden = !on;
+  renderWho();
 }
 
-function signIn(newToken) {
-  token = newToken;
-  keepToken(TOKEN_KEY, token);
-  signinError = null;
-  $('signin-error').textContent = '';
-  $('signin-token').value = '';
+/** Who is signed in (the header), the sign-out control that fits, the sign-in link. */
+function renderWho() {
+  const { me, signedIn } = session;
+  const role = signedIn ? t(`role.${me.role}`) : '';
+  $('dash-who').textContent = signedIn ? t('signin.as', { name: me.name ?? '', role }) : '';
+  $('dash-signout-link').hidden = !me.signed_in;
+  $('dash-signout').hidden = auth !== 'token';
+  $('signin-link').hidden = !me.sign_in || signedIn;
+  const wrong = signedIn && !session.hasRole(ROLES);
+  $('signin-role').hidden = !wrong;
+  $('signin-role').textContent = wrong ? t('dash.signin.wrong_role', { name: me.name ?? '', role }) : '';
+}
+
+function open(how) {
+  auth = how;
+  showSigninError(null);
   showBoard(true);
   renderUpdated();
   poller.start();
   scorecard.load();
 }
 
+function signIn(newToken) {
+  token = newToken;
+  keepToken(TOKEN_KEY, token);
+  $('signin-token').value = '';
+  open('token');
+}
+
 function signOut(announce = true) {
   poller.stop();
+  auth = null;
   token = '';
   keepToken(TOKEN_KEY, '');
   data = null;
@@ -176,12 +214,23 @@ function signOut(announce = true) {
   if (announce) live(t('dash.signed_out'));
 }
 
+/** After every /auth/me and refresh: open the board for a manager's session, close it
+ * when that session ended. */
+function sessionChanged() {
+  if (auth === 'session' && !session.hasRole(ROLES)) {
+    signOut(false);
+    showSigninError('dash.signin.ended');
+  } else if (!auth && session.hasRole(ROLES)) {
+    open('session');
+  }
+  renderWho();
+}
+
 $('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const value = $('signin-token').value.trim();
   if (!value) {
-    signinError = { key: 'dash.signin.required', values: {} };
-    $('signin-error').textContent = t('dash.signin.required');
+    showSigninError('dash.signin.required');
     $('signin-token').setAttribute('aria-invalid', 'true');
     $('signin-token').focus();
     return;
@@ -269,18 +318,23 @@ onLanguageChange(() => {
   renderPause();
   renderUpdated();
   if (errorState) showError(errorState.key, errorState.values);
-  if (signinError) $('signin-error').textContent = t(signinError.key, signinError.values);
+  if (signinError) showSigninError(signinError.key, signinError.values);
+  renderWho();
   if (reportError) showReportError(reportError.key, reportError.values);
 });
 
 setLanguage(initialLanguage());
 renderPause();
-if (token) signIn(token);
-else showBoard(false);
+showBoard(false);
+// The session first; a development token kept in this tab only when it opens nothing.
+await session.load();
+if (!auth && token) signIn(token);
 
 window.servicepoint = {
   state: () => ({
-    signedIn: Boolean(token),
+    signedIn: auth !== null,
+    auth,
+    session: session.snapshot(),
     paused,
     fetches,
     lang: getLanguage(),

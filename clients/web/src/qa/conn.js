@@ -5,12 +5,14 @@
 //   conn.addEventListener('message', (e) => handle(e.detail));   // every server message
 //   conn.addEventListener('state', (e) => show(e.detail));       // {state: connecting | welcomed | reconnecting | closed}
 //   conn.addEventListener('badtoken', () => ...);                 // the staff token was refused
+//   conn.addEventListener('revoked', () => ...);                  // the sign-in session ended (4010)
 //   conn.start(); conn.send({ t: 'qa_search', q: 'adress' }); conn.restart();
 //
 // Identity as in the hall (net.js): the citizen key of the welcome is kept in
 // localStorage ('servicepoint.citizen', shared with the hall page, never shown)
-// and presented in hello; a staff member's role token comes from the page's
-// sign-in form (kept in sessionStorage by main.js).
+// and presented in hello. Staff signed in at the identity provider send no token: the
+// handshake carries the session cookie. A development role token comes from the page's
+// form (kept in sessionStorage by main.js).
 
 import { CATALOGUE } from '../protocol/catalogue.js';
 import { defaultUrl, receiveValidated, sendValidated, storeCitizen, storedCitizen } from '../net.js';
@@ -106,6 +108,7 @@ export class QaConnection extends EventTarget {
       this.connect();
       return;
     }
+    if (code === CLOSE.REVOKED) this.dispatchEvent(new CustomEvent('revoked'));
     if (FINAL.has(code)) {
       this.set('closed', { code });
       return;

@@ -1,37 +1,49 @@
 // The standalone Q&A page (qa.html): the whole Q&A wall without 3D or an avatar.
 //
-// It connects to /ws and says hello (with the citizen key the hall page keeps,
-// or a staff member's role token from the sign-in form), and never joins: the
-// Q&A messages are allowed before joining. The interface is the hall's Q&A
-// panel (features/qa/view.js) at page level, with a router on the address's
-// fragment, so every topic has a stable link:
+// It connects to /ws and says hello (with the citizen key the hall page keeps), and
+// never joins: the Q&A messages are allowed before joining. The interface is the
+// hall's Q&A panel (features/qa/view.js) at page level, with a router on the
+// address's fragment, so every topic has a stable link:
 //
 //   qa.html#/            search (as you type, with filters), the newest topics
 //   qa.html#/t/<id>      a topic (a merged one shows its canonical topic, with a note)
 //   qa.html#/post        ask a question
 //   qa.html#/mine        my questions, notices, export and erasure of my data
 //   qa.html#/queue       staff: questions waiting for an official answer, overdue first
-//   qa.html#token=...    a staff token in the link: kept in this tab, removed from the address
+//
+// Staff: the page first asks GET /auth/me (core/session.js). Signed in at the identity
+// provider, the WebSocket goes without a token (its handshake carries the HttpOnly session
+// cookie), the header says who is signed in with a "Sign out" link, and the session is
+// kept fresh. Otherwise the header has a "Staff sign-in" link (/auth/login?next=/qa.html;
+// the route in the fragment is kept in this tab and taken up again after signing in).
+// For development a role token can be pasted into the side form (kept in sessionStorage,
+// this tab only); a token is never taken from the address.
 //
 // Strings: the core's and the qa feature's catalogues (keys qa.page.* for this page).
-// Test hook: window.servicepoint.state() -> {connected, state, role, lang, view, q,
+// Test hook: window.servicepoint.state() -> {connected, state, role, lang, auth
+// ('session' | 'token' | null), session: {loaded, signedIn, role, name, signIn}, view, q,
 // results, topic, replies, held, ...} (QaView.snapshot()).
 
 import { LANGS, LANG_NAMES, getLanguage, initialLanguage, loadMessages, onLanguageChange, setLanguage, t } from '../core/i18n.js';
 import { QaView } from '../features/qa/view.js';
 import { QaConnection } from './conn.js';
-import { keepToken, storedToken, takeTokenFromLink } from '../core/token.js';
+import { LOGOUT_HREF, Session, loginHref } from '../core/session.js';
+import { keepToken, storedToken } from '../core/token.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'servicepoint.qa.token';
+const RETURN_KEY = 'servicepoint.qa.return';
 
 await Promise.all([
   new URL('../core/messages/', import.meta.url),
   new URL('../features/qa/messages/', import.meta.url),
 ].map(loadMessages));
 
-// --- the token (staff) ------------------------------------------------------------------
-let token = takeTokenFromLink(TOKEN_KEY, '#/') ?? storedToken(TOKEN_KEY);
+// --- staff: the sign-in session (cookie), or a pasted development token --------------------
+let token = storedToken(TOKEN_KEY);
+const session = new Session(() => renderSignin());
+/** The token the hello carries: none while signed in (the cookie says who). */
+const helloToken = () => (session.signedIn ? null : token || null);
 
 // --- routes -------------------------------------------------------------------------------
 /** The fragment of a route. */
@@ -64,7 +76,7 @@ for (const code of LANGS) {
 langSelect.addEventListener('change', () => setLanguage(langSelect.value));
 
 // --- the connection and the view ----------------------------------------------------------------
-const conn = new QaConnection({ lang: getLanguage, token: () => token || null });
+const conn = new QaConnection({ lang: getLanguage, token: helloToken });
 let role = null;
 let world = null;
 let statusKey = 'qa.page.status.connecting';
@@ -105,10 +117,15 @@ function renderStatus() {
 }
 
 function renderSignin() {
-  const staff = role && role !== 'citizen';
+  const { me, signedIn } = session;
+  $('qa-who').textContent = signedIn ? t('signin.as', { name: me.name ?? '', role: t(`role.${me.role}`) }) : '';
+  $('qa-signin-link').hidden = !me.sign_in || signedIn;
+  $('qa-signout-link').hidden = !me.signed_in;
+  $('qa-signin').hidden = signedIn;
+  const staff = !signedIn && token && role && role !== 'citizen';
   $('qa-signed-in').hidden = !staff;
   $('qa-signed-in').textContent = staff ? t('qa.page.signed_in', { role: t(`role.${role}`) }) : '';
-  $('qa-signout').hidden = !token;
+  $('qa-signout').hidden = !token || signedIn;
   $('qa-signin-error').textContent = tokenRefused ? t('qa.page.bad_token') : '';
 }
 
@@ -149,6 +166,9 @@ conn.addEventListener('state', (e) => {
   }[s] || statusKey;
   renderStatus();
 });
+// The session ended or was revoked (close 4010): ask again (the server clears a dead cookie);
+// the connection comes back as a visitor.
+conn.addEventListener('revoked', () => session.load());
 conn.addEventListener('badtoken', () => {
   token = '';
   keepToken(TOKEN_KEY, '');
@@ -187,7 +207,6 @@ conn.addEventListener('message', (e) => {
 });
 
 window.addEventListener('hashchange', () => {
-  if (location.hash.startsWith('#token=')) return;
   view.open(routeOf(location.hash));
   renderTitle();
 });
@@ -203,6 +222,10 @@ $('qa-signin-form').addEventListener('submit', (e) => {
   $('qa-token').value = '';
   renderSignin();
   conn.restart();
+});
+// Signing in leaves the page: the route in the fragment (which no server sees) waits here.
+$('qa-signin-link').addEventListener('click', () => {
+  try { sessionStorage.setItem(RETURN_KEY, hashOf(routeOf(location.hash))); } catch { /* private mode */ }
 });
 $('qa-signout').addEventListener('click', () => {
   token = '';
@@ -223,6 +246,14 @@ onLanguageChange((lang) => {
 
 setLanguage(initialLanguage());
 renderStatus();
+$('qa-signin-link').href = loginHref('/qa.html');
+$('qa-signout-link').href = LOGOUT_HREF;
+await session.load();
+try {
+  const back = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  if (back && session.signedIn && !location.hash) history.replaceState(null, '', hashOf(routeOf(back)));
+} catch { /* private mode */ }
 conn.start();
 
 window.servicepoint = {
@@ -231,6 +262,8 @@ window.servicepoint = {
     state: conn.state,
     role,
     lang: getLanguage(),
+    auth: session.signedIn ? 'session' : (token ? 'token' : null),
+    session: session.snapshot(),
     ...view.snapshot(),
   }),
 };
