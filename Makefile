@@ -92,6 +92,7 @@ unit: setup
 bench: setup
 	$(PY) -m bench.spatial --json
 	$(PY) -m bench.swarm --json
+	$(PY) -m bench.capacity --json
 	$(PY) -m bench.voice --json
 	$(PY) -m bench.events --json
 	$(PY) -m bench.insight --json

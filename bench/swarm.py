@@ -14,6 +14,7 @@ a time; it exits non-zero only when agents failed to connect or saw errors.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -45,9 +47,36 @@ def _wait_healthy(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError("server did not become healthy")
 
 
-def _swarm(
-    port: int, count: int, seconds: float, server_pid: int, processes: int | None
+@contextlib.contextmanager
+def server_process(*args: str) -> Iterator[tuple[int, int]]:
+    """``python -m server run`` on a free port with a fresh embedded Redis and a throwaway
+    signing secret; yields (port, pid) once healthy, and stops it afterwards."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data:
+        env = {**os.environ, "SERVICEPOINT_SECRET": secrets.token_urlsafe(32)}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server", "run", "--port", str(port), "--data-dir", data, *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_healthy(port)
+            yield port, server.pid
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+
+
+def run_swarm(
+    port: int,
+    count: int,
+    seconds: float,
+    server_pid: int,
+    processes: int | None,
+    *extra: str,
 ) -> dict[str, Any]:
+    """One ``agents.swarm`` run against the server on ``port``; its JSON figures."""
     cmd = [
         sys.executable,
         "-m",
@@ -64,6 +93,7 @@ def _swarm(
     ]
     if processes is not None:
         cmd += ["--processes", str(processes)]
+    cmd += list(extra)
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -76,23 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--processes", type=int, default=None, help="swarm worker processes")
     p.add_argument("--json", action="store_true", help="JSON lines (the default)")
     args = p.parse_args(argv)
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data:
-        # A throwaway signing secret (the server wants at least 32 characters).
-        env = {**os.environ, "SERVICEPOINT_SECRET": secrets.token_urlsafe(32)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "server", "run", "--port", str(port), "--data-dir", data],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_healthy(port)
-            idle = _swarm(port, 2, min(args.seconds, 5.0), server.pid, None)
-            loaded = _swarm(port, args.count, args.seconds, server.pid, args.processes)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=20)
+    with server_process() as (port, pid):
+        idle = run_swarm(port, 2, min(args.seconds, 5.0), pid, None)
+        loaded = run_swarm(port, args.count, args.seconds, pid, args.processes)
     print(json.dumps({"run": "baseline", **idle}))
     print(json.dumps({"run": "swarm", **loaded}))
     idle_p99 = (idle.get("latency_ms") or {}).get("p99")

@@ -1,0 +1,148 @@
+"""How many clients one server process holds: walking clients stepped up until the
+move-to-seen latency or errors give out, and a seated crowd.
+
+    python -m bench.capacity --json [--steps 250,500,1000,1500,2000,2500] [--seconds 10]
+        [--seated 2000,5000] [--p99-ms 100]
+
+One ``python -m server run`` process (fresh embedded Redis) serves every run. First
+a two-agent run: the idle baseline, measured in the same run as everything else.
+Then, for each step, a swarm of that many walking clients (`agents.swarm`: a few
+observers decode every frame and measure move-to-seen latency, the rest only count
+bytes) for a window of ``--seconds``; stepping stops at the first step whose p99
+passes ``--p99-ms``, that sees errors, or that cannot connect everyone. Each step's
+line: p50/p99 latency, the server's tick p50/p99 and CPU (from ``/metrics`` and
+``/proc``), bytes per client per second, and ``limited_by`` (a step limited by the
+swarm's own CPU says so: on a small machine the clients compete with the server).
+
+The seated crowd: the same, with every client but the observers standing still
+(``--idle``), as attendees in an auditorium do.
+
+The last line is one JSON object: ``clients_per_process`` (the largest walking step
+that held), ``tick_ms_p99`` and ``bytes_per_s_per_client`` at that step,
+``seated_clients_per_process``, ``p99_ratio_vs_idle`` (that step's p99 over the
+idle baseline's), ``bytes_ratio_vs_full`` and the machine. State frames are sent at
+the full rate today (no delta or distance-rate encoding yet), so there is no second
+encoding to compare with and ``bytes_ratio_vs_full`` is null until there is.
+Nothing here fails on a time; the exit status is non-zero only if no step held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+from typing import Any
+
+from bench.machine import machine
+from bench.swarm import run_swarm, server_process
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def _raise_fd_limit() -> None:
+    """Each client is a socket in the swarm and in the server (which inherits this)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > _soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def step_figures(count: int, run: dict[str, Any]) -> dict[str, Any]:
+    """One step's line from a swarm run's figures."""
+    server = run.get("server", {})
+    latency = run.get("latency_ms") or {}
+    tick = server.get("tick_ms") or {}
+    return {
+        "clients": count,
+        "connected": run.get("connected"),
+        "errors": run.get("errors"),
+        "latency_ms_p50": latency.get("p50"),
+        "latency_ms_p99": latency.get("p99"),
+        "latency_samples": latency.get("samples"),
+        "tick_ms_p50": tick.get("p50"),
+        "tick_ms_p99": tick.get("p99"),
+        "server_cpu_cores": server.get("cpu_cores"),
+        "frames_skipped": server.get("frames_skipped"),
+        "bytes_per_s_per_client": run.get("bytes_per_s_per_client"),
+        "swarm_cpu_cores": (run.get("swarm") or {}).get("cpu_cores"),
+        "limited_by": run.get("limited_by"),
+    }
+
+
+def held(step: dict[str, Any], p99_ms: float) -> bool:
+    """Whether a step held: everyone connected, no errors, p99 within the bound."""
+    p99 = step["latency_ms_p99"]
+    return (
+        step["errors"] == 0
+        and step["connected"] == step["clients"]
+        and p99 is not None
+        and p99 <= p99_ms
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.capacity", description=__doc__.splitlines()[0])
+    p.add_argument("--steps", default="250,500,1000,1500,2000,2500")
+    p.add_argument("--seated", default="2000,5000")
+    p.add_argument("--seconds", type=float, default=10.0, help="each run's window")
+    p.add_argument("--p99-ms", type=float, default=100.0)
+    p.add_argument("--processes", type=int, default=None, help="swarm worker processes")
+    p.add_argument("--json", action="store_true", help="JSON lines (the default)")
+    args = p.parse_args(argv)
+    _raise_fd_limit()
+    info = machine()
+    print(json.dumps({"bench": "machine", **info}), flush=True)
+    walking: list[dict[str, Any]] = []
+    seated: list[dict[str, Any]] = []
+    with server_process() as (port, pid):
+        idle = step_figures(2, run_swarm(port, 2, min(args.seconds, 5.0), pid, None))
+        print(json.dumps({"run": "idle", **idle}), flush=True)
+        for count in _ints(args.steps):
+            step = step_figures(count, run_swarm(port, count, args.seconds, pid, args.processes))
+            step["held"] = held(step, args.p99_ms)
+            walking.append(step)
+            print(json.dumps({"run": "walking", **step}), flush=True)
+            if not step["held"]:
+                break
+        for count in _ints(args.seated):
+            observers = min(count, 4)
+            run = run_swarm(
+                port, count, args.seconds, pid, args.processes, "--idle", str(count - observers)
+            )
+            step = step_figures(count, run)
+            step["held"] = held(step, args.p99_ms)
+            seated.append(step)
+            print(json.dumps({"run": "seated", **step}), flush=True)
+            if not step["held"]:
+                break
+    best = max((s for s in walking if s["held"]), key=lambda s: s["clients"], default=None)
+    best_seated = max((s for s in seated if s["held"]), key=lambda s: s["clients"], default=None)
+    idle_p99 = idle["latency_ms_p99"]
+    summary = {
+        "bench": "capacity",
+        "cpu": info["cpu"],
+        "p99_bound_ms": args.p99_ms,
+        "clients_per_process": best["clients"] if best else 0,
+        "tick_ms_p99": best["tick_ms_p99"] if best else None,
+        "latency_ms_p99": best["latency_ms_p99"] if best else None,
+        "bytes_per_s_per_client": best["bytes_per_s_per_client"] if best else None,
+        "limited_by": best["limited_by"] if best else None,
+        "first_failing_step": next((s["clients"] for s in walking if not s["held"]), None),
+        "seated_clients_per_process": best_seated["clients"] if best_seated else 0,
+        "idle_latency_ms_p99": idle_p99,
+        "p99_ratio_vs_idle": (
+            round(best["latency_ms_p99"] / idle_p99, 2)
+            if best and best["latency_ms_p99"] and idle_p99
+            else None
+        ),
+        "bytes_ratio_vs_full": None,
+        "encoding": "full rate (no delta or distance-rate encoding yet)",
+    }
+    print(json.dumps(summary), flush=True)
+    return 0 if best is not None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
