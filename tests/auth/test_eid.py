@@ -4,6 +4,7 @@ subject and ``verified: true`` against the citizen's pseudonymous identity."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import msgpack
@@ -37,6 +38,19 @@ async def prove(sp: ServicePoint, citizen_key: str, login: str) -> Browser:
     return browser
 
 
+def serving_with_eid(
+    provider: Provider, eid_provider: Provider, data_dir: Path
+) -> contextlib.AbstractAsyncContextManager[ServicePoint]:
+    """A server with staff sign-in and the eID broker (asking for the national id scope)."""
+    port = free_port()
+    eid = auth_section(eid_provider, port, scopes="openid profile national_id")
+    sections = {
+        "auth": auth_section(provider, port),
+        "auth_eid": {k: eid[k] for k in ("issuer", "client_id", "client_secret", "scopes")},
+    }
+    return serving(data_dir, port, sections)
+
+
 async def auth_dump(sp: ServicePoint) -> bytes:
     ks = sp.store.keyspace("auth")
     out = b""
@@ -52,13 +66,7 @@ async def auth_dump(sp: ServicePoint) -> bytes:
 async def test_a_verified_citizen_keeps_only_the_hash(
     provider: Provider, eid_provider: Provider, tmp_path: Path
 ) -> None:
-    port = free_port()
-    eid = auth_section(eid_provider, port, scopes="openid profile national_id")
-    sections = {
-        "auth": auth_section(provider, port),
-        "auth_eid": {k: eid[k] for k in ("issuer", "client_id", "client_secret", "scopes")},
-    }
-    async with serving(tmp_path, port, sections) as sp:
+    async with serving_with_eid(provider, eid_provider, tmp_path) as sp:
         assert sp.auth is not None
         async with AgentClient(ws_url(sp), name="Eva") as first:
             assert first.welcome is not None and "verified" not in first.welcome

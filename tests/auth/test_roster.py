@@ -17,13 +17,10 @@ from tests.auth.conftest import (
     CookieAgent,
     Provider,
     SignIn,
-    auth_section,
-    free_port,
-    serving,
     sign_in,
     ws_url,
 )
-from tests.auth.test_eid import CLAIMS_NEVER_KEPT, prove
+from tests.auth.test_eid import CLAIMS_NEVER_KEPT, prove, serving_with_eid
 
 KEYRING = Keyring(SECRET)
 
@@ -65,13 +62,7 @@ async def test_the_roster_gives_the_desks_services_and_languages(
 async def test_staff_see_that_a_citizen_is_verified_and_nothing_more(
     provider: Provider, eid_provider: Provider, tmp_path: Path
 ) -> None:
-    port = free_port()
-    eid = auth_section(eid_provider, port, scopes="openid profile national_id")
-    sections = {
-        "auth": auth_section(provider, port),
-        "auth_eid": {k: eid[k] for k in ("issuer", "client_id", "client_secret", "scopes")},
-    }
-    async with serving(tmp_path, port, sections) as sp:
+    async with serving_with_eid(provider, eid_provider, tmp_path) as sp:
         async with AgentClient(ws_url(sp), name="Eva") as first:
             assert first.welcome is not None
             key = str(first.welcome["citizen"])

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server.features.desks.feature import Desks
 from server.features.desks.settings import DeskSettings
+from server.plug import Person
 from server.store.memory import MemoryStore
-from tests.server.features.fakes import FakeSender, ManualClock, citizen, make_fakes, staff
+from tests.server.features.fakes import (
+    Fakes,
+    FakeSender,
+    ManualClock,
+    citizen,
+    make_fakes,
+    staff,
+)
 
 ADA = citizen(1, "Ada Secretname", "subject-ada-123")
 SARA = staff(100, "sara.lind", "Sara Lind")
@@ -26,18 +35,22 @@ def dump(store: MemoryStore) -> str:
     return "\n".join(out)
 
 
-async def test_export_then_erase_leaves_no_trace() -> None:
-    clock = ManualClock()
-    store = MemoryStore(clock=clock.monotonic)
+Send = Callable[[Person, dict[str, Any]], Awaitable[None]]
+
+
+async def _served_case(
+    clock: ManualClock, store: MemoryStore, *others: Person
+) -> tuple[Fakes, Desks, Send]:
+    """Sara on duty serves Ada's ticket A-001 and closes it with a note."""
     fakes = make_fakes("desks", DeskSettings(call_timeout_s=60.0), store=store, clock=clock)
     feature = Desks(fakes.ctx)
     await feature.start()
-    for p in (ADA, SARA):
+    for p in (ADA, SARA, *others):
         fakes.people.add(p)
         await feature.entered(p, resumed=False)
     h = feature.handlers()
 
-    async def send(p: Any, msg: dict[str, Any]) -> None:
+    async def send(p: Person, msg: dict[str, Any]) -> None:
         await h[msg["t"]](FakeSender(p, fakes.notify), msg)
 
     await send(SARA, {"t": "duty", "status": "available", "desk": "desk-1"})
@@ -45,6 +58,13 @@ async def test_export_then_erase_leaves_no_trace() -> None:
     await send(SARA, {"t": "call_next"})
     await send(ADA, {"t": "respond"})
     await send(SARA, {"t": "close_case", "outcome": "resolved", "notes": NOTE})
+    return fakes, feature, send
+
+
+async def test_export_then_erase_leaves_no_trace() -> None:
+    clock = ManualClock()
+    store = MemoryStore(clock=clock.monotonic)
+    fakes, feature, send = await _served_case(clock, store)
     await send(SARA, {"t": "duty", "status": "off"})
 
     exported = await feature.export_data(ADA.subject)
@@ -85,23 +105,8 @@ async def test_retention_expires_old_cases_and_keeps_open_ones() -> None:
     """Tickets over and older than the limit lose who held them, their notes go, old duty
     entries go; a ticket still waiting, and anything newer, stays as it was."""
     clock = ManualClock()
-    fakes = make_fakes("desks", DeskSettings(call_timeout_s=60.0), clock=clock)
-    feature = Desks(fakes.ctx)
-    await feature.start()
     bo = citizen(2, "Bo Waiting", "subject-bo-456")
-    for p in (ADA, SARA, bo):
-        fakes.people.add(p)
-        await feature.entered(p, resumed=False)
-    h = feature.handlers()
-
-    async def send(p: Any, msg: dict[str, Any]) -> None:
-        await h[msg["t"]](FakeSender(p, fakes.notify), msg)
-
-    await send(SARA, {"t": "duty", "status": "available", "desk": "desk-1"})
-    await send(ADA, {"t": "take_ticket", "service": "general", "lang": "sv"})
-    await send(SARA, {"t": "call_next"})
-    await send(ADA, {"t": "respond"})
-    await send(SARA, {"t": "close_case", "outcome": "resolved", "notes": NOTE})
+    fakes, feature, send = await _served_case(clock, MemoryStore(clock=clock.monotonic), bo)
     await send(bo, {"t": "take_ticket", "service": "general", "lang": "sv"})
     clock.advance(3600.0)
     cutoff = clock.time()
