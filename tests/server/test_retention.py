@@ -1,8 +1,8 @@
 """Retention: each kind of personal data is kept only as long as configured, on a live
 server with the embedded Redis; expired text is on no disk afterwards (BGREWRITEAOF).
 
-Also here: a citizen's tickets and survey comments from an earlier session are found by
-their data rights (the records carry a one-way digest of the subject, never the subject).
+Also here: a citizen's tickets from an earlier session are found by their data rights
+(the queue log carries a one-way digest of the subject, never the subject).
 """
 
 from __future__ import annotations

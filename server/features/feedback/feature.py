@@ -259,9 +259,7 @@ class Feedback(Feature):
         if msg.get("easy") is not None:
             fields["easy"] = str(msg["easy"])
         if comment:
-            # Free text is the citizen's own: tie it to them (one-way) for their rights.
             fields["comment"] = comment
-            fields["holder"] = rights.holder_of(who.subject)
         if shared:
             fields["shared"] = "1"
         fields["ts"] = repr(now)

@@ -8,14 +8,14 @@ comment, time) and never the staff member's subject; plus whether the kiosk's pa
 
 Erase: the private records and the kiosk pause are deleted and the open survey forgotten;
 an answer with a free-text comment is trimmed from ``answers`` and appended again without
-``comment``, ``shared`` and ``holder`` (insight skips it as a second answer to a survey it
-has counted, so ratings stay as they were); answers without text hold nothing about the
-citizen and stay. Answers with a comment carry `holder_of` the citizen, so they are found
-after the private record has lapsed. A staff member's subject in the stream and in survey
-records is replaced by a random ``erased-<hex>`` pseudonym (the survey's entries appended
-again in order) and their display name dropped from the records.
+``comment`` and ``shared`` (insight skips it as a second answer to a survey it has counted,
+so ratings stay as they were); answers without text hold nothing about the citizen and
+stay. Answers are anonymous: once the private record has lapsed nothing ties a comment to
+the citizen, and retention then removes its text. A staff member's subject in the stream
+and in survey records is replaced by a random ``erased-<hex>`` pseudonym (the survey's
+entries appended again in order) and their display name dropped from the records.
 
-Retention (`expire`): answers older than the limit lose their text and ``holder``.
+Retention (`expire`): answers older than the limit lose their text.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from server.features.feedback.survey import Survey, closed_key, kiosk_key, record_key
-from server.plug import Erased, subject_digest
+from server.plug import Erased
 from server.store import Keyspace, rewrite_entries
 
 if TYPE_CHECKING:
@@ -53,24 +53,13 @@ def _belongs(feature: Feedback, survey: Survey, subject: str) -> bool:
     return person is not None and survey.citizen == person.id
 
 
-def holder_of(subject: str) -> str:
-    """An answer's tie to the citizen who wrote its comment (`subject_digest`)."""
-    return subject_digest(subject, "survey answer")
-
-
 async def _surveys_of(feature: Feedback, subject: str) -> set[str]:
-    """The citizen's surveys: by their private records while those last, and by the
-    `holder_of` on answers with a comment after that."""
+    """The citizen's surveys, by their private records while those last: the answers
+    themselves are anonymous (nothing in them ties back to the citizen)."""
     ids = {
         s.id for s in (await _records(feature.ctx.store)).values() if _belongs(feature, s, subject)
     }
     ids |= {s.id for s in feature.open.values() if _belongs(feature, s, subject)}
-    holder = holder_of(subject)
-    ids |= {
-        f.get("survey", "")
-        for _id, f in await feature.ctx.store.read(STREAM)
-        if f.get("holder") == holder
-    }
     return ids
 
 
@@ -140,7 +129,7 @@ async def erase(feature: Feedback, subject: str) -> Erased:
     return Erased(removed=removed, anonymised=anonymised)
 
 
-TEXT_FIELDS = ("comment", "shared", "holder")
+TEXT_FIELDS = ("comment", "shared")
 
 
 def _has_text(fields: Mapping[str, str]) -> bool:
@@ -148,15 +137,15 @@ def _has_text(fields: Mapping[str, str]) -> bool:
 
 
 def _strip_text(fields: dict[str, str]) -> dict[str, str]:
-    """An answer without its free text and its tie to the citizen (the rating stays)."""
+    """An answer without its free text (the rating stays)."""
     for key in TEXT_FIELDS:
         fields.pop(key, None)
     return fields
 
 
 async def expire(feature: Feedback, kind: str, before: float) -> Erased:
-    """Retention: answers older than ``before`` lose their comment, ``shared`` and
-    ``holder`` (the ratings stay for the statistics); closed-survey records older than
+    """Retention: answers older than ``before`` lose their comment and ``shared`` (the
+    ratings stay for the statistics); closed-survey records older than
     that go too (they also lapse on their own after the survey's open time)."""
     if kind != "survey_answers":
         raise ValueError(f"feedback keeps no {kind!r}")
