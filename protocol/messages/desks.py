@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
 from protocol.messages.common import (
@@ -62,6 +63,8 @@ TICKET_STATUS = Field("enum", values=("waiting", "called", "serving", "done", "l
 DUTY_STATUS = Field("enum", values=("available", "break", "off"))
 OUTCOME = Field("enum", values=("resolved", "referred", "no_show"))
 SECONDS = Field("int", min=0, max=10**7)
+BOARD_CALLS: Final = 8
+"""How many of the latest calls ``desk_board`` carries."""
 
 CLIENT = (
     c2s(
@@ -218,6 +221,34 @@ SERVER = (
         "One's desk call: who is in it; active false when it ends. Start WebRTC with rtc_offer.",
     ),
     s2c("desk_say", dict(SAID), "Text within a desk call."),
+    s2c(
+        "desk_board",
+        {
+            "desks": Field(
+                "list",
+                max_len=500,
+                items=Field(
+                    "map",
+                    fields={
+                        "desk": DESK_ID,
+                        "staffed": Field("bool", doc="someone is on duty there and available"),
+                        "serving": optional(
+                            replace(TICKET_ID, doc="the ticket called to or served at the desk")
+                        ),
+                    },
+                ),
+                doc="every desk of the world, in the world's order",
+            ),
+            "calls": Field(
+                "list",
+                max_len=BOARD_CALLS,
+                items=Field("map", fields={"ticket": TICKET_ID, "desk": DESK_ID}),
+                doc="the latest calls, newest first",
+            ),
+        },
+        "Everyone in the service point (on entering, and whenever it changes; at most a few"
+        " a second): the public queue display. Ticket and desk ids only, never a name.",
+    ),
 )
 
 PROTOCOL = FeatureProtocol(

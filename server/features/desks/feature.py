@@ -8,6 +8,9 @@ citizen consented) the desks take a ticket for them exactly as
 ``take_ticket`` does, keep the greeter's redacted transcript with the ticket
 for the staff member who calls it (``greeter_transcript``), and answer with
 ``desks.handoff_ticket`` ``{conv, entity, ticket}`` or ``{conv, entity, error}``.
+
+Everyone in the service point gets the public queue display (``desk_board``, see
+`server.features.desks.board`) on entering and whenever it changes.
 """
 
 from __future__ import annotations
@@ -74,8 +77,13 @@ class Desks(Feature):
 
     async def entered(self, person: Person, resumed: bool) -> None:
         self.service.resend_state(person)
+        self.service.board.send_to(person.id)
+
+    def zone_changed(self, person: Person, zone: str) -> None:
+        self.service.board.zone_changed(person.id, zone)
 
     async def left(self, person: Person, for_good: bool) -> None:
+        self.service.board.forget(person.id)
         if person.role in STAFF_ROLES:
             self.service.staff_left(person, 0.0 if for_good else self.ctx.resume_s)
         if for_good:

@@ -37,6 +37,7 @@ import msgpack
 from protocol.codec import encode
 from protocol.errors import ProtocolError
 from protocol.messages.desks import DeskError
+from server.features.desks.board import INTERVAL_S, DeskBoard
 from server.features.desks.queue import QueueEvent, ServiceQueue, Ticket, holder_of
 from server.plug import FeatureContext, Person, StaffRoster
 from server.privacy import redact
@@ -86,7 +87,12 @@ class DeskCall:
 
 
 class DeskService:
-    def __init__(self, ctx: FeatureContext, call_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        ctx: FeatureContext,
+        call_timeout_s: float = 60.0,
+        board_interval_s: float = INTERVAL_S,
+    ) -> None:
         self.ctx = ctx
         self.world = ctx.world
         self.call_timeout_s = call_timeout_s
@@ -104,6 +110,8 @@ class DeskService:
         self._subjects: dict[int, str] = {}
         """Citizens' durable subjects by entity id, while their ticket is open (never sent)."""
         self._last_sent: dict[str, tuple[int, int | None, str]] = {}
+        self.board = DeskBoard(ctx, self._staffed_desks, self._served_desks, board_interval_s)
+        """The public queue display (``desk_board``): see `server.features.desks.board`."""
         m = ctx.metrics
         self._events = m.counter("queue_events", "Queue events logged, by type.", ("type",))
 
@@ -192,6 +200,11 @@ class DeskService:
         replayed = await self.rebuild()
         await self.load_notes()
         self.resume_timers()
+        self.board.seed(
+            (t.called_at, t.id, t.desk)
+            for t in self.queue.tickets.values()
+            if t.called_at and t.desk
+        )
         for ticket in self.queue.tickets.values():
             if ticket.status in ("waiting", "called"):
                 self._mark_away(ticket.citizen)
@@ -471,6 +484,7 @@ class DeskService:
             ticket.id,
             {"desk": state.desk, "service": ticket.service, "auto": "yes" if state.auto else "no"},
         )
+        self.board.called(ticket.id, state.desk)
         self._send_called(ticket)
         self._send_case(ticket)
         self._send_transcript(ticket, state.person.id)
@@ -718,6 +732,7 @@ class DeskService:
                 self._start_timer(ticket)
 
     def close(self) -> None:
+        self.board.close()
         for handle in [*self._timers.values(), *self.away.values()]:
             handle.cancel()
         self._timers.clear()
@@ -897,7 +912,20 @@ class DeskService:
             self._send_ticket(self.queue.tickets[ticket_id], position=position)
         snapshot = encode(self.queue_snapshot())  # once, the same bytes to every staff member
         self.ctx.notify.to_many((s.person.id for s in self.on_duty.values()), snapshot)
+        self.board.changed()
         self._schedule_auto_calls()
+
+    def _staffed_desks(self) -> list[str]:
+        """Desks with someone on duty and available (for the public board)."""
+        return [s.desk for s in self.on_duty.values() if s.status == "available"]
+
+    def _served_desks(self) -> list[tuple[str, str]]:
+        """(desk, ticket) of every ticket called to or served at a desk (for the board)."""
+        return [
+            (t.desk, t.id)
+            for t in self.queue.tickets.values()
+            if t.status in ("called", "serving") and t.desk
+        ]
 
     def _auto_ready(self, s: OnDuty) -> bool:
         return (

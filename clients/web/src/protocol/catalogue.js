@@ -3943,6 +3943,71 @@ export const CATALOGUE = {
         }
       }
     },
+    "desk_board": {
+      "feature": "desks",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "desks": {
+          "kind": "list",
+          "required": true,
+          "max_len": 500,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "desk": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 32
+              },
+              "staffed": {
+                "kind": "bool",
+                "required": true
+              },
+              "serving": {
+                "kind": "str",
+                "required": false,
+                "min_len": 1,
+                "max_len": 16
+              }
+            }
+          }
+        },
+        "calls": {
+          "kind": "list",
+          "required": true,
+          "max_len": 8,
+          "items": {
+            "kind": "map",
+            "required": true,
+            "fields": {
+              "ticket": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 16
+              },
+              "desk": {
+                "kind": "str",
+                "required": true,
+                "min_len": 1,
+                "max_len": 32
+              }
+            }
+          }
+        }
+      }
+    },
     "rtc_answer": {
       "feature": "voice",
       "phases": [],
