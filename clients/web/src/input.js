@@ -8,6 +8,11 @@
 // layout. Movement keys are ignored while focus is in a text field, a select,
 // a radio group or anything marked data-own-keys (e.g. the scrollable chat
 // log), so typing and native keyboard use of controls keep working.
+//
+// Other sources of the same intent (the touch joystick, src/touch.js) plug in
+// with addAxesSource(fn): fn() -> {forward, strafe, turn} (analog, -1..1) or
+// null; KeyboardInput.axes() adds them to the keys, so every source drives the
+// one movement path (LocalAvatar.advance).
 
 const FORWARD = new Set(['KeyW', 'ArrowUp']);
 const BACK = new Set(['KeyS', 'ArrowDown']);
@@ -27,6 +32,16 @@ export function ownsKeys(el) {
   if (tag === 'INPUT') return true; // text, radio (arrows change choice), color, ...
   return Boolean(el.closest('[role=listbox],[role=radiogroup],[role=menu],[role=slider],[role=tablist]'));
 }
+
+const sources = new Set();
+
+/** Add a source of movement intent; returns a function that removes it. */
+export function addAxesSource(fn) {
+  sources.add(fn);
+  return () => sources.delete(fn);
+}
+
+const clamp1 = (v) => Math.max(-1, Math.min(1, v));
 
 export class KeyboardInput {
   constructor(target = globalThis.window) {
@@ -58,7 +73,15 @@ export class KeyboardInput {
   /** Current intent: forward (+1 ahead), strafe (+1 right), turn (+1 left, counter-clockwise). */
   axes() {
     const v = (plus, minus) => (this.has(plus) ? 1 : 0) - (this.has(minus) ? 1 : 0);
-    return { forward: v(FORWARD, BACK), strafe: v(STRAFE_RIGHT, STRAFE_LEFT), turn: v(LEFT, RIGHT) };
+    const a = { forward: v(FORWARD, BACK), strafe: v(STRAFE_RIGHT, STRAFE_LEFT), turn: v(LEFT, RIGHT) };
+    for (const source of sources) {
+      const s = source();
+      if (!s) continue;
+      a.forward = clamp1(a.forward + (s.forward || 0));
+      a.strafe = clamp1(a.strafe + (s.strafe || 0));
+      a.turn = clamp1(a.turn + (s.turn || 0));
+    }
+    return a;
   }
 
   active() {

@@ -63,6 +63,12 @@ export class LocalAvatar {
     if (far) this.route = [];
   }
 
+  /** Turn on the spot by `dyaw` radians (+ counter-clockwise), e.g. a drag to look around. */
+  turnBy(dyaw) {
+    if (!Number.isFinite(dyaw) || dyaw === 0) return;
+    this.yaw = wrapYaw(this.yaw + dyaw);
+  }
+
   /** Walk in a straight line to (x, z) at walking speed. */
   walkTo(x, z) {
     this.walkRoute([{ x, z }]);
@@ -83,7 +89,7 @@ export class LocalAvatar {
   }
 
   /**
-   * Advance to local time `nowS` (seconds) with keyboard `axes`.
+   * Advance to local time `nowS` (seconds) with `axes` (keyboard and joystick, -1..1).
    * Safe to call from several loops: it only integrates the time since the last call.
    */
   advance(nowS, axes) {
@@ -101,8 +107,11 @@ export class LocalAvatar {
       let fz = -c * axes.forward - s * axes.strafe;
       const len = Math.hypot(fx, fz);
       if (len > 0) {
-        dx = (fx / len) * this.speed * dt;
-        dz = (fz / len) * this.speed * dt;
+        // Keys give a length of 1 or more (full speed, diagonals not faster); an
+        // analog stick less: it walks slower, by how far it is pushed.
+        const step = (Math.min(1, len) / len) * this.speed * dt;
+        dx = fx * step;
+        dz = fz * step;
       }
     } else if (this.route.length) {
       const target = this.route[0];

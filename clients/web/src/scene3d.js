@@ -5,13 +5,14 @@
 //   view.setWorld(world); view.addAvatar(entity, isSelf); view.setPose(id, x, z, yaw);
 //   view.follow(x, z, yaw); view.pick(clientX, clientY) -> {x, z} | null
 //   view.start((nowS, dt) => { ...update poses... });  view.relabel();
+//   view.showRoute([{x, z}, ...] | null); view.routeShown() -> bool   (a walk's route on the floor)
 
 import * as THREE from 'three';
 import { Avatar } from './avatars.js';
 import { makeLabel } from './labels.js';
 import {
   DESK_COLOR, FEEDBACK_COLOR, FLOOR_COLOR, KIOSK_COLOR, PRACTICE_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters,
-  deskSign, floorHeight, kioskName, kioskSpot, practiceDeskName, zoneColor, zoneName,
+  floorHeight, kioskName, kioskSpot, practiceDeskName, zoneColor, zoneName,
 } from './world.js';
 import { t } from './core/i18n.js';
 
@@ -20,7 +21,9 @@ const EDGE_HEIGHT = 1.2;
 const CAMERA_BACK = 6;
 const CAMERA_UP = 3.4;
 const LOOK_AHEAD = 4; // look past the avatar so more of the hall is in view
+const REDUCED_MOTION = globalThis.matchMedia?.('(prefers-reduced-motion: reduce)');
 const SOFTWARE_FPS = 15;
+const ROUTE_COLOR = 0xc2410c; // the route of a walk on the floor (features/orient)
 
 /**
  * Can this browser give us a WebGL context? Probed on a throwaway canvas,
@@ -176,9 +179,9 @@ export function createView3d(canvas, { software = false } = {}) {
       // The counter stands between the staff spot and the citizen, 1 m ahead.
       counter.position.x -= Math.sin(desk.yaw || 0) * 1;
       counter.position.z -= Math.cos(desk.yaw || 0) * 1;
+      counter.name = `desk-counter:${desk.id}`;
       worldGroup.add(counter);
-      addLabel(() => deskSign(w, desk), new THREE.Vector3(counter.position.x, 2.3, counter.position.z),
-        { background: 'rgba(12, 74, 110, 0.92)', color: '#ffffff' });
+      // Its sign (name, services, the ticket served, open or closed) is live: features/desks/board.js.
       // The ticket kiosk: a post with a screen, beside where citizens are served.
       const k = kioskSpot(desk);
       const post = box(0.5, 1.3, 0.35, KIOSK_COLOR);
@@ -253,7 +256,8 @@ export function createView3d(canvas, { software = false } = {}) {
     rig.position.set(0, 0, 0);
     rig.rotation.set(0, 0, 0);
     if (camYaw.value === null) camYaw.value = followed.yaw;
-    const k = 1 - Math.exp(-dt * 4);
+    // prefers-reduced-motion: the camera is where it should be at once, no easing.
+    const k = REDUCED_MOTION?.matches ? 1 : 1 - Math.exp(-dt * 4);
     let d = (followed.yaw - camYaw.value) % (Math.PI * 2);
     if (d > Math.PI) d -= Math.PI * 2;
     if (d < -Math.PI) d += Math.PI * 2;
@@ -301,6 +305,34 @@ export function createView3d(canvas, { software = false } = {}) {
     for (const a of avatars.values()) a.relabel();
   }
 
+  // "Walk to" (features/orient): the route as a band on the floor, [{x, z}, ...] from
+  // the avatar through each waypoint, with a ring at its end; null hides it.
+  const routeMaterial = new THREE.MeshBasicMaterial({ color: ROUTE_COLOR, transparent: true, opacity: 0.85, depthWrite: false, side: THREE.DoubleSide });
+  const routeGroup = new THREE.Group();
+  scene.add(routeGroup);
+  function showRoute(points) {
+    for (const m of routeGroup.children) m.geometry.dispose();
+    routeGroup.clear();
+    if (!points || points.length < 2) return;
+    const y = (p) => floorHeight(world, p.x, p.z) + 0.04;
+    const pos = [];
+    for (let i = 1; i < points.length; i++) {
+      const a = points[i - 1], b = points[i];
+      const len = Math.hypot(b.x - a.x, b.z - a.z);
+      if (len < 1e-3) continue;
+      const nx = (-(b.z - a.z) / len) * 0.2, nz = ((b.x - a.x) / len) * 0.2;
+      const ya = y(a), yb = y(b);
+      pos.push(a.x + nx, ya, a.z + nz, a.x - nx, ya, a.z - nz, b.x + nx, yb, b.z + nz,
+        b.x + nx, yb, b.z + nz, a.x - nx, ya, a.z - nz, b.x - nx, yb, b.z - nz);
+    }
+    const band = new THREE.BufferGeometry();
+    band.setAttribute('position', new THREE.Float32BufferAttribute(pos, 3));
+    const end = points.at(-1);
+    const ring = new THREE.Mesh(new THREE.RingGeometry(0.35, 0.55, 24).rotateX(-Math.PI / 2), routeMaterial);
+    ring.position.set(end.x, y(end), end.z);
+    routeGroup.add(new THREE.Mesh(band, routeMaterial), ring);
+  }
+
   let last = null;
   function start(onFrame) {
     renderer.setAnimationLoop(() => {
@@ -319,5 +351,6 @@ export function createView3d(canvas, { software = false } = {}) {
     kind: '3d', canvas, renderer, scene, camera, rig,
     setWorld, addAvatar, removeAvatar, clearAvatars, setPose, follow, pick, pickRay, relabel, start,
     setSelfVisible(visible, id) { const a = avatars.get(id); if (a) a.group.visible = visible; },
+    showRoute, routeShown: () => routeGroup.children.length > 0,
   };
 }

@@ -1,5 +1,5 @@
 // The fallback view when WebGL is missing: a top-down map on a 2D canvas.
-// Same interface as scene3d.js (setWorld, addAvatar, setPose, follow, pick, ...).
+// Same interface as scene3d.js (setWorld, addAvatar, setPose, follow, pick, showRoute, ...).
 // North (-z) is up, east (+x) is right.
 //
 // Features draw their own fixtures on top: view.addOverlay((ctx, {sx, sy, scale}) => ...)
@@ -158,8 +158,26 @@ export function createView2d(canvas) {
     extras.forEach((line, i) => ctx.fillText(line, x, y - r - 8 - up + EXTRA_LINE * (i + 1)));
   }
 
+  // "Walk to" (features/orient): the route, a dashed line from the avatar with a dot at its end.
+  let route = null;
+  function drawRoute() {
+    ctx.save();
+    ctx.strokeStyle = ctx.fillStyle = '#c2410c';
+    ctx.lineWidth = Math.max(3, scale * 0.3);
+    ctx.setLineDash([10, 6]);
+    ctx.beginPath();
+    route.forEach((p, i) => (i ? ctx.lineTo(sx(p.x), sy(p.z)) : ctx.moveTo(sx(p.x), sy(p.z))));
+    ctx.stroke();
+    const end = route.at(-1);
+    ctx.beginPath();
+    ctx.arc(sx(end.x), sy(end.z), Math.max(5, scale * 0.5), 0, Math.PI * 2);
+    ctx.fill();
+    ctx.restore();
+  }
+
   function draw() {
     drawWorld();
+    if (route) drawRoute();
     for (const a of avatars.values()) if (!a.isSelf) drawAvatar(a);
     for (const a of avatars.values()) if (a.isSelf) drawAvatar(a);
     for (const fn of overlays) {
@@ -194,6 +212,8 @@ export function createView2d(canvas) {
     relabel() {},
     setSelfVisible() {},
     addOverlay(fn) { overlays.add(fn); return () => overlays.delete(fn); },
+    showRoute(points) { route = points?.length > 1 ? points.map((p) => ({ x: p.x, z: p.z })) : null; },
+    routeShown: () => route !== null,
     start(onFrame) {
       const loop = () => {
         const nowS = performance.now() / 1000;

@@ -14,4 +14,6 @@ export const FEATURES = await Promise.all([
   import('./qa/index.js'),
   import('./greeter/index.js'),
   import('./events/index.js'),
+  import('./touch/index.js'),
+  import('./orient/index.js'),
 ]);

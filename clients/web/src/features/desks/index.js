@@ -2,7 +2,7 @@
 // ticket and "It's your turn", the in-call bar (members, voice state, desk text),
 // and the staff console for staff and admins.
 //
-// Messages: ticket, called, call, desk_say, duty, case, queue.
+// Messages: ticket, called, call, desk_say, duty, case, queue (and desk_board: board.js).
 // Errors shown next to their control: take_ticket, leave_queue, respond, duty,
 // call_next, auto_call, transfer, close_case, invite, desk_say (and, through the
 // voice service, rtc_offer, mute, hangup in the call bar).
@@ -10,6 +10,7 @@
 
 import { t } from '../../core/i18n.js';
 import { deskById, deskName } from '../../world.js';
+import { installBoard } from './board.js';
 import { CallBar } from './callbar.js';
 import { ServicePanel } from './kiosk.js';
 import { StaffConsole } from './staff.js';
@@ -133,4 +134,6 @@ export function install(app) {
     deskLog: callBar.log.map((e) => ({ ...e })),
     kiosk: servicePanel.kioskDesk,
   }));
+
+  installBoard(app); // the public queue display: desk signs, the hall's board, "Now serving"
 }
