@@ -14,7 +14,7 @@ line: p50/p99 latency, the server's tick p50/p99 and CPU (from ``/metrics`` and
 ``/proc``), bytes per client per second, and ``limited_by`` (a step limited by the
 swarm's own CPU says so: on a small machine the clients compete with the server).
 
-The seated crowd: the same, with every client but the observers standing still
+The seated crowd: the same, with all but one client in twenty standing still
 (``--idle``), as attendees in an auditorium do.
 
 The last line is one JSON object: ``clients_per_process`` (the largest walking step
@@ -36,6 +36,9 @@ from typing import Any
 
 from bench.machine import machine
 from bench.swarm import run_swarm, server_process
+
+OBSERVERS = 4
+"""The swarm's observers with its default two worker processes (two each)."""
 
 
 def _ints(text: str) -> list[int]:
@@ -107,10 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             if not step["held"]:
                 break
         for count in _ints(args.seated):
-            observers = min(count, 4)
-            run = run_swarm(
-                port, count, args.seconds, pid, args.processes, "--idle", str(count - observers)
-            )
+            # Mostly still: a few walk (one in twenty, at least 16) so the observers,
+            # which match the moves of their own process's agents, have moves to see.
+            still = max(0, count - OBSERVERS - max(16, count // 20))
+            run = run_swarm(port, count, args.seconds, pid, args.processes, "--idle", str(still))
             step = step_figures(count, run)
             step["held"] = held(step, args.p99_ms)
             seated.append(step)
