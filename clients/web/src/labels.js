@@ -5,8 +5,8 @@
 
 import * as THREE from 'three';
 
-const FONT = '600 28px system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
-const SMALL = '500 22px system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
+const FONT = '600 28px system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Noto Sans JP", sans-serif';
+const SMALL = '500 22px system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Noto Sans JP", sans-serif';
 const PAD = 12;
 const PX_PER_M = 110; // canvas pixels per metre of sprite
 

@@ -382,12 +382,16 @@ export function installBoard(app) {
     loadFont();
   });
 
-  // Japanese glyphs may come from the page's own font (board.css): draw again once loaded.
+  // Japanese glyphs may come from the page's own font (board.css): draw the signs, name
+  // tags and labels again once it has loaded.
   function loadFont() {
     if (getLanguage() !== 'ja' || !document.fonts?.load) return;
     const sample = [t('deskboard.heading'), t('deskboard.open'), t('deskboard.closed')].join('');
     Promise.all(['700 48px "Noto Sans JP"', '400 48px "Noto Sans JP"'].map((f) => document.fonts.load(f, sample)))
-      .then(draw, () => {});
+      .then(() => {
+        draw();
+        app.view?.relabel?.();
+      }, () => {});
   }
   loadFont();
 
