@@ -6,7 +6,9 @@
 // Errors shown next to their control: take_ticket, leave_queue, respond, duty,
 // call_next, auto_call, transfer, close_case, invite, desk_say (and, through the
 // voice service, rtc_offer, mute, hangup in the call bar).
-// Needs: 'voice'. Test hook: ticket, called, call, staff, deskLog, kiosk.
+// In a VR session the same kiosk, ticket, call and desk call show on a panel in the
+// world (xr-panel.js).
+// Needs: 'voice'. Test hook: ticket, called, call, staff, deskLog, kiosk, deskXr.
 
 import { t } from '../../core/i18n.js';
 import { deskById, deskName } from '../../world.js';
@@ -15,6 +17,7 @@ import { CallBar } from './callbar.js';
 import { ServicePanel } from './kiosk.js';
 import { StaffConsole } from './staff.js';
 import { CalledPanel, TicketPanel } from './ticket.js';
+import { createDeskXrPanel } from './xr-panel.js';
 
 export const name = 'desks';
 export const messages = new URL('./messages/', import.meta.url);
@@ -41,6 +44,10 @@ export function install(app) {
   });
   calledPanel.onWalking = (desk) => announce(t('called.walking', { desk }));
   ticketPanel.onDismiss = () => { render(); $('service-take').focus(); };
+  const xrPanel = createDeskXrPanel({
+    service: servicePanel, ticket: ticketPanel, called: calledPanel, callBar, selfId,
+    shown: () => Boolean(app.self) && !app.isStaff,
+  });
 
   /** Which panels show: the staff console for staff, the kiosk and ticket for others. */
   function render() {
@@ -72,6 +79,7 @@ export function install(app) {
   app.onFrame(() => {
     const local = app.local;
     if (app.self && local && !$('service-panel').hidden) servicePanel.near(local.x, local.z);
+    xrPanel.tick();
   });
   // A desk's "walk to" also opens its ticket kiosk (for people who take tickets).
   app.onPlace((place) => {
@@ -133,6 +141,7 @@ export function install(app) {
     staff: staffConsole.state(),
     deskLog: callBar.log.map((e) => ({ ...e })),
     kiosk: servicePanel.kioskDesk,
+    deskXr: xrPanel.state(),
   }));
 
   installBoard(app); // the public queue display: desk signs, the hall's board, "Now serving"

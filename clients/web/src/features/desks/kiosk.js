@@ -6,6 +6,7 @@
 //   panel.near(x, z);            // every frame: opens/closes the kiosk of a nearby desk
 //   panel.pickDesk('desk-2');    // from "Walk to": show that desk's kiosk now
 //   panel.showError(code);       // an `error` whose ref is take_ticket
+//   panel.chooseLang('sv'); panel.takeService('general');  // the VR panel's buttons
 //
 // The picker lists every service; a kiosk lists only its desk's services and
 // offers "Show all services". The language of service comes from
@@ -155,6 +156,19 @@ export class ServicePanel {
       return opt;
     }));
     this.lang.value = selected;
+  }
+
+  /** The VR panel's language choice: as choosing it in the form. */
+  chooseLang(code) {
+    this.chosenLang = code;
+    this.lang.value = code;
+  }
+
+  /** The VR panel's service button: take a ticket as the form does with `service` chosen. */
+  takeService(service) {
+    const input = [...this.choices.querySelectorAll('input[name=service]')].find((i) => i.value === service);
+    if (input) input.checked = true;
+    this.take();
   }
 
   take() {

@@ -7,6 +7,7 @@
 //
 //   const called = new CalledPanel({ send, walk: (x, z) => bool, errorText });
 //   called.show(msg);          // `called`: it is our turn at msg.desk
+//   called.respond();          // "I'm coming"; called.walkThere() -> bool: "Walk me there"
 //   called.hide();
 //
 // The ticket panel shows the number, service, language, status, place in the
@@ -161,14 +162,8 @@ export class CalledPanel {
     this.call = null; // the `called` message, plus deadline (performance.now() ms)
     this.timer = null;
     this.errorCode = null;
-    $('called-coming').addEventListener('click', () => {
-      this.showError(null);
-      this.send({ t: 'respond' });
-    });
-    $('called-walk').addEventListener('click', () => {
-      if (!this.call) return;
-      if (this.walk(this.call.x, this.call.z)) this.onWalking?.(this.deskLabel());
-    });
+    $('called-coming').addEventListener('click', () => this.respond());
+    $('called-walk').addEventListener('click', () => this.walkThere());
     onLanguageChange(() => {
       if (!this.call) return;
       $('called-text').textContent = this.sentence();
@@ -183,6 +178,20 @@ export class CalledPanel {
 
   get visible() {
     return Boolean(this.call);
+  }
+
+  /** "I'm coming" (also the VR panel's): answer the call. */
+  respond() {
+    this.showError(null);
+    this.send({ t: 'respond' });
+  }
+
+  /** "Walk me there" (also the VR panel's): walk to the desk's spot; true when set off. */
+  walkThere() {
+    if (!this.call) return false;
+    if (!this.walk(this.call.x, this.call.z)) return false;
+    this.onWalking?.(this.deskLabel());
+    return true;
   }
 
   deskLabel() {
