@@ -10,6 +10,20 @@ const SMALL = '500 22px system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sa
 const PAD = 12;
 const PX_PER_M = 110; // canvas pixels per metre of sprite
 
+/** `text` cut to `max` pixels in the context's font, with an ellipsis when cut. */
+export function fitText(ctx, text, max) {
+  const s = String(text ?? '');
+  if (ctx.measureText(s).width <= max) return s;
+  const chars = [...s];
+  let lo = 0, hi = chars.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (ctx.measureText(`${chars.slice(0, mid).join('')}…`).width <= max) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${chars.slice(0, lo).join('')}…`;
+}
+
 function draw(canvas, lines, style) {
   const ctx = canvas.getContext('2d');
   const fonts = lines.map((_, i) => (i === 0 ? FONT : SMALL));

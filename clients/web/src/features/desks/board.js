@@ -24,6 +24,7 @@
 import * as THREE from 'three';
 import { getLanguage, localName, t } from '../../core/i18n.js';
 import { deskById, deskName, servicesOf } from '../../world.js';
+import { fitText } from '../../labels.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -75,18 +76,6 @@ export function displayLines(world, calls) {
 
 // -- canvas drawing ----------------------------------------------------------------------
 
-function fit(ctx, text, max) {
-  if (ctx.measureText(text).width <= max) return text;
-  const chars = [...text];
-  let lo = 0, hi = chars.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (ctx.measureText(`${chars.slice(0, mid).join('')}…`).width <= max) lo = mid;
-    else hi = mid - 1;
-  }
-  return `${chars.slice(0, lo).join('')}…`;
-}
-
 function drawSign(canvas, lines, entry) {
   const { w, h } = SIGN;
   canvas.width = w;
@@ -99,15 +88,15 @@ function drawSign(canvas, lines, entry) {
   ctx.fillStyle = '#ffffff';
   ctx.textBaseline = 'middle';
   ctx.font = `700 84px ${FONT}`;
-  ctx.fillText(fit(ctx, lines[0], w - 80), 40, 78);
+  ctx.fillText(fitText(ctx, lines[0], w - 80), 40, 78);
   ctx.font = `500 48px ${FONT}`;
-  services.forEach((line, i) => ctx.fillText(fit(ctx, line, w - 80), 40, 178 + i * 64));
+  services.forEach((line, i) => ctx.fillText(fitText(ctx, line, w - 80), 40, 178 + i * 64));
   // The status band: green while the desk is open, grey while closed.
   ctx.fillStyle = entry?.staffed || entry?.serving ? OPEN : SHUT;
   ctx.fillRect(0, h - 132, w, 132);
   ctx.fillStyle = '#ffffff';
   ctx.font = `700 76px ${FONT}`;
-  ctx.fillText(fit(ctx, status, w - 80), 40, h - 66);
+  ctx.fillText(fitText(ctx, status, w - 80), 40, h - 66);
 }
 
 /** The display's face: the heading, the latest call large (ticket, then desk), earlier calls. */
@@ -125,28 +114,28 @@ function drawDisplay(canvas, world, calls) {
   ctx.fillStyle = '#ffffff';
   ctx.textBaseline = 'middle';
   ctx.font = `700 84px ${FONT}`;
-  ctx.fillText(fit(ctx, lines[0], w - 96), 48, 72);
+  ctx.fillText(fitText(ctx, lines[0], w - 96), 48, 72);
   if (!calls.length) {
     ctx.font = `500 64px ${FONT}`;
-    ctx.fillText(fit(ctx, lines[1], w - 96), 48, 300);
+    ctx.fillText(fitText(ctx, lines[1], w - 96), 48, 300);
     return;
   }
   const [latest, ...rest] = calls;
   ctx.fillStyle = '#fde68a'; // amber-200 on slate-900: 13:1
   ctx.font = `700 180px ${FONT}`;
-  const ticket = fit(ctx, latest.ticket, w * 0.5);
+  const ticket = fitText(ctx, latest.ticket, w * 0.5);
   ctx.fillText(ticket, 48, 290);
   const after = 48 + ctx.measureText(ticket).width + 48;
   ctx.fillStyle = '#ffffff';
   ctx.font = `700 84px ${FONT}`;
-  ctx.fillText(fit(ctx, `→ ${deskName(deskById(world, latest.desk)) || latest.desk}`, w - after - 48), after, 300);
+  ctx.fillText(fitText(ctx, `→ ${deskName(deskById(world, latest.desk)) || latest.desk}`, w - after - 48), after, 300);
   if (rest.length) {
     ctx.fillStyle = '#cbd5e1';
     ctx.font = `600 52px ${FONT}`;
-    ctx.fillText(fit(ctx, t('deskboard.earlier'), w - 96), 48, 470);
+    ctx.fillText(fitText(ctx, t('deskboard.earlier'), w - 96), 48, 470);
     ctx.fillStyle = '#ffffff';
     ctx.font = `500 60px ${FONT}`;
-    rest.slice(0, EARLIER).forEach((c, i) => ctx.fillText(fit(ctx, callText(world, c), w - 96), 48, 556 + i * 72));
+    rest.slice(0, EARLIER).forEach((c, i) => ctx.fillText(fitText(ctx, callText(world, c), w - 96), 48, 556 + i * 72));
   }
 }
 

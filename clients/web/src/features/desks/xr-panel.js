@@ -23,13 +23,14 @@
 //                  //   buttons: [{id, label, selected, at, normal}] (rig space), hovered: [id]}
 
 import * as THREE from 'three';
+import { fitText } from '../../labels.js';
+import { PX_PER_M, canvasPlane, canvasTexture, poseBeforeHead } from '../../xr-canvas.js';
 import { getLanguage, langName, localName, t } from '../../core/i18n.js';
 import { deskById, deskName, serviceLabel } from '../../world.js';
 import { xrHub } from '../../xr.js';
 import { duration } from './duration.js';
 import { ACTIVE } from './ticket.js';
 
-const PX_PER_M = 1000;
 const W = 900;
 const PAD = 32;
 const GAP = 14;
@@ -43,29 +44,6 @@ const TITLE = { size: 40, weight: 700, color: '#99f6e4' };
 const LINE = { size: 30, weight: 500, color: '#ffffff' };
 const QUIET = { size: 26, weight: 500, color: '#cbd5e1' };
 const ERROR = { size: 30, weight: 600, color: '#fecaca' };
-
-function texture(canvas) {
-  const tex = new THREE.CanvasTexture(canvas);
-  tex.colorSpace = THREE.SRGBColorSpace;
-  tex.minFilter = THREE.LinearFilter;
-  tex.generateMipmaps = false;
-  return tex;
-}
-
-function plane(canvas) {
-  return new THREE.Mesh(
-    new THREE.PlaneGeometry(canvas.width / PX_PER_M, canvas.height / PX_PER_M),
-    new THREE.MeshBasicMaterial({ map: texture(canvas), transparent: true, toneMapped: false }),
-  );
-}
-
-/** `text` cut to `max` pixels, with an ellipsis when cut. */
-function fit(ctx, text, max) {
-  let s = String(text ?? '');
-  if (ctx.measureText(s).width <= max) return s;
-  while (s && ctx.measureText(`${s}…`).width > max) s = s.slice(0, -1);
-  return `${s}…`;
-}
 
 /** `text` in lines of at most `max` pixels (words, else characters: Japanese has no spaces). */
 function wrap(ctx, text, max) {
@@ -106,7 +84,7 @@ function drawButton(b, hovered, w) {
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   // A chosen option says so in its label too, not only by colour.
-  ctx.fillText(fit(ctx, b.selected ? `✓ ${b.label}` : b.label, w - 32), w / 2, BTN_H / 2);
+  ctx.fillText(fitText(ctx, b.selected ? `✓ ${b.label}` : b.label, w - 32), w / 2, BTN_H / 2);
   return c;
 }
 
@@ -279,12 +257,12 @@ export function createDeskXrPanel({ service, ticket, called, callBar, selfId, sh
 
     group = new THREE.Group();
     group.name = 'desks-xr-panel';
-    const plate = plane(canvas);
+    const plate = canvasPlane(canvas);
     group.add(plate);
     removers.push(xrHub.addInteractive(plate, {})); // a select on the plate does nothing
     const toM = (px) => px / PX_PER_M;
     for (const [b, left, top, w] of at) {
-      const mesh = plane(drawButton(b, false, w));
+      const mesh = canvasPlane(drawButton(b, false, w));
       mesh.position.set(toM(left + w / 2 - W / 2), toM(height / 2 - top - BTN_H / 2), LIFT);
       mesh.renderOrder = 1;
       group.add(mesh);
@@ -293,7 +271,7 @@ export function createDeskXrPanel({ service, ticket, called, callBar, selfId, sh
         onHover: (on) => {
           if (on) hovered.add(b.id); else hovered.delete(b.id);
           mesh.material.map.dispose();
-          mesh.material.map = texture(drawButton(b, on, w));
+          mesh.material.map = canvasTexture(drawButton(b, on, w));
           mesh.material.needsUpdate = true;
         },
       }));
@@ -309,12 +287,7 @@ export function createDeskXrPanel({ service, ticket, called, callBar, selfId, sh
     if (!pose) {
       const head = xrHub.head();
       if (!head) return;
-      const position = new THREE.Vector3(
-        head.position.x - Math.sin(head.yaw) * DISTANCE,
-        head.position.y - BELOW_EYES,
-        head.position.z - Math.cos(head.yaw) * DISTANCE,
-      );
-      pose = { position, yaw: head.yaw };
+      pose = poseBeforeHead(head, DISTANCE, BELOW_EYES);
     }
     group.position.copy(pose.position);
     group.rotation.set(TILT, pose.yaw, 0, 'YXZ');

@@ -16,6 +16,7 @@ import { hitsObject, screenPointOf } from '../../scene3d.js';
 import { landmarkStandPoint } from '../../world.js';
 import { xrHub } from '../../xr.js';
 import { eventTitle, eventWhen } from './format.js';
+import { fitText } from '../../labels.js';
 
 const W = 1024;
 const H = 640;
@@ -41,18 +42,6 @@ export function boardSpot(world) {
   return { position: [x, z], yaw: Math.PI / 2 };
 }
 
-function fit(ctx, text, max) {
-  if (ctx.measureText(text).width <= max) return text;
-  const chars = [...text];
-  let lo = 0, hi = chars.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (ctx.measureText(`${chars.slice(0, mid).join('')}…`).width <= max) lo = mid;
-    else hi = mid - 1;
-  }
-  return `${chars.slice(0, lo).join('')}…`;
-}
-
 /** Draw the face: the heading, then the next events with their times. */
 export function drawFace(canvas, events) {
   canvas.width = W;
@@ -65,29 +54,29 @@ export function drawFace(canvas, events) {
   ctx.fillStyle = '#ffffff';
   ctx.textBaseline = 'middle';
   ctx.font = `700 48px ${FONT}`;
-  ctx.fillText(fit(ctx, t('events.board.title'), W - 64), 32, 50);
+  ctx.fillText(fitText(ctx, t('events.board.title'), W - 64), 32, 50);
   let y = 150;
   const shown = (events || []).filter((e) => e.status === 'live' || e.status === 'scheduled').slice(0, 5);
   if (!shown.length) {
     ctx.fillStyle = '#3f3f46';
     ctx.font = `400 30px ${FONT}`;
-    ctx.fillText(fit(ctx, t('events.none'), W - 64), 32, y);
+    ctx.fillText(fitText(ctx, t('events.none'), W - 64), 32, y);
   }
   for (const ev of shown) {
     ctx.fillStyle = '#111827';
     ctx.font = `600 32px ${FONT}`;
-    ctx.fillText(fit(ctx, eventTitle(ev), W - 64), 32, y);
+    ctx.fillText(fitText(ctx, eventTitle(ev), W - 64), 32, y);
     y += 38;
     const live = ev.status === 'live';
     ctx.fillStyle = live ? '#166534' : '#3f3f46';
     ctx.font = `${live ? 700 : 400} 24px ${FONT}`;
     const when = live ? `${t('events.status.live')} · ${t('events.attendees', { n: ev.attendees || 0 })}` : eventWhen(ev);
-    ctx.fillText(fit(ctx, when, W - 64), 32, y);
+    ctx.fillText(fitText(ctx, when, W - 64), 32, y);
     y += 54;
   }
   ctx.fillStyle = '#3f3f46';
   ctx.font = `400 22px ${FONT}`;
-  ctx.fillText(fit(ctx, t('events.board.hint'), W - 64), 32, H - 30);
+  ctx.fillText(fitText(ctx, t('events.board.hint'), W - 64), 32, H - 30);
 }
 
 function board3d(view, onSelect) {

@@ -12,9 +12,9 @@
 //                  at: [{id, at, normal}] (rig space: where a controller aims)}
 
 import * as THREE from 'three';
+import { PX_PER_M, canvasPlane, canvasTexture } from '../../xr-canvas.js';
 import { xrHub } from '../../xr.js';
 
-const PX_PER_M = 1000;
 const W = 900;
 const FONT = 'system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
 const DISTANCE = 1.2;
@@ -35,21 +35,6 @@ function wrap(ctx, text, max) {
   }
   if (line.trim()) lines.push(line.trim());
   return lines;
-}
-
-function texture(canvas) {
-  const tex = new THREE.CanvasTexture(canvas);
-  tex.colorSpace = THREE.SRGBColorSpace;
-  tex.minFilter = THREE.LinearFilter;
-  tex.generateMipmaps = false;
-  return tex;
-}
-
-function plane(canvas) {
-  return new THREE.Mesh(
-    new THREE.PlaneGeometry(canvas.width / PX_PER_M, canvas.height / PX_PER_M),
-    new THREE.MeshBasicMaterial({ map: texture(canvas), transparent: true }),
-  );
 }
 
 function drawButton(label, primary, hovered) {
@@ -113,11 +98,11 @@ export function createXrConsent({ onAnswer }) {
     body.forEach((l, i) => ctx.fillText(l, 40, 110 + i * 40));
     group = new THREE.Group();
     group.name = 'events-consent-xr';
-    const plate = plane(c);
+    const plate = canvasPlane(c, { toneMapped: true });
     group.add(plate);
     const buttons = [['accept', info.accept, true, -0.22], ['decline', info.decline, false, 0.22]];
     for (const [id, label, primary, x] of buttons) {
-      const mesh = plane(drawButton(label, primary, false));
+      const mesh = canvasPlane(drawButton(label, primary, false), { toneMapped: true });
       mesh.name = `events-consent-${id}`;
       mesh.position.set(x, -c.height / PX_PER_M / 2 + 0.09, 0.002);
       group.add(mesh);
@@ -127,7 +112,7 @@ export function createXrConsent({ onAnswer }) {
         onHover: (on) => {
           if (on) hovered.add(id); else hovered.delete(id);
           mesh.material.map.dispose();
-          mesh.material.map = texture(drawButton(label, primary, on));
+          mesh.material.map = canvasTexture(drawButton(label, primary, on));
           mesh.material.needsUpdate = true;
         },
       }));

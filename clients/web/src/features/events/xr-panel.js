@@ -22,11 +22,12 @@
 // Button ids: 'hand' (raise or lower), 'leave', 'join'.
 
 import * as THREE from 'three';
+import { fitText } from '../../labels.js';
+import { PX_PER_M, canvasPlane, canvasTexture, poseBeforeHead } from '../../xr-canvas.js';
 import { getLanguage, t } from '../../core/i18n.js';
 import { xrHub } from '../../xr.js';
 import { eventTitle, instanceLabel } from './format.js';
 
-const PX_PER_M = 1000;
 const W = 760;
 const PAD = 32;
 const BTN_H = 96;
@@ -35,21 +36,6 @@ const DISTANCE = 1.3;
 const BELOW_EYES = 0.45; // below the consent prompt (0.25)
 const TILT = -0.25;
 const FONT = 'system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
-
-function texture(canvas) {
-  const tex = new THREE.CanvasTexture(canvas);
-  tex.colorSpace = THREE.SRGBColorSpace;
-  tex.minFilter = THREE.LinearFilter;
-  tex.generateMipmaps = false;
-  return tex;
-}
-
-function fit(ctx, text, max) {
-  let s = String(text ?? '');
-  if (ctx.measureText(s).width <= max) return s;
-  while (s && ctx.measureText(`${s}…`).width > max) s = s.slice(0, -1);
-  return `${s}…`;
-}
 
 function drawButton(label, primary, hovered, w) {
   const c = document.createElement('canvas');
@@ -69,15 +55,8 @@ function drawButton(label, primary, hovered, w) {
   ctx.font = `600 30px ${FONT}`;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
-  ctx.fillText(fit(ctx, label, w - 40), w / 2, BTN_H / 2);
+  ctx.fillText(fitText(ctx, label, w - 40), w / 2, BTN_H / 2);
   return c;
-}
-
-function plane(canvas) {
-  return new THREE.Mesh(
-    new THREE.PlaneGeometry(canvas.width / PX_PER_M, canvas.height / PX_PER_M),
-    new THREE.MeshBasicMaterial({ map: texture(canvas), transparent: true, toneMapped: false }),
-  );
 }
 
 export function createXrEventPanel({ hand, leave, join }) {
@@ -152,19 +131,19 @@ export function createXrEventPanel({ hand, leave, join }) {
     ctx.textBaseline = 'top';
     ctx.fillStyle = '#ffffff';
     ctx.font = `700 40px ${FONT}`;
-    ctx.fillText(fit(ctx, c.title, W - PAD * 2), PAD, PAD);
+    ctx.fillText(fitText(ctx, c.title, W - PAD * 2), PAD, PAD);
     ctx.fillStyle = '#99f6e4';
     ctx.font = `500 30px ${FONT}`;
-    ctx.fillText(fit(ctx, c.room, W - PAD * 2), PAD, PAD + 56);
+    ctx.fillText(fitText(ctx, c.room, W - PAD * 2), PAD, PAD + 56);
 
     group = new THREE.Group();
     group.name = 'events-xr-panel';
-    const plate = plane(canvas);
+    const plate = canvasPlane(canvas);
     group.add(plate);
     removers.push(xrHub.addInteractive(plate, {})); // a select on the plate does nothing
     const toM = (px) => px / PX_PER_M;
     c.buttons.forEach((b, i) => {
-      const mesh = plane(drawButton(b.label, b.primary, false, bw));
+      const mesh = canvasPlane(drawButton(b.label, b.primary, false, bw));
       mesh.name = `events-xr-${b.id}`;
       const cx = PAD + i * (bw + GAP) + bw / 2;
       const cy = PAD + textH + GAP + BTN_H / 2;
@@ -176,7 +155,7 @@ export function createXrEventPanel({ hand, leave, join }) {
         onHover: (on) => {
           if (on) hovered.add(b.id); else hovered.delete(b.id);
           mesh.material.map.dispose();
-          mesh.material.map = texture(drawButton(b.label, b.primary, on, bw));
+          mesh.material.map = canvasTexture(drawButton(b.label, b.primary, on, bw));
           mesh.material.needsUpdate = true;
         },
       }));
@@ -192,12 +171,7 @@ export function createXrEventPanel({ hand, leave, join }) {
     if (!pose) {
       const head = xrHub.head();
       if (!head) return;
-      const position = new THREE.Vector3(
-        head.position.x - Math.sin(head.yaw) * DISTANCE,
-        head.position.y - BELOW_EYES,
-        head.position.z - Math.cos(head.yaw) * DISTANCE,
-      );
-      pose = { position, yaw: head.yaw };
+      pose = poseBeforeHead(head, DISTANCE, BELOW_EYES);
     }
     group.position.copy(pose.position);
     group.rotation.set(TILT, pose.yaw, 0, 'YXZ');

@@ -12,6 +12,7 @@ import * as THREE from 'three';
 import { localName, t } from '../../core/i18n.js';
 import { hitsObject, screenPointOf } from '../../scene3d.js';
 import { landmarkStandPoint } from '../../world.js';
+import { fitText } from '../../labels.js';
 
 const W = 1024;
 const H = 640;
@@ -22,19 +23,6 @@ const COLOR = '#9a3412'; // the wall's frame and 2D marker (orange-800: 7:1 on w
 const FONT = 'system-ui, "Noto Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
 /** Metres in front of the board where a person stands to read it. */
 export const STAND_M = 2.5;
-
-/** A line cut to `max` pixels with an ellipsis. */
-function fit(ctx, text, max) {
-  if (ctx.measureText(text).width <= max) return text;
-  const chars = [...text];
-  let lo = 0, hi = chars.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (ctx.measureText(`${chars.slice(0, mid).join('')}…`).width <= max) lo = mid;
-    else hi = mid - 1;
-  }
-  return `${chars.slice(0, lo).join('')}…`;
-}
 
 /** Draw the board's face: the wall's name, then two columns of questions. */
 export function drawFace(canvas, wall, title) {
@@ -48,7 +36,7 @@ export function drawFace(canvas, wall, title) {
   ctx.fillStyle = '#ffffff';
   ctx.textBaseline = 'middle';
   ctx.font = `700 48px ${FONT}`;
-  ctx.fillText(fit(ctx, title, W - 64), 32, 50);
+  ctx.fillText(fitText(ctx, title, W - 64), 32, 50);
   const columns = [
     [t('qa.board.newest'), wall?.newest || []],
     [t('qa.board.top'), wall?.top || []],
@@ -59,29 +47,29 @@ export function drawFace(canvas, wall, title) {
     let y = 140;
     ctx.fillStyle = '#7c2d12';
     ctx.font = `700 32px ${FONT}`;
-    ctx.fillText(fit(ctx, heading, colW), x, y);
+    ctx.fillText(fitText(ctx, heading, colW), x, y);
     y += 52;
     if (!posts.length) {
       ctx.fillStyle = '#44403c';
       ctx.font = `400 26px ${FONT}`;
-      ctx.fillText(fit(ctx, t('qa.board.empty'), colW), x, y);
+      ctx.fillText(fitText(ctx, t('qa.board.empty'), colW), x, y);
       return;
     }
     for (const post of posts.slice(0, 5)) {
       ctx.fillStyle = '#111827';
       ctx.font = `600 28px ${FONT}`;
-      ctx.fillText(fit(ctx, post.title || '', colW), x, y);
+      ctx.fillText(fitText(ctx, post.title || '', colW), x, y);
       y += 34;
       const status = post.status === 'official' ? t('qa.board.official') : t(`qa.status.${post.status || 'open'}`);
       ctx.fillStyle = post.status === 'official' ? '#166534' : '#44403c';
       ctx.font = `400 22px ${FONT}`;
-      ctx.fillText(fit(ctx, `${status} · ${t('qa.meta.votes', { n: post.votes || 0 })}`, colW), x, y);
+      ctx.fillText(fitText(ctx, `${status} · ${t('qa.meta.votes', { n: post.votes || 0 })}`, colW), x, y);
       y += 44;
     }
   });
   ctx.fillStyle = '#44403c';
   ctx.font = `400 22px ${FONT}`;
-  ctx.fillText(fit(ctx, t('qa.board.hint'), W - 64), 32, H - 30);
+  ctx.fillText(fitText(ctx, t('qa.board.hint'), W - 64), 32, H - 30);
 }
 
 function board3d(view) {

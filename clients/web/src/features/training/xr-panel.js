@@ -31,11 +31,11 @@
 // The start view's button ids: `scenario:<id>`, `lang:<code>`, `start`.
 
 import * as THREE from 'three';
+import { PX_PER_M, canvasTexture } from '../../xr-canvas.js';
 import { getLanguage, langName, t } from '../../core/i18n.js';
 import { xrHub } from '../../xr.js';
 import { fmtNumber, fmtScore } from './format.js';
 
-const PX_PER_M = 1000; // canvas pixels per metre
 const WIDTH = 1000; // the panel's width in pixels (1 m)
 const PAD = 36; // the panel's margin
 const GAP = 16; // between buttons
@@ -142,21 +142,13 @@ function drawOps(ctx, ops, dx, dy) {
   }
 }
 
-function texture(canvas) {
-  const tex = new THREE.CanvasTexture(canvas);
-  tex.colorSpace = THREE.SRGBColorSpace;
-  tex.minFilter = THREE.LinearFilter;
-  tex.generateMipmaps = false;
-  return tex;
-}
-
 /** A plane `w` × `h` pixels showing what draw(ctx) paints. */
-function canvasPlane(w, h, draw) {
+function paintedPlane(w, h, draw) {
   const canvas = document.createElement('canvas');
   canvas.width = w;
   canvas.height = h;
   draw(canvas.getContext('2d'));
-  const material = new THREE.MeshBasicMaterial({ map: texture(canvas), transparent: true, toneMapped: false });
+  const material = new THREE.MeshBasicMaterial({ map: canvasTexture(canvas), transparent: true, toneMapped: false });
   const mesh = new THREE.Mesh(new THREE.PlaneGeometry(w / PX_PER_M, h / PX_PER_M), material);
   mesh.userData.size = { w, h };
   mesh.userData.redraw = (paint) => {
@@ -165,7 +157,7 @@ function canvasPlane(w, h, draw) {
     c.height = h;
     paint(c.getContext('2d'));
     material.map.dispose();
-    material.map = texture(c);
+    material.map = canvasTexture(c);
     material.needsUpdate = true;
   };
   return mesh;
@@ -196,7 +188,7 @@ function makeButton(spec) {
   const { ops, height } = layout([{ text: label, size, weight: 600, gap: 0 }], w - 56);
   const h = height + pad * 2;
   const look = { ...spec, w, h, ops, pad };
-  const mesh = canvasPlane(w, h, (ctx) => paintButton(ctx, look, false));
+  const mesh = paintedPlane(w, h, (ctx) => paintButton(ctx, look, false));
   mesh.userData.button = spec;
   mesh.userData.hover = (on) => mesh.userData.redraw((ctx) => paintButton(ctx, look, on));
   return mesh;
@@ -371,7 +363,7 @@ export function createXrPanel({ choose, repeat, stop, start, offer = () => null 
         const text = layout(block.items, INNER);
         if (!text.height) continue;
         endRow();
-        cards.push([canvasPlane(WIDTH, text.height, (ctx) => drawOps(ctx, text.ops, PAD, 0)), y]);
+        cards.push([paintedPlane(WIDTH, text.height, (ctx) => drawOps(ctx, text.ops, PAD, 0)), y]);
         y += text.height;
         trail = 0;
         continue;
