@@ -427,3 +427,15 @@ def _protocol_checks() -> None:
     _c: Clock = ManualClock()
     _s: Sender = FakeSender(citizen(1), RecordingNotify(people))
     _ = (_p, _n, _pl, _v, _c, _s)
+
+
+def store_text(store: MemoryStore, leave_out: str | None = None) -> str:
+    """Everything the memory store holds, stream entries included, as text: for checks
+    that erased or expired data is nowhere. Keys containing ``leave_out`` are skipped."""
+    return repr(
+        [
+            (key, getattr(item.value, "entries", item.value))
+            for key, item in store._data.items()
+            if leave_out is None or leave_out not in key
+        ]
+    )

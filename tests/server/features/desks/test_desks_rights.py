@@ -16,23 +16,12 @@ from tests.server.features.fakes import (
     citizen,
     make_fakes,
     staff,
+    store_text,
 )
 
 ADA = citizen(1, "Ada Secretname", "subject-ada-123")
 SARA = staff(100, "sara.lind", "Sara Lind")
 NOTE = "Moved house last spring"
-
-
-def dump(store: MemoryStore) -> str:
-    out: list[str] = []
-    for key, item in store._data.items():
-        value: Any = item.value
-        out.append(key)
-        if hasattr(value, "entries"):
-            out.append(repr(value.entries))
-        else:
-            out.append(repr(value))
-    return "\n".join(out)
 
 
 Send = Callable[[Person, dict[str, Any]], Awaitable[None]]
@@ -80,7 +69,7 @@ async def test_export_then_erase_leaves_no_trace() -> None:
     assert erased.removed == 1 and erased.anonymised == 1
     await feature.erase_data(SARA.subject)
     await store.compact()
-    text = dump(store)
+    text = store_text(store)
     for secret in (ADA.subject, ADA.name, NOTE, SARA.subject, SARA.name):
         assert secret not in text, secret
     # The statistics still see the same events, in order.

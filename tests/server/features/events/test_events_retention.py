@@ -6,22 +6,14 @@ import pytest
 
 from server.features.events.feature import Events
 from server.plug import Person
-from server.store.memory import MemoryStore
 from tests.server.features.events.test_events import HOST, Rig, _rig
-from tests.server.features.fakes import citizen
+from tests.server.features.fakes import citizen, store_text
 
 DAY = 86_400.0
 ZED = citizen(7, "Zelphine Orr", subject="subj-zed-9051")
 BO = citizen(8, "Bo Quist", subject="subj-bo-4410")
 CY = citizen(9, "Cyra Lind", subject="subj-cy-2207")
 NEW = citizen(10, "Nova Fresh", subject="subj-nova-3318")
-
-
-def _blob(store: MemoryStore) -> str:
-    """What the memory store holds (stream entries included), but the rate-limit windows,
-    which expire by themselves within minutes."""
-    items = store._data.items()
-    return repr([(k, getattr(i.value, "entries", i.value)) for k, i in items if ":quota:" not in k])
 
 
 async def _event_with(rig: Rig, a: Person, v: Person) -> int:
@@ -88,7 +80,7 @@ async def test_each_kind_expires_what_is_older_than_the_limit() -> None:
     assert attendance.removed == 0  # the new event's attendees are there now
 
     # Nothing of the old event's people is left; the new event's people still are.
-    store, memory = _blob(rig.fakes.store), repr(vars(feature))
+    store, memory = store_text(rig.fakes.store, ":quota:"), repr(vars(feature))
     for needle in (ZED.subject, ZED.name, BO.subject, BO.name):
         assert needle not in store, needle
         assert needle not in memory, needle

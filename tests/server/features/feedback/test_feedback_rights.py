@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from protocol.catalogue import CLIENT_MESSAGES
 from protocol.codec import validate
 from server.features.feedback.feature import Feedback
@@ -17,19 +15,12 @@ from tests.server.features.fakes import (
     make_fakes,
     settle,
     staff,
+    store_text,
 )
 
 ADA = citizen(1, "Ada Secretname", "subject-ada-123")
 SARA = staff(100, "sara.lind", "Sara Lind")
 COMMENT = "Sara was lovely about my divorce"
-
-
-def dump(store: MemoryStore) -> str:
-    out: list[str] = []
-    for key, item in store._data.items():
-        value: Any = item.value
-        out += [key, repr(value.entries) if hasattr(value, "entries") else repr(value)]
-    return "\n".join(out)
 
 
 async def test_export_then_erase_leaves_no_trace() -> None:
@@ -81,7 +72,7 @@ async def test_export_then_erase_leaves_no_trace() -> None:
     assert erased.removed >= 1 and erased.anonymised == 1
     await feature.erase_data(SARA.subject)
     await store.compact()
-    text = dump(store) + repr(feature.open)
+    text = store_text(store) + repr(feature.open)
     for secret in (ADA.subject, ADA.name, COMMENT, SARA.subject, SARA.name):
         assert secret not in text, secret
     # The statistics keep the rating.

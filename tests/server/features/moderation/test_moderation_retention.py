@@ -6,18 +6,11 @@ import pytest
 
 from server.features.moderation.feature import Moderation
 from server.plug import NoSettings
-from server.store.memory import MemoryStore
-from tests.server.features.fakes import FakeSender, citizen, make_fakes
+from tests.server.features.fakes import FakeSender, citizen, make_fakes, store_text
 
 ADA = citizen(1, "Adalind Zorn", "subj-ada-7731")
 BO = citizen(2, "Bo Quist", "subj-bo-4410")
 DAY = 86_400.0
-
-
-def _blob(store: MemoryStore) -> str:
-    """Everything the memory store holds, stream entries included."""
-    items = store._data.items()
-    return repr([(k, getattr(i.value, "entries", i.value)) for k, i in items])
 
 
 async def test_reports_before_the_limit_are_anonymised_recent_ones_stay() -> None:
@@ -49,7 +42,7 @@ async def test_reports_before_the_limit_are_anonymised_recent_ones_stay() -> Non
     assert {old[k] for k in ("actor", "actor_name", "target", "target_name", "reason")} == {
         "erased"
     }
-    blob = _blob(fakes.store)
+    blob = store_text(fakes.store)
     assert old_text not in blob and new_text in blob
     recent = entries[f"{fakes.clock.time():.3f}"]
     assert recent["actor"] == BO.subject and recent["target"] == ADA.subject
@@ -76,5 +69,5 @@ async def test_an_entry_half_erased_for_one_person_is_completed_by_retention() -
     assert done.anonymised == 1
     [(_id, kept)] = await fakes.ctx.store.read("audit")
     assert kept["target"] == "erased" and kept["target_name"] == "erased" and kept["ts"]
-    assert BO.subject not in _blob(fakes.store)
+    assert BO.subject not in store_text(fakes.store)
     await fakes.tasks.close()

@@ -8,21 +8,13 @@ import json
 import pytest
 
 from server.features.qa.feature import IDENTITIES, NOTICES, POSTS, REVISIONS, QaWall
-from server.store.memory import MemoryStore
-from tests.server.features.fakes import citizen
+from tests.server.features.fakes import citizen, store_text
 from tests.server.features.qa.test_qa import SARA, Wall, make_wall
 
 DAY = 86_400.0
 ZED = citizen(7, "Zelphine Orr", "subj-zed-9051")
 BO = citizen(8, "Bo Quist", "subj-bo-4410")
 NOVA = citizen(9, "Nova Fresh", "subj-nova-3318")
-
-
-def _blob(store: MemoryStore) -> str:
-    """What the memory store holds (stream entries included), but the rate-limit windows,
-    which expire by themselves within minutes."""
-    items = store._data.items()
-    return repr([(k, getattr(i.value, "entries", i.value)) for k, i in items if ":quota:" not in k])
 
 
 async def _hash(w: Wall, key: str) -> dict[str, bytes]:
@@ -55,7 +47,7 @@ async def test_posts_last_active_before_the_limit_are_purged() -> None:
         assert BO.subject in await _hash(w, IDENTITIES)
         got = await w.send(BO, {"t": "qa_search", "q": "marmeladtillstånd", "lang": "sv"})
         assert got["hits"] == []
-        assert old_text not in _blob(w.f.store)
+        assert old_text not in store_text(w.f.store, ":quota:")
         [purge] = [f for _i, f in await w.f.store.keyspace("qa").read("audit") if "posts" in f]
         assert purge["action"] == "purge" and purge["by"] == "retention" and purge["posts"] == "2"
 
