@@ -7,7 +7,8 @@ its wait for the buffer to drain). While a client's transport buffer is above
 ``limit`` bytes, state frames to it are skipped (the next frame supersedes
 them); if it stays above the limit for ``slow_s`` seconds, or any write would
 take it past four times the limit, the client is dropped with close code 4003.
-Memory per client is therefore bounded by about ``4 * limit``.
+The cap counts frame headers and keeps room for the close frame, so a
+client's buffer never holds more than ``4 * limit`` bytes.
 
 A dropped client gets nothing more, but its close frame (4003) is queued
 behind what is already buffered, and the transport is aborted only if the
@@ -31,6 +32,12 @@ from protocol.errors import CloseCode
 from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+# A server frame's header is at most 10 bytes (unmasked, 64-bit length). A
+# control frame (the close we queue, a pong the protocol answers with) carries
+# at most 125 bytes; room for two is kept below the cap.
+_FRAME_OVERHEAD = 10
+_CONTROL_RESERVE = 2 * (_FRAME_OVERHEAD + 125)
 
 
 class ClientLink:
@@ -86,11 +93,14 @@ class ClientLink:
                 if now - self.full_since > self.slow_s:
                     self.drop("slow consumer")
                 return False
-            if buffered + len(payload) > 4 * self.limit:
-                self.drop("send buffer overflow")
-                return False
         else:
             self.full_since = None
+        size = len(payload) + _FRAME_OVERHEAD
+        if extra is not None:
+            size += len(extra) + _FRAME_OVERHEAD
+        if buffered + size + _CONTROL_RESERVE > 4 * self.limit:
+            self.drop("send buffer overflow")
+            return False
         self.ws.protocol.send_binary(payload)
         if extra is None:
             self.ws.send_data()
