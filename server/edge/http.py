@@ -20,7 +20,8 @@ that are never cached.
 Every response carries the security headers: a Content-Security-Policy that
 allows scripts from this origin only (the page's inline import map is
 allowed by its hash, never by ``unsafe-inline``), ``nosniff`` and
-``no-referrer``.
+``no-referrer``. The web client's text files go gzip-compressed to a browser
+that accepts it (`server.edge.compress`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from websockets.http11 import Request, Response
 
 from server.auth.service import AuthService
 from server.auth.web import AuthReply
+from server.edge.compress import GzipCache, accepts_gzip, compressible
 from server.identity import Grant, TokenError
 from server.metrics import CONTENT_TYPE, Metrics
 from server.plug import Caller, HttpError, HttpReply, HttpRequest, HttpRoute
@@ -174,6 +176,8 @@ class HttpRoutes:
         self.health = health
         self.allowed_origins = tuple(allowed_origins)
         self.refused_origins = 0
+        self.gzip = GzipCache()
+        """The static files' compressed bodies, by file version."""
 
     async def process_request(
         self, connection: ServerConnection, request: Request
@@ -198,7 +202,7 @@ class HttpRoutes:
             return await self.feature_route(path, request)
         if path.startswith("/auth/"):
             return await self.auth_route(path, connection, request)
-        return self.static(path)
+        return await self.static(path, request.headers.get("Accept-Encoding"))
 
     async def auth_route(
         self, path: str, connection: ServerConnection, request: Request
@@ -267,8 +271,9 @@ class HttpRoutes:
             HTTPStatus(reply.status), reply.body, reply.content_type, filename=reply.filename
         )
 
-    def static(self, path: str) -> Response:
-        """A file under the web root; never anything outside it."""
+    async def static(self, path: str, accept_encoding: str | None = None) -> Response:
+        """A file under the web root; never anything outside it. Text files of 1 KiB or
+        more go gzip-compressed to a request that accepts gzip (`server.edge.compress`)."""
         rel = "index.html" if path in ("", "/") else path.lstrip("/")
         target = (self.web_root / rel).resolve()
         if not target.is_relative_to(self.web_root) or not target.is_file():
@@ -277,6 +282,16 @@ class HttpRoutes:
             mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         )
         vendored = "node_modules" in target.parts
+        stat = target.stat()
         body = target.read_bytes()
         csp = content_security_policy(body) if target.suffix == ".html" else None
-        return _response(HTTPStatus.OK, body, kind, cache=vendored, csp=csp)
+        if not compressible(kind, len(body)):
+            return _response(HTTPStatus.OK, body, kind, cache=vendored, csp=csp)
+        packed = None
+        if accepts_gzip(accept_encoding):
+            packed = await self.gzip.packed((str(target), stat.st_mtime_ns, len(body)), body)
+        response = _response(HTTPStatus.OK, packed or body, kind, cache=vendored, csp=csp)
+        response.headers["Vary"] = "Accept-Encoding"
+        if packed is not None:
+            response.headers["Content-Encoding"] = "gzip"
+        return response
