@@ -29,7 +29,7 @@ dominant frequency per speaker by FFT.
 The WebSocket client is deliberately light (thousands per process): its own
 frame parser on an asyncio ``Protocol`` (websockets' sans-I/O client only does
 the opening handshake), msgpack, a state frame told by its first bytes
-(`agents.swarm.FRAME_PREFIX`) and only counted, and one ``event_audio``
+(`agents.swarm.is_state_frame`) and only counted, and one ``event_audio``
 message parsed once per process (every listener of a stage gets the same
 bytes in a tick). Attendees are spread over ``--processes`` worker processes,
 each connection bound to its own loopback source address (as the swarm does).
@@ -68,7 +68,7 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 from websockets.utils import apply_mask
 
-from agents.swarm import FRAME_PREFIX, connect_from, source_address
+from agents.swarm import connect_from, is_state_frame, source_address
 from agents.voice_peer import (
     FRAME_SAMPLES,
     FRAME_SECONDS,
@@ -702,7 +702,7 @@ class WsAttendee:
         self.link.send(message)
 
     def _on_message(self, data: bytes, now: float) -> None:
-        if data.startswith(FRAME_PREFIX):
+        if is_state_frame(data):
             self.frames += 1
             return
         batch = self.book.get(data)

@@ -26,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from protocol.catalogue import PROTOCOL_VERSION
 from protocol.codec import Message, decode_server, encode
-from protocol.frames import decode_state_frame
+from protocol.frames import StateFrameDecoder
 
 
 @dataclass
@@ -83,6 +83,8 @@ class AgentClient:
         self.messages: list[Message] = []
         self.stats = AgentStats()
         self.on_frame: FrameHook | None = None
+        self.frame_decoder = StateFrameDecoder()
+        """This connection's state frames: deltas apply to what earlier frames said."""
         self.track_positions = True
         """Update `others` from every frame; a swarm turns it off and uses `on_frame`."""
         self.seq = 0
@@ -102,6 +104,7 @@ class AgentClient:
         """Open the socket only (no hello); ``options`` go to websockets' ``connect``."""
         options = {"max_size": 2**22, "compression": None, "open_timeout": 10, **options}
         self.ws = await connect(self.url, **options)
+        self.frame_decoder = StateFrameDecoder()  # a new connection: no frames yet
         self.closed = asyncio.get_running_loop().create_future()
         self._reader = asyncio.create_task(self._read())
 
@@ -232,7 +235,7 @@ class AgentClient:
         t = msg["t"]
         if t == "f":
             self.stats.frames += 1
-            frame = decode_state_frame(msg)
+            frame = self.frame_decoder.decode(msg)
             if self.track_positions:
                 xz = frame.positions.tolist()
                 for i, entity in enumerate(frame.ids.tolist()):
@@ -251,6 +254,7 @@ class AgentClient:
             elif t == "leave":
                 for entity in msg["ids"]:
                     self.others.pop(entity, None)
+                self.frame_decoder.forget(msg["ids"])
             elif t in ("joined", "correct"):
                 self.x, self.z = msg["x"], msg["z"]
                 if t == "joined":

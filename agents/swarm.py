@@ -28,7 +28,8 @@ object (on its last line):
   ``by_role``: the same for observers and walkers apart;
 - ``latency_ms`` ``p50``/``p99``/``samples``: move-to-seen latency in the
   window, from the moment an agent sends a move until an observer receives a
-  frame showing it there;
+  frame showing it there (movers within `NEAR_M` of the observer: farther ones
+  are sent at a lower rate on purpose);
 - ``errors``: error messages, failed connects, agent failures and
   unexpected closes (``close_codes`` by code);
 - ``server``: from the server's ``/metrics`` (its URL derived from ``--url``),
@@ -78,16 +79,22 @@ from protocol.codec import decode_server
 RING = 16
 """Moves remembered per agent for latency matching."""
 
-FRAME_PREFIX = b"\x85\xa1t\xa1f"
-"""The first bytes of every state frame: a 5-entry msgpack map whose first key is "t" = "f".
+FRAME_TYPE = b"\xa1t\xa1f"
+"""The bytes after the map header of every state frame: the first key "t" = "f".
 
-`protocol.frames` fixes the frame's wire format (one map, keys in the order
-t, k, i, p, r) and its encoder writes this header by hand, so a walker tells
-a frame from any other message by five bytes, with no allocation, instead of
-unpacking the frame (its bins) or even its first key (an ``Unpacker`` per
-message). No other message has type "f", so there are no false positives;
-`tests/agents` checks the prefix against the encoder.
+`protocol.frames` fixes the frame's wire format (one map, first key t; the
+number of keys varies since protocol v4: absent bins are left out) and its
+encoders write these bytes by hand, so a walker tells a frame from any other
+message by its first five bytes (a fixmap header, then these), with no
+allocation, instead of unpacking the frame (its bins) or even its first key
+(an ``Unpacker`` per message). No other message has type "f", so there are no
+false positives; `tests/agents` checks this against the encoders.
 """
+
+NEAR_M = 6.0
+"""Latency is measured on movers this close to the observer: the server's default
+``near_m``, within which every tick carries their changes (farther ones come every
+2, 4 or 8 ticks by design)."""
 
 RAMP_PER_S = 250.0
 """Agents connecting per second during the ramp (at least one second)."""
@@ -149,11 +156,24 @@ class LatencyBook:
         self.seq[agent, h] = seq
         self.head[agent] += 1
 
-    def observed(self, observer: int, ids: np.ndarray, qpos: np.ndarray, now: float) -> None:
+    def observed(
+        self,
+        observer: int,
+        ids: np.ndarray,
+        qpos: np.ndarray,
+        now: float,
+        near: tuple[float, float, float] | None = None,
+    ) -> None:
+        """Count first sightings in a frame; ``near`` ``(x, z, metres)``: only of movers
+        that close to the observer (farther ones are sent at a lower rate on purpose)."""
         if ids.size == 0 or not self.active:
             return
         ids = ids.astype(np.int64)
         ok = ids < self.index.size
+        if near is not None:
+            x, z, r = near
+            d2 = (qpos[:, 0] - x * 100.0) ** 2 + (qpos[:, 1] - z * 100.0) ** 2
+            ok &= d2 <= (r * 100.0) ** 2
         ids, qpos = ids[ok], qpos[ok]
         movers = self.index[ids]
         known = movers >= 0
@@ -178,8 +198,8 @@ class LatencyBook:
 
 
 def is_state_frame(data: bytes) -> bool:
-    """Whether a server message is a state frame (see `FRAME_PREFIX`)."""
-    return data.startswith(FRAME_PREFIX)
+    """Whether a server message is a state frame (see `FRAME_TYPE`)."""
+    return data.startswith(FRAME_TYPE, 1) and 0x82 <= data[0] <= 0x8F
 
 
 def source_address(url: str, index: int) -> str | None:
@@ -250,7 +270,7 @@ class Walker(BoundClient):
                 assert isinstance(data, bytes)
                 stats.messages_in += 1
                 stats.bytes_in += len(data)
-                if data.startswith(FRAME_PREFIX):
+                if is_state_frame(data):
                     stats.frames += 1
                 else:
                     self._on_message(decode_server(data), len(data))
@@ -501,7 +521,7 @@ class _Worker:
 
             def on_frame(c: AgentClient, frame: Any, now: float) -> None:
                 q = np.round(frame.positions * 100).astype(np.int32)
-                book.observed(row, frame.ids, q, now)
+                book.observed(row, frame.ids, q, now, near=(c.x, c.z, NEAR_M))
 
             client.on_frame = on_frame
         try:

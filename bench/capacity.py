@@ -20,9 +20,12 @@ The seated crowd: the same, with all but one client in twenty standing still
 The last line is one JSON object: ``clients_per_process`` (the largest walking step
 that held), ``tick_ms_p99`` and ``bytes_per_s_per_client`` at that step,
 ``seated_clients_per_process``, ``p99_ratio_vs_idle`` (that step's p99 over the
-idle baseline's), ``bytes_ratio_vs_full`` and the machine. State frames are sent at
-the full rate today (no delta or distance-rate encoding yet), so there is no second
-encoding to compare with and ``bytes_ratio_vs_full`` is null until there is.
+idle baseline's), ``bytes_ratio_vs_full`` and the machine. State frames use the
+server's default encoding (``delta``: distance rates, unchanged avatars left out,
+int8 deltas); ``bytes_ratio_vs_full`` compares it with the full-rate encoding: the
+first walking step is run once more (window at most 5 s) against a second server
+with ``SERVICEPOINT_FRAME_ENCODING=full`` (its line: ``"run": "full"``), and the
+ratio is the delta step's bytes per client per second over that run's.
 Nothing here fails on a time; the exit status is non-zero only if no step held.
 """
 
@@ -74,6 +77,13 @@ def step_figures(count: int, run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def bytes_ratio(delta: dict[str, Any] | None, full: dict[str, Any] | None) -> float | None:
+    """Bytes per client per second of a delta-encoded step over the same step at full rate."""
+    a = delta.get("bytes_per_s_per_client") if delta else None
+    b = full.get("bytes_per_s_per_client") if full else None
+    return round(a / b, 3) if a and b else None
+
+
 def held(step: dict[str, Any], p99_ms: float) -> bool:
     """Whether a step held: everyone connected, no errors, p99 within the bound."""
     p99 = step["latency_ms_p99"]
@@ -120,6 +130,16 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"run": "seated", **step}), flush=True)
             if not step["held"]:
                 break
+    full: dict[str, Any] | None = None
+    if walking:
+        # The same walking step at the full rate, for bytes_ratio_vs_full (bytes do not
+        # depend on the machine's load; a short window is enough).
+        with server_process(env={"SERVICEPOINT_FRAME_ENCODING": "full"}) as (port, pid):
+            count = walking[0]["clients"]
+            full = step_figures(
+                count, run_swarm(port, count, min(args.seconds, 5.0), pid, args.processes)
+            )
+        print(json.dumps({"run": "full", **full}), flush=True)
     best = max((s for s in walking if s["held"]), key=lambda s: s["clients"], default=None)
     best_seated = max((s for s in seated if s["held"]), key=lambda s: s["clients"], default=None)
     idle_p99 = idle["latency_ms_p99"]
@@ -140,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             if best and best["latency_ms_p99"] and idle_p99
             else None
         ),
-        "bytes_ratio_vs_full": None,
-        "encoding": "full rate (no delta or distance-rate encoding yet)",
+        "bytes_ratio_vs_full": bytes_ratio(walking[0] if walking else None, full),
+        "encoding": "delta (distance rates, changes only, int8 deltas) vs full",
     }
     print(json.dumps(summary), flush=True)
     return 0 if best is not None else 1

@@ -48,12 +48,14 @@ def _wait_healthy(port: int, timeout: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def server_process(*args: str) -> Iterator[tuple[int, int]]:
+def server_process(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
     """``python -m server run`` on a free port with a fresh embedded Redis and a throwaway
-    signing secret; yields (port, pid) once healthy, and stops it afterwards."""
+    signing secret (``env``: more environment, e.g. settings); yields (port, pid) once
+    healthy, and stops it afterwards."""
     port = _free_port()
+    extra = env or {}
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "SERVICEPOINT_SECRET": secrets.token_urlsafe(32)}
+        env = {**os.environ, "SERVICEPOINT_SECRET": secrets.token_urlsafe(32), **extra}
         server = subprocess.Popen(
             [sys.executable, "-m", "server", "run", "--port", str(port), "--data-dir", data, *args],
             env=env,

@@ -46,7 +46,7 @@ __all__ = [
     "feature_of_error",
 ]
 
-PROTOCOL_VERSION: Final = 3
+PROTOCOL_VERSION: Final = 4
 """Bumped on any incompatible change; a client sends it in ``hello``."""
 
 MAX_MESSAGE_BYTES: Final = 16 * 1024

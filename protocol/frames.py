@@ -1,13 +1,31 @@
 """State frames: the per-tick, per-observer msgpack message with entity state.
 
-Wire format (fixed; one msgpack map, keys in this order)::
+Wire format (protocol v4; one msgpack map, keys in this order, absent keys
+mean "none")::
 
-    {"t": "f", "k": tick, "i": <bin ids>, "p": <bin positions>, "r": <bin yaw>}
+    {"t": "f", "k": tick, "i": <bin ids>, "p": <bin positions>,
+     "d": <bin deltas>, "r": <bin yaw>, "ri": <bin ids>, "rs": <bin shifts>}
 
 * ``k`` - the tick number, a msgpack uint.
-* ``i`` - entity ids, uint32 little-endian, one per visible entity.
-* ``p`` - positions, int16 little-endian pairs ``x, z`` (same order as ``i``).
-* ``r`` - yaw, uint16 little-endian (same order as ``i``).
+* ``i`` - entity ids, uint32 little-endian: the ``n`` entities this frame
+  updates, first the ``a`` absolute entries, then the ``n - a`` delta entries.
+* ``p`` - absolute positions, int16 little-endian pairs ``x, z`` for the first
+  ``a`` entries of ``i`` (``a = len(p) / 4``).
+* ``d`` - position deltas, int8 pairs ``dx, dz`` in centimetres for the other
+  ``n - a`` entries: add them to the position the receiver holds for that id
+  (from an earlier frame of this connection).
+* ``r`` - yaw, uint16 little-endian, one per entry of ``i``.
+* ``ri``/``rs`` - rate changes: for each id in ``ri`` (uint32), the uint8 in
+  ``rs`` is ``log2`` of its update interval in ticks (0 every tick .. 3 every
+  eighth) from now on; an entity never named has shift 0.
+
+An entity not in ``i`` is where it was (it did not change, or is updated at a
+lower rate); ``enter`` gives the start position. A frame that updates nothing
+may be left out, but the server sends one at least every second (then only
+``t`` and ``k``). The full-rate encoding of v3 (`StateFrameEncoder`: every
+visible entity absolute, every tick, no ``d``/``ri``/``rs``) is a valid v4
+frame; `protocol.delta.DeltaFrameEncoder` writes the delta frames. Decoding a
+delta frame needs the connection's earlier frames: `StateFrameDecoder`.
 
 Quantisation:
 
@@ -17,8 +35,8 @@ Quantisation:
   step); decode as ``q * 2pi / 65536`` in ``[0, 2pi)``.
 * Non-finite inputs quantise to 0 (they never come from active entities).
 
-The encoder writes the msgpack bytes itself (header bytes by hand, bodies as
-numpy views), but the result is byte-for-byte what ``msgpack.packb(frame,
+The encoders write the msgpack bytes themselves (header bytes by hand, bodies
+as numpy views), but the result is byte-for-byte what ``msgpack.packb(frame,
 use_bin_type=True)`` produces for the same map, so any msgpack decoder reads it.
 This module imports only numpy and msgpack.
 """
@@ -27,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +54,7 @@ __all__ = [
     "POSITION_SCALE",
     "YAW_STEPS",
     "DecodedFrame",
+    "StateFrameDecoder",
     "StateFrameEncoder",
     "decode_state_frame",
     "quantise_positions",
@@ -207,39 +226,136 @@ class StateFrameEncoder:
         return frames
 
 
+_EMPTY = b""
+
+
 @dataclass(frozen=True)
 class DecodedFrame:
     """A state frame read back: ``ids`` uint32, ``positions`` ``(n, 2)`` float32
-    metres, ``yaw`` float32 radians in ``[0, 2pi)``, all in wire order."""
+    metres, ``yaw`` float32 radians in ``[0, 2pi)``, all in wire order (deltas
+    already applied); ``rate_ids``/``rate_shifts``: the frame's rate changes."""
 
     tick: int
     ids: NDArray[np.uint32]
     positions: NDArray[np.float32]
     yaw: NDArray[np.float32]
+    rate_ids: NDArray[np.uint32] = field(default_factory=lambda: np.zeros(0, np.uint32))
+    rate_shifts: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
 
 
-def decode_state_frame(msg: Mapping[str, object]) -> DecodedFrame:
-    """Decode an already-unpacked state frame map (``msgpack.unpackb(raw=False)``).
+@dataclass(frozen=True)
+class _RawFrame:
+    tick: int
+    ids: NDArray[np.uint32]
+    absolute: NDArray[np.int16]
+    deltas: NDArray[np.int8]
+    yaw: NDArray[np.float32]
+    rate_ids: NDArray[np.uint32]
+    rate_shifts: NDArray[np.uint8]
 
-    Raises ``ValueError`` if it is not a state frame or the bins' lengths do
-    not describe the same number of entities.
-    """
+
+def _parse(msg: Mapping[str, object]) -> _RawFrame:
     if msg.get("t") != "f":
         raise ValueError("not a state frame")
     tick = msg.get("k")
     if not isinstance(tick, int) or isinstance(tick, bool) or tick < 0:
         raise ValueError("state frame tick must be a non-negative integer")
     raw = {}
-    for key in ("i", "p", "r"):
-        value = msg.get(key)
+    for key in ("i", "p", "d", "r", "ri", "rs"):
+        value = msg.get(key, _EMPTY)
         if not isinstance(value, bytes | bytearray | memoryview):
             raise ValueError(f"state frame field {key!r} must be binary")
         raw[key] = bytes(value)
     n, rest = divmod(len(raw["i"]), 4)
-    if rest or len(raw["p"]) != 4 * n or len(raw["r"]) != 2 * n:
+    a, rest_p = divmod(len(raw["p"]), 4)
+    nd, rest_d = divmod(len(raw["d"]), 2)
+    if rest or rest_p or rest_d or a + nd != n or len(raw["r"]) != 2 * n:
         raise ValueError("state frame bins disagree on the number of entities")
-    ids = np.frombuffer(raw["i"], dtype="<u4").astype(np.uint32)
-    pos = np.frombuffer(raw["p"], dtype="<i2").reshape(n, 2).astype(np.float32)
+    nr, rest_r = divmod(len(raw["ri"]), 4)
+    if rest_r or len(raw["rs"]) != nr:
+        raise ValueError("state frame rate bins disagree")
+    shifts = np.frombuffer(raw["rs"], dtype=np.uint8).copy()
+    if shifts.size and int(shifts.max()) > 3:
+        raise ValueError("state frame rate shift must be 0..3")
+    return _RawFrame(
+        tick=int(tick),
+        ids=np.frombuffer(raw["i"], dtype="<u4").astype(np.uint32),
+        absolute=np.frombuffer(raw["p"], dtype="<i2").reshape(a, 2).astype(np.int16),
+        deltas=np.frombuffer(raw["d"], dtype=np.int8).reshape(nd, 2).copy(),
+        yaw=np.frombuffer(raw["r"], dtype="<u2").astype(np.float32) * np.float32(_Q_TO_YAW),
+        rate_ids=np.frombuffer(raw["ri"], dtype="<u4").astype(np.uint32),
+        rate_shifts=shifts,
+    )
+
+
+def _metres(q: NDArray[np.int16]) -> NDArray[np.float32]:
+    pos = q.astype(np.float32)
     pos /= np.float32(POSITION_SCALE)
-    yaw = np.frombuffer(raw["r"], dtype="<u2").astype(np.float32) * np.float32(_Q_TO_YAW)
-    return DecodedFrame(tick=int(tick), ids=ids, positions=pos, yaw=yaw)
+    return pos
+
+
+def decode_state_frame(msg: Mapping[str, object]) -> DecodedFrame:
+    """Decode an already-unpacked state frame map (``msgpack.unpackb(raw=False)``)
+    that has no delta entries (a full-rate frame); for delta frames use a
+    `StateFrameDecoder` per connection.
+
+    Raises ``ValueError`` if it is not a state frame, the bins' lengths do
+    not describe the same number of entities, or it has deltas.
+    """
+    f = _parse(msg)
+    if f.deltas.shape[0]:
+        raise ValueError("a delta frame needs the connection's StateFrameDecoder")
+    return DecodedFrame(f.tick, f.ids, _metres(f.absolute), f.yaw, f.rate_ids, f.rate_shifts)
+
+
+class StateFrameDecoder:
+    """Decodes one connection's state frames, applying deltas to what it holds.
+
+    ``dec = StateFrameDecoder(); frame = dec.decode(msg)`` for every ``"f"`` in
+    order. It keeps the last quantised position of every id an absolute entry
+    named (ids that left may be kept; a re-entered id gets an absolute entry
+    first). Raises ``ValueError`` for a malformed frame or a delta for an id it
+    has no position of (the state is then unchanged).
+    """
+
+    def __init__(self) -> None:
+        self._ids = np.zeros(0, dtype=np.uint32)  # sorted
+        self._q = np.zeros((0, 2), dtype=np.int16)
+
+    def __len__(self) -> int:
+        return int(self._ids.size)
+
+    def position_q(self, entity: int) -> tuple[int, int] | None:
+        """The quantised ``(x, z)`` held for ``entity``, or None."""
+        k = int(np.searchsorted(self._ids, entity))
+        if k < self._ids.size and int(self._ids[k]) == entity:
+            x, z = self._q[k].tolist()
+            return int(x), int(z)
+        return None
+
+    def forget(self, ids: list[int] | NDArray[np.uint32]) -> None:
+        """Drop what is held for ``ids`` (after they left), to bound memory."""
+        keep = ~np.isin(self._ids, np.asarray(ids, dtype=np.uint32))
+        self._ids = self._ids[keep]
+        self._q = self._q[keep]
+
+    def decode(self, msg: Mapping[str, object]) -> DecodedFrame:
+        f = _parse(msg)
+        a = f.absolute.shape[0]
+        q = np.empty((f.ids.size, 2), dtype=np.int16)
+        q[:a] = f.absolute
+        if f.deltas.shape[0]:
+            did = f.ids[a:]
+            k = np.searchsorted(self._ids, did)
+            kk = np.minimum(k, max(self._ids.size - 1, 0))
+            if not self._ids.size or not np.array_equal(self._ids[kk], did):
+                raise ValueError("state frame delta for an entity without a position")
+            q[a:] = (self._q[kk].astype(np.int32) + f.deltas).astype(np.int16)
+        if f.ids.size:
+            # upsert: the frame's entries replace what is held (ids are unique in a frame)
+            ids = np.concatenate((f.ids, self._ids))
+            qs = np.concatenate((q, self._q))
+            uniq, first = np.unique(ids, return_index=True)
+            self._ids = uniq.astype(np.uint32)
+            self._q = qs[first]
+        return DecodedFrame(f.tick, f.ids, _metres(q), f.yaw, f.rate_ids, f.rate_shifts)

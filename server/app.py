@@ -110,6 +110,8 @@ class ServicePoint:
             config.tick_hz,
             self._zone_changed,
             riders=self.riders,
+            frame_encoding=config.frame_encoding,
+            near_m=config.near_m,
         )
         self._sections: dict[type[FeatureSettings], FeatureSettings] = {}
         voice_settings = self._section(VoiceSettings, "voice")

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field
 from pydantic.fields import FieldInfo
@@ -191,6 +191,18 @@ class Config(SettingsBase):
         ge=1,
         le=1000,
         description="Simulation ticks (and state frames) per second (`--tick-hz`).",
+    )
+    near_m: float = Field(
+        default=6.0,
+        ge=0,
+        description="State frames: avatars within this many metres (conversation distance)"
+        " are sent every tick; farther ones every 2, 4 or 8 ticks (each band doubling the"
+        " distance), the stage speaker always every tick.",
+    )
+    frame_encoding: Literal["delta", "full"] = Field(
+        default="delta",
+        description="State frames: `delta` (distance rates, unchanged avatars left out, small"
+        " moves as int8 deltas) or `full` (every avatar in view, every tick; for comparison).",
     )
     interest_radius: float = Field(
         default=20.0,

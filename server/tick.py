@@ -5,6 +5,14 @@ interest manager updates who sees whom for the local observers; the frame
 encoder turns the visible sets into one payload per observer (quantised
 once, gathered per observer); each payload is one non-blocking write.
 Enter/leave messages go only to observers whose set changed.
+
+With ``frame_encoding="delta"`` (the default) frames are
+`protocol.delta.DeltaFrameEncoder`'s: entities beyond ``near_m`` at a lower
+rate, unchanged ones left out, small moves as int8 deltas, an observer with
+nothing new gets no frame (a heartbeat at least once a second). What each
+observer received is committed after the writes, only for frames that were
+written. ``"full"`` sends every visible entity every tick
+(`protocol.frames.StateFrameEncoder`), for comparison.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from protocol.delta import DeltaFrameEncoder
 from protocol.frames import StateFrameEncoder
 from server.metrics import Metrics
 from server.riders import Riders
@@ -34,10 +43,17 @@ class TickLoop:
         hz: int,
         on_zone_change: Callable[[Avatar, int], None],
         riders: Riders | None = None,
+        frame_encoding: str = "delta",
+        near_m: float = 6.0,
     ) -> None:
+        if frame_encoding not in ("delta", "full"):
+            raise ValueError("frame_encoding must be 'delta' or 'full'")
         self.space = space
         self.interest = interest
         self.encoder = StateFrameEncoder()
+        self.delta: DeltaFrameEncoder | None = (
+            DeltaFrameEncoder(near_m=near_m, heartbeat=hz) if frame_encoding == "delta" else None
+        )
         self.metrics = metrics
         self.hz = hz
         self.on_zone_change = on_zone_change
@@ -64,36 +80,60 @@ class TickLoop:
             )
         else:
             diff = self.interest.update(space.positions, space.active, observers)
-        payloads = self.encoder.encode(
-            self.tick & 0xFFFFFFFF,
-            space.entity_ids,
-            space.positions,
-            space.yaw,
-            diff.visible_ptr,
-            diff.visible,
-        )
-        avatars = space.avatars
-        links = space.links[observers]  # a gather; every observer has a link
-        ids = space.entity_ids
-
-        # Leaves before enters, so a slot that left and (later) re-entered is never doubled.
-        for j in np.flatnonzero(np.diff(diff.left_ptr)).tolist():
-            gone = diff.left[diff.left_ptr[j] : diff.left_ptr[j + 1]]
-            links[j].send({"t": "leave", "ids": ids[gone].tolist()})
-        for j in np.flatnonzero(np.diff(diff.entered_ptr)).tolist():
-            new = diff.entered[diff.entered_ptr[j] : diff.entered_ptr[j + 1]].tolist()
-            links[j].send({"t": "enter", "e": [self._entry(s) for s in new]})
-
-        now = time.monotonic()
-        riding = self.riders.collect()
-        if riding:  # event audio rides in the same write as the frame
-            channels = space.channel[observers]
-            for link, payload, channel in zip(links, payloads, channels, strict=True):
-                extra = riding.get(channel) if channel is not None else None
-                link.write(payload, droppable=True, now=now, extra=extra)
+        payloads: list[bytes] | list[bytes | None]
+        if self.delta is not None:
+            payloads = self.delta.encode(
+                self.tick,
+                space.entity_ids,
+                space.positions,
+                space.yaw,
+                observers,
+                diff.visible_ptr,
+                diff.visible,
+                full_rate=space.spotlight,
+            )
         else:
-            for link, payload in zip(links, payloads, strict=True):  # one write per client
-                link.write(payload, droppable=True, now=now)
+            payloads = self.encoder.encode(
+                self.tick & 0xFFFFFFFF,
+                space.entity_ids,
+                space.positions,
+                space.yaw,
+                diff.visible_ptr,
+                diff.visible,
+            )
+        written = [False] * len(payloads)
+        try:
+            avatars = space.avatars
+            links = space.links[observers]  # a gather; every observer has a link
+            ids = space.entity_ids
+
+            # Leaves before enters, so a slot that left and (later) re-entered is never doubled.
+            for j in np.flatnonzero(np.diff(diff.left_ptr)).tolist():
+                gone = diff.left[diff.left_ptr[j] : diff.left_ptr[j + 1]]
+                links[j].send({"t": "leave", "ids": ids[gone].tolist()})
+            for j in np.flatnonzero(np.diff(diff.entered_ptr)).tolist():
+                new = diff.entered[diff.entered_ptr[j] : diff.entered_ptr[j + 1]].tolist()
+                links[j].send({"t": "enter", "e": [self._entry(s) for s in new]})
+
+            now = time.monotonic()
+            riding = self.riders.collect()
+            if riding:  # event audio rides in the same write as the frame
+                channels = space.channel[observers]
+                for j, (link, payload, channel) in enumerate(
+                    zip(links, payloads, channels, strict=True)
+                ):
+                    extra = riding.get(channel) if channel is not None else None
+                    if payload is not None:
+                        written[j] = link.write(payload, droppable=True, now=now, extra=extra)
+                    elif extra is not None:  # no frame this tick: the audio goes alone
+                        link.write(extra, droppable=True, now=now)
+            else:
+                for j, (link, payload) in enumerate(zip(links, payloads, strict=True)):
+                    if payload is not None:  # one write per client
+                        written[j] = link.write(payload, droppable=True, now=now)
+        finally:
+            if self.delta is not None:
+                self.delta.commit(written)
 
         zones = space.world.zone_index(space.positions)
         changed = observers[zones[observers] != space.zone[observers]]

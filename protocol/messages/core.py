@@ -170,6 +170,29 @@ WORLD = Field(
             ),
             doc="practice desks of the training zone (training_start); citizens stand 2 m in front",
         ),
+        "seats": Field(
+            "list",
+            max_len=1024,
+            items=Field(
+                "map",
+                fields={
+                    "position": POINT,
+                    "yaw": YAW,
+                    "count": Field("int", min=1, max=200, doc="seats in each row"),
+                    "spacing": Field("float", min=0.4, max=5, doc="metres between seats"),
+                    "rows": Field("int", min=1, max=100, doc="rows, one behind the other"),
+                    "row_spacing": Field("float", min=0.4, max=5, doc="metres between rows"),
+                },
+            ),
+            doc="blocks of seats (waiting, audience): position is the front row's middle,"
+            " facing yaw; further rows stand behind it",
+        ),
+        "doors": Field(
+            "list",
+            max_len=256,
+            items=SEGMENT,
+            doc="openings in the outer edge, each a segment along one side of the bounds",
+        ),
         "desks": Field(
             "list",
             max_len=4096,
@@ -367,11 +390,17 @@ SERVER = (
         "f",
         {
             "k": U32,
-            "i": Field("bin", doc="uint32 LE entity ids"),
-            "p": Field("bin", doc="int16 LE x,z pairs in centimetres"),
-            "r": Field("bin", doc="uint16 LE yaw, 65536 per turn"),
+            "i": optional(
+                Field("bin", doc="uint32 LE ids of the updated avatars: absolute, then delta")
+            ),
+            "p": optional(Field("bin", doc="int16 LE x,z pairs in centimetres (absolute entries)")),
+            "d": optional(Field("bin", doc="int8 dx,dz pairs in centimetres (delta entries)")),
+            "r": optional(Field("bin", doc="uint16 LE yaw, 65536 per turn, one per id")),
+            "ri": optional(Field("bin", doc="uint32 LE ids whose update rate changed")),
+            "rs": optional(Field("bin", doc="uint8 log2 of each one's update interval in ticks")),
         },
-        "State frame: the quantised state of every avatar in view, once per tick.",
+        "State frame: the avatars in view that changed (near ones every tick, far ones"
+        " every 2, 4 or 8 ticks), as absolute positions or deltas; at least one a second.",
     ),
     s2c(
         "correct",

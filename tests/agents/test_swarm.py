@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from agents.swarm import (
-    FRAME_PREFIX,
+    FRAME_TYPE,
     AgentResult,
     ServerSample,
     WorkerPart,
@@ -31,6 +31,7 @@ from agents.swarm import (
     window_rates,
 )
 from protocol.codec import encode
+from protocol.delta import DeltaFrameEncoder
 from protocol.frames import StateFrameEncoder
 from server.metrics import Metrics
 from tests.server.harness import running_server, ws_url
@@ -79,18 +80,29 @@ def part(agents: list[AgentResult], window: list[float] | None, **kw: Any) -> Wo
 # -- frames -----------------------------------------------------------------------
 
 
-def test_the_frame_prefix_is_what_the_encoder_writes() -> None:
+def test_the_frame_prefix_is_what_the_encoders_write() -> None:
     ids = np.arange(1, 6, dtype=np.uint32)
-    pos = np.linspace(-3, 3, 10, dtype=np.float32).reshape(5, 2)
+    pos = np.linspace(-30, 30, 10, dtype=np.float32).reshape(5, 2)
     yaw = np.zeros(5, dtype=np.float32)
     ptr = np.array([0, 0, 2, 5], dtype=np.int64)
     vis = np.array([1, 2, 0, 3, 4], dtype=np.int32)
+    delta = DeltaFrameEncoder()
+    seen = 0
     for tick in (0, 1, 200, 70_000, 2**32 - 1):
-        for frame in StateFrameEncoder().encode(tick, ids, pos, yaw, ptr, vis):
-            assert frame.startswith(FRAME_PREFIX) and is_state_frame(frame)
+        frames: list[bytes | None] = [*StateFrameEncoder().encode(tick, ids, pos, yaw, ptr, vis)]
+        pos[:, 0] += np.float32(0.5)
+        frames += delta.encode(tick, ids, pos, yaw, np.array([0, 1, 2], np.int32), ptr, vis)
+        delta.commit([True, True, True])
+        for frame in frames:
+            if frame is None:
+                continue
+            seen += 1
+            assert frame[1:5] == FRAME_TYPE and is_state_frame(frame)
             assert msgpack.unpackb(frame)["t"] == "f"
+    assert seen > 15
     # msgpack itself writes the same header for the documented key order
-    assert msgpack.packb({"t": "f", "k": 1, "i": b"", "p": b"", "r": b""}).startswith(FRAME_PREFIX)
+    for frame_map in ({"t": "f", "k": 1, "i": b"", "p": b"", "r": b""}, {"t": "f", "k": 1}):
+        assert is_state_frame(msgpack.packb(frame_map))
 
 
 def test_no_other_message_looks_like_a_frame() -> None:

@@ -238,7 +238,7 @@ async def test_a_forged_session_cookie_is_refused(signin: SignIn, tmp_path: Path
     async with signin(tmp_path) as sp:
         agent = CookieAgent(ws_url(sp), "sp_session=" + secrets.token_urlsafe(32), name="x")
         await agent.connect_raw()
-        await agent.send({"t": "hello", "v": 3})
+        await agent.send({"t": "hello", "v": 4})
         error = await agent.expect("error", ref="hello")
         assert error["code"] == "signed_out"
         assert agent.closed is not None

@@ -134,7 +134,7 @@ async def test_refresh_rotates_the_cookie_and_logout_revokes_it(
         # The session is gone: its cookie is refused at the handshake.
         refused = CookieAgent(ws_url(sp), kept, name="x")
         await refused.connect_raw()
-        await refused.send({"t": "hello", "v": 3})
+        await refused.send({"t": "hello", "v": 4})
         await refused.expect("error", code="signed_out")
         code, _ = await closed(refused)
         assert code == 4010

@@ -32,7 +32,7 @@ def test_tiny_capacity_run_reports_its_figures() -> None:
     lines = [json.loads(line) for line in proc.stdout.strip().splitlines()]
     assert lines[0]["bench"] == "machine" and lines[0]["cpu"]
     runs = {line.get("run"): line for line in lines if "run" in line}
-    assert set(runs) == {"idle", "walking", "seated"}
+    assert set(runs) == {"idle", "walking", "seated", "full"}
     for run in runs.values():
         assert run["connected"] == run["clients"] and run["errors"] == 0
         assert run["latency_samples"] > 0 and run["bytes_per_s_per_client"] > 0
@@ -40,4 +40,7 @@ def test_tiny_capacity_run_reports_its_figures() -> None:
     assert summary["bench"] == "capacity" and all(k in summary for k in KEYS)
     assert summary["clients_per_process"] == 3 and summary["seated_clients_per_process"] == 5
     assert summary["bytes_per_s_per_client"] == runs["walking"]["bytes_per_s_per_client"]
-    assert summary["bytes_ratio_vs_full"] is None  # one encoding today: nothing to compare
+    # the delta encoding against the same walking step at the full rate
+    ratio = runs["walking"]["bytes_per_s_per_client"] / runs["full"]["bytes_per_s_per_client"]
+    assert summary["bytes_ratio_vs_full"] == round(ratio, 3)
+    assert 0 < summary["bytes_ratio_vs_full"] < 1

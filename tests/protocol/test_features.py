@@ -336,6 +336,18 @@ def world_from_toml(path: Path) -> dict[str, Any]:
             for key in ("qa_wall", "greeter")
             if key in data
         },
+        "seats": [
+            {
+                "position": [float(v) for v in r["position"]],
+                "yaw": float(r.get("yaw", 0.0)),
+                "count": int(r["count"]),
+                "spacing": float(r["spacing"]),
+                "rows": int(r.get("rows", 1)),
+                "row_spacing": float(r.get("row_spacing", 1.0)),
+            }
+            for r in data.get("seats", [])
+        ],
+        "doors": [[float(v) for v in d] for d in data.get("doors", [])],
         "desks": [
             {
                 "id": d["id"],

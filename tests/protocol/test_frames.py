@@ -202,7 +202,10 @@ def test_encode_rejects_bad_input() -> None:
         {"t": "f", "k": 1, "i": b"\0\0\0\0", "p": b"\0\0\0", "r": b"\0\0"},
         {"t": "f", "k": 1, "i": b"\0\0\0\0", "p": b"\0\0\0\0", "r": b"\0"},
         {"t": "f", "k": 1, "i": "text", "p": b"", "r": b""},
-        {"t": "f", "k": 1, "p": b"", "r": b""},
+        {"t": "f", "k": 1, "p": b"\0\0\0\0", "r": b"\0\0"},  # v4: a missing bin is empty
+        {"t": "f", "k": 1, "i": b"\0\0\0\0", "d": b"\0", "r": b"\0\0"},
+        {"t": "f", "k": 1, "ri": b"\0\0\0\0"},
+        {"t": "f", "k": 1, "ri": b"\0\0\0\0", "rs": b"\x09"},
     ],
 )
 def test_decode_rejects_bad_frames(msg: dict[str, object]) -> None:

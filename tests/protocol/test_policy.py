@@ -105,16 +105,16 @@ def test_the_error_window_slides() -> None:
 
 
 def test_check_version() -> None:
-    assert PROTOCOL_VERSION == 3
-    check_version(3)
-    policy().check_version(3)
+    assert PROTOCOL_VERSION == 4
+    check_version(4)
+    policy().check_version(4)
     with pytest.raises(ProtocolError) as err:
         check_version(2)
     assert err.value.code == ErrorCode.BAD_VERSION
-    assert err.value.reason == "This server speaks protocol version 3, not 2."
+    assert err.value.reason == "This server speaks protocol version 4, not 2."
     assert err.value.ref == "hello"
     with pytest.raises(ProtocolError):
-        policy().check_version(4)
+        policy().check_version(3)
 
 
 def test_closes_after() -> None:

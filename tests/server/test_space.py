@@ -39,7 +39,15 @@ async def test_two_avatars_see_each_other_move(tmp_path: Path) -> None:
                 math.hypot(bo.others[ada.id].x - target[0], bo.others[ada.id].z - target[1]) < 0.02
             )
         )
-        await ada.wait_for(lambda: bo.id in ada.others and ada.others[bo.id].frames > 2)
+        # frames carry changes only (protocol v4): Bo shows up in Ada's once he moves
+        await bo.move(bo.x - 0.5, bo.z, yaw=0.5)
+        await ada.wait_for(
+            lambda: (
+                bo.id in ada.others
+                and ada.others[bo.id].frames >= 1
+                and math.hypot(ada.others[bo.id].x - bo.x, ada.others[bo.id].z - bo.z) < 0.02
+            )
+        )
 
 
 async def test_enter_and_leave_at_the_radius(tmp_path: Path) -> None:

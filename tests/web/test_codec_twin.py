@@ -253,8 +253,8 @@ def test_fixed_reasons_agree() -> None:
         {"t": "rtc_offer", "sdp": ""},
         {"t": "x" * 40},  # unknown_type, ref cut to 32 characters
         {"t": "\U0001f600" * 33},
-        {"t": "hello", "v": 3, "citizen": ""},
-        {"t": "hello", "v": 3, "citizen": "k" * 513},
+        {"t": "hello", "v": 4, "citizen": ""},
+        {"t": "hello", "v": 4, "citizen": "k" * 513},
     ]
     server_cases = [
         {"t": "announce", "id": 1, "name": "A", "role": "staff", "text": "hi", "ts": 2e11},
@@ -266,7 +266,7 @@ def test_fixed_reasons_agree() -> None:
             "status": "waiting",
             "position": 1,
         },
-        {"t": "hello", "v": 3},
+        {"t": "hello", "v": 4},
     ]
     lines = [("client", msgpack.packb(c, use_bin_type=True)) for c in cases]
     lines += [("server", msgpack.packb(c, use_bin_type=True)) for c in server_cases]

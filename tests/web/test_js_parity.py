@@ -1,7 +1,9 @@
 """The browser's copies of server rules agree with the Python originals.
 
 * State frames encoded by protocol/frames.py decode in the browser
-  (clients/web/src/protocol/frames.js) to the same ids, centimetres and yaw.
+  (clients/web/src/protocol/frames.js) to the same ids, centimetres and yaw;
+  so do v4 delta frames (protocol/delta.py), decoded in sequence with one
+  connection's state on each side, some frames skipped by the server.
 * The page's wall test (clients/web/src/movement.js ``crossesWall``) gives the
   same answer as spatial/movement.py, so an honest client is rarely corrected.
 * Routes planned by clients/web/src/path.js never walk through a wall.
@@ -23,7 +25,8 @@ import msgpack
 import numpy as np
 import pytest
 
-from protocol.frames import StateFrameEncoder, decode_state_frame
+from protocol.delta import DeltaFrameEncoder
+from protocol.frames import StateFrameDecoder, StateFrameEncoder, decode_state_frame
 from spatial.movement import MovementRules
 from tests.web.conftest import ROOT, WEB
 
@@ -87,6 +90,100 @@ console.log(JSON.stringify(out));
         assert all(-math.pi < y <= math.pi for y in js["yaw"])
 
 
+def test_delta_frames_decode_alike_in_sequence() -> None:
+    rng = np.random.default_rng(9)
+    cap = 48
+    ids = (np.arange(cap, dtype=np.uint64) * 89_478_485 + 1).astype(np.uint32)  # spread, unique
+    pos = rng.uniform(-25, 25, size=(cap, 2)).astype(np.float32)
+    pos[0] = 0.0  # the observer
+    yaw = rng.uniform(-20, 20, size=cap).astype(np.float32)
+    enc = DeltaFrameEncoder(near_m=6.0)
+    obs = np.array([0], dtype=np.int32)
+    frames: list[bytes] = []
+    row = np.arange(1, 30, dtype=np.int32)
+    for tick in range(120):
+        step = rng.normal(0, 0.3 if tick % 17 else 3.0, size=(cap, 2)).astype(np.float32)
+        pos[1:] += step[1:] * (rng.random((cap - 1, 1)) < 0.6)
+        yaw[rng.random(cap) < 0.1] += np.float32(0.5)
+        if tick % 25 == 24:  # the view changes: new ones start absolute
+            row = np.sort(rng.choice(np.arange(1, cap, dtype=np.int32), 30, replace=False))
+        ptr = np.array([0, row.size], dtype=np.int64)
+        (frame,) = enc.encode(tick, ids, pos, yaw, obs, ptr, row)
+        written = frame is not None and rng.random() > 0.15  # some skipped for a full buffer
+        if written:
+            assert frame is not None
+            frames.append(frame)
+        enc.commit([written])
+    assert any(b"\xa1d" in f for f in frames) and any(b"\xa2ri" in f for f in frames)
+    got = node(
+        READ_STDIN
+        + """
+import { decode, validate } from './src/protocol/codec.js';
+import { FrameDecoder } from './src/protocol/frames.js';
+const dec = new FrameDecoder();
+const out = input.map((hex) => {
+  const bytes = Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+  const msg = decode(bytes);
+  const problem = validate(msg, 'server');
+  const f = dec.decode(msg);
+  return { problem: problem?.code ?? null, tick: f.tick, ids: [...f.ids], x: [...f.x],
+           z: [...f.z], rateIds: [...f.rateIds], rateShifts: [...f.rateShifts] };
+});
+console.log(JSON.stringify(out));
+""",
+        [f.hex() for f in frames],
+    )
+    py_dec = StateFrameDecoder()
+    for raw, js in zip(frames, got, strict=True):
+        py = py_dec.decode(msgpack.unpackb(raw, raw=False))
+        assert js["problem"] is None
+        assert js["tick"] == py.tick
+        assert js["ids"] == py.ids.tolist()
+        np.testing.assert_allclose(js["x"], py.positions[:, 0], atol=1e-4)
+        np.testing.assert_allclose(js["z"], py.positions[:, 1], atol=1e-4)
+        assert js["rateIds"] == py.rate_ids.tolist()
+        assert js["rateShifts"] == py.rate_shifts.tolist()
+
+
+def test_sparse_updates_interpolate_over_their_own_interval() -> None:
+    """A far avatar sent every 4th tick moves smoothly (drawn 0.15 s further back);
+    one that stood still and then moves starts from where it stood one update before."""
+    got = node(
+        """
+import { Others } from './src/others.js';
+const others = new Others(20);
+others.enter([{ id: 7, name: 'far', x: 0, z: 0, yaw: 0 },
+              { id: 8, name: 'near', x: 0, z: 0, yaw: 0 }], 0);
+const frame = (tick, ids, xs, rateIds = [], rateShifts = []) => others.frame({
+  tick, count: ids.length, ids: Uint32Array.from(ids), x: Float32Array.from(xs),
+  z: new Float32Array(ids.length), yaw: new Float32Array(ids.length),
+  rateIds: Uint32Array.from(rateIds), rateShifts: Uint8Array.from(rateShifts) }, tick / 20);
+frame(0, [], [], [7], [2]);
+for (let k = 4; k <= 40; k += 4) frame(k, [7], [k * 0.05]);   // 1 m/s, every 4th tick
+frame(40, [8], [1]);                                             // still since tick 0, then moves
+frame(41, [8], [1.05]);
+const far = others.all.get(7).buffer, near = others.all.get(8).buffer;
+const xs = [];
+for (let t = 1.2; t <= 1.9; t += 0.01) { far.slewLag(t); }      // the lag has reached its target
+for (let t = 1.9; t <= 2.1; t += 0.01) {
+  const lag = far.slewLag(t);
+  xs.push({ t, lag, x: far.sampleAt(t - lag).x });
+}
+const nearAt = [near.sampleAt(1.9).x, near.sampleAt(1.975).x, near.sampleAt(2.0).x];
+console.log(JSON.stringify({ xs, nearAt }));
+""",
+        None,
+    )
+    for s in got["xs"]:
+        assert s["lag"] == pytest.approx(0.15)
+        # drawn where the 1 m/s walk was at (t - lag), not held at a sample
+        assert s["x"] == pytest.approx(min(s["t"] - s["lag"], 2.0), abs=1e-6)
+    # tick 39 (1.95 s): still at 0; then one tick's walk to 1 m (a jump the server sent)
+    assert (
+        got["nearAt"][0] == 0 and got["nearAt"][1] == pytest.approx(0.5) and got["nearAt"][2] == 1
+    )
+
+
 def test_wall_rule_matches_the_server() -> None:
     walls = np.array(WORLD["walls"], dtype=np.float64)
     rules = MovementRules(tuple(WORLD["bounds"]), walls, 4.0)
@@ -118,7 +215,7 @@ def test_routes_never_cross_walls() -> None:
     rules = MovementRules(tuple(WORLD["bounds"]), walls, 4.0)
     x0, z0, x1, z1 = WORLD["bounds"]
     r = random.Random(3)
-    pairs = []
+    pairs: list[list[list[float]]] = []
     while len(pairs) < 200:
         a = [r.uniform(x0 + 1, x1 - 1), r.uniform(z0 + 1, z1 - 1)]
         b = [r.uniform(x0 + 1, x1 - 1), r.uniform(z0 + 1, z1 - 1)]

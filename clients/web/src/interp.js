@@ -1,8 +1,17 @@
 // Smooth motion for other avatars: a snapshot buffer per avatar and a clock
 // that maps server ticks to local time, so the page can draw everyone where
 // they were INTERP_DELAY seconds ago, between two received frames.
+//
+// Far avatars are updated less often (every 2, 4 or 8 ticks) and unchanged ones
+// not at all, so each buffer knows its avatar's update interval: a sample that
+// arrives after a longer gap means the avatar stood still until one interval
+// before it (a hold sample is put there), and a buffer draws its avatar an extra
+// (interval - one tick) in the past, so there is always a later sample to move
+// towards. That extra lag follows interval changes at LAG_SLEW_PER_S, so motion
+// speeds up or slows down a little instead of jumping.
 
 export const INTERP_DELAY_S = 0.1;
+export const LAG_SLEW_PER_S = 0.5;
 const KEEP_S = 1.0;
 
 /** Shortest signed difference b - a between two angles. */
@@ -44,17 +53,34 @@ export class ServerClock {
 
 /** Recent poses of one avatar, oldest first; sample(t) interpolates. */
 export class SnapshotBuffer {
-  constructor(x, z, yaw, t = null) {
+  constructor(x, z, yaw, t = null, interval = null) {
     this.t = [];
     this.x = [];
     this.z = [];
     this.yaw = [];
     this.last = { x, z, yaw };
+    this.interval = interval; // seconds between updates while moving; null: no hold samples
+    this.lag = 0; // extra delay drawn now (seconds)
+    this.lagTarget = 0;
+    this.sampledAt = null;
     if (t !== null) this.push(t, x, z, yaw);
   }
 
+  /** The avatar is updated every `intervalS` seconds from now on (ticks of `tickS`). */
+  setUpdateInterval(intervalS, tickS) {
+    this.interval = intervalS;
+    this.lagTarget = Math.max(0, intervalS - tickS);
+  }
+
   push(t, x, z, yaw) {
-    const n = this.t.length;
+    let n = this.t.length;
+    if (this.interval !== null && (n === 0 || t - this.t[n - 1] > this.interval * 1.5)) {
+      // unchanged (so not sent) until its previous update slot; with no sample yet,
+      // where it entered (before the clock ran)
+      const hold = t - this.interval;
+      this.t.push(hold); this.x.push(this.last.x); this.z.push(this.last.z); this.yaw.push(this.last.yaw);
+      n += 1;
+    }
     if (n && t <= this.t[n - 1]) {
       if (t < this.t[n - 1]) return; // out of order: drop
       this.x[n - 1] = x; this.z[n - 1] = z; this.yaw[n - 1] = yaw;
@@ -67,8 +93,24 @@ export class SnapshotBuffer {
     }
   }
 
-  /** The pose at server time `t` (held at the ends of the buffer). */
+  /** The pose at server time `t` minus this avatar's extra lag (held at the ends). */
   sample(t) {
+    if (t !== null) t -= this.slewLag(t);
+    return this.sampleAt(t);
+  }
+
+  /** The extra lag at render time `t`, moved towards its target since the last call. */
+  slewLag(t) {
+    const dt = this.sampledAt === null ? 0 : Math.min(Math.max(t - this.sampledAt, 0), 0.25);
+    this.sampledAt = t;
+    const step = LAG_SLEW_PER_S * dt;
+    const d = this.lagTarget - this.lag;
+    this.lag = Math.abs(d) <= step ? this.lagTarget : this.lag + Math.sign(d) * step;
+    return this.lag;
+  }
+
+  /** The pose at server time `t`, no lag (held at the ends of the buffer). */
+  sampleAt(t) {
     const n = this.t.length;
     if (n === 0 || t === null) return this.last;
     if (t <= this.t[0]) return { x: this.x[0], z: this.z[0], yaw: this.yaw[0] };

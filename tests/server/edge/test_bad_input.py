@@ -57,7 +57,8 @@ BAD_MESSAGES: list[tuple[str, bytes | str, str]] = [
 async def _observer_keeps_receiving(observer: AgentClient, during: Any) -> None:
     before = observer.stats.frames
     await during
-    await observer.wait_for(lambda: observer.stats.frames >= before + 10, timeout=10)
+    # nothing may move: frames still come, a heartbeat at least once a second
+    await observer.wait_for(lambda: observer.stats.frames >= before + 3, timeout=10)
     assert observer.closed is not None and not observer.closed.done()
 
 
