@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 WEB_INSTALLED := clients/web/node_modules/.installed
 OIDC_INSTALLED := tests/oidc/node_modules/.installed
+LIGHTHOUSE_INSTALLED := tests/lighthouse/node_modules/.installed
 ARGS ?=
 
 .PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool espeak clean oidc-provider
@@ -26,7 +27,13 @@ $(OIDC_INSTALLED): tests/oidc/package.json tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(INSTALLED) $(WEB_INSTALLED) $(OIDC_INSTALLED)
+# Lighthouse, the accessibility and best-practices audits tests/web/test_lighthouse.py runs
+# (pinned in its own package.json: 12.x, as Lighthouse 13 needs Node 22).
+$(LIGHTHOUSE_INSTALLED): tests/lighthouse/package.json tests/lighthouse/package-lock.json
+	cd tests/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(INSTALLED) $(WEB_INSTALLED) $(OIDC_INSTALLED) $(LIGHTHOUSE_INSTALLED)
 
 ## The bundled test identity provider on http://127.0.0.1:9000 (users: tests/oidc/provider.mjs).
 oidc-provider: $(OIDC_INSTALLED)
@@ -85,8 +92,19 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+# Two pytest processes side by side: the browser tests, which mostly wait on
+# Chromium and on servers, next to everything else, so the wall time is about
+# the longer half rather than the sum. The browser half's report is printed
+# after the other's; either half failing fails the target.
+BROWSER_TESTS := tests/web tests/auth/test_signin_web.py
 unit: setup
-	$(VENV)/bin/pytest
+	@mkdir -p var
+	@$(VENV)/bin/pytest -p no:cacheprovider --durations=15 $(BROWSER_TESTS) > var/pytest-browser.log 2>&1 & browser=$$!; \
+	$(VENV)/bin/pytest --durations=15 $(addprefix --ignore=,$(BROWSER_TESTS)); rest=$$?; \
+	wait $$browser; browser_rc=$$?; \
+	echo "=== the browser tests ($(BROWSER_TESTS)) ==="; cat var/pytest-browser.log; \
+	echo "pytest exit codes: browser tests $$browser_rc, the rest $$rest"; \
+	[ $$rest -eq 0 ] && [ $$browser_rc -eq 0 ]
 
 ## Benchmarks: print JSON lines, compare against a baseline from the same run.
 bench: setup
@@ -100,4 +118,4 @@ bench: setup
 	$(PY) -m bench.privacy --json
 
 clean:
-	rm -rf $(VENV) clients/web/node_modules tests/oidc/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) clients/web/node_modules tests/oidc/node_modules tests/lighthouse/node_modules .mypy_cache .ruff_cache .pytest_cache
