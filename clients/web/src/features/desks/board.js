@@ -375,6 +375,11 @@ export function installBoard(app) {
   // tags and labels again once it has loaded.
   function loadFont() {
     if (getLanguage() !== 'ja' || !document.fonts?.load) return;
+    for (const weight of [400, 700]) {
+      const href = `/node_modules/@fontsource/noto-sans-jp/japanese-${weight}.css`;
+      if (document.querySelector(`link[href="${href}"]`)) continue;
+      document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href }));
+    }
     const sample = [t('deskboard.heading'), t('deskboard.open'), t('deskboard.closed')].join('');
     Promise.all(['700 48px "Noto Sans JP"', '400 48px "Noto Sans JP"'].map((f) => document.fonts.load(f, sample)))
       .then(() => {
