@@ -6,6 +6,7 @@ points at another. `World.to_wire` is what ``welcome`` carries to clients.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,51 @@ class Landmark:
 
 
 @dataclass(frozen=True)
+class SeatRow:
+    """A block of waiting or audience seats: ``rows`` rows of ``count`` seats.
+
+    ``position`` is the middle of the front row; the seats face along ``yaw``
+    (forward is (-sin yaw, -cos yaw)), ``spacing`` metres apart side by side,
+    and further rows stand ``row_spacing`` metres behind it. Seats do not block
+    walking (the server's movement rules know only walls and bounds).
+    """
+
+    position: tuple[float, float]
+    yaw: float
+    count: int
+    spacing: float
+    rows: int = 1
+    row_spacing: float = 1.0
+
+    def seats(self) -> list[tuple[float, float]]:
+        """Every seat's (x, z), front row first, west-to-east seen from behind."""
+        x, z = self.position
+        s, c = math.sin(self.yaw), math.cos(self.yaw)
+        out = []
+        for r in range(self.rows):
+            back = r * self.row_spacing
+            for i in range(self.count):
+                side = (i - (self.count - 1) / 2) * self.spacing
+                out.append((x + s * back + c * side, z + c * back - s * side))
+        return out
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "position": list(self.position),
+            "yaw": self.yaw,
+            "count": self.count,
+            "spacing": self.spacing,
+            "rows": self.rows,
+            "row_spacing": self.row_spacing,
+        }
+
+
+SEAT_LIMITS = {"count": (1, 200), "rows": (1, 100)}
+SEAT_SPACING_M = (0.4, 5.0)
+"""Allowed centre-to-centre distance of seats and of rows, metres."""
+
+
+@dataclass(frozen=True)
 class World:
     name: str
     bounds: tuple[float, float, float, float]
@@ -113,6 +159,10 @@ class World:
     """The Q&A wall's board in the hall (choosing it opens the Q&A panel)."""
     greeter: Landmark | None = None
     """Where the automated greeter stands at the entrance."""
+    seats: tuple[SeatRow, ...] = ()
+    """Waiting seats in the hall and audience seats in the auditorium (drawn, not blocking)."""
+    doors: tuple[tuple[float, float, float, float], ...] = ()
+    """Openings in the outer edge (segments along the bounds): drawn as doorways."""
 
     def practice_desk(self, desk_id: str) -> PracticeDesk | None:
         return next((d for d in self.practice_desks if d.id == desk_id), None)
@@ -182,6 +232,8 @@ class World:
                 for k, v in (("qa_wall", self.qa_wall), ("greeter", self.greeter))
                 if v is not None
             },
+            "seats": [r.to_wire() for r in self.seats],
+            "doors": [list(d) for d in self.doors],
             "desks": [
                 {
                     "id": d.id,
@@ -288,7 +340,82 @@ def load_world(path: Path) -> World:
         practice_desks=_practice_desks(data.get("practice_desks", []), {d.id for d in desks}),
         qa_wall=_landmark("qa_wall", data.get("qa_wall")),
         greeter=_landmark("greeter", data.get("greeter")),
+        seats=_seats(data.get("seats", []), bounds),
+        doors=_doors(data.get("doors", []), bounds),
     )
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise WorldError(f"{where} must be a number")
+    return float(value)
+
+
+def _seats(value: Any, bounds: tuple[float, float, float, float]) -> tuple[SeatRow, ...]:
+    """``[[seats]]``: position [x, z], yaw, count, spacing (and optional rows, row_spacing)."""
+    if not isinstance(value, list):
+        raise WorldError("seats must be an array of tables ([[seats]])")
+    out: list[SeatRow] = []
+    for n, row in enumerate(value):
+        where = f"seats[{n}]"
+        if not isinstance(row, dict):
+            raise WorldError(f"{where} must be a table")
+        if extra := set(row) - {"position", "yaw", "count", "spacing", "rows", "row_spacing"}:
+            raise WorldError(f"{where} has unknown keys {sorted(extra)}")
+        if missing := {"position", "count", "spacing"} - set(row):
+            raise WorldError(f"{where} needs {', '.join(sorted(missing))}")
+        pos = row["position"]
+        if not isinstance(pos, list) or len(pos) != 2:
+            raise WorldError(f"{where}.position must be [x, z]")
+        counts: dict[str, int] = {}
+        for key, (lo, hi) in SEAT_LIMITS.items():
+            v = row.get(key, 1)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise WorldError(f"{where}.{key} must be a whole number from {lo} to {hi}")
+            counts[key] = v
+        spacings: dict[str, float] = {}
+        for key in ("spacing", "row_spacing"):
+            m = _number(row.get(key, 1.0), f"{where}.{key}")
+            if not SEAT_SPACING_M[0] <= m <= SEAT_SPACING_M[1]:
+                raise WorldError(
+                    f"{where}.{key} must be from {SEAT_SPACING_M[0]} to {SEAT_SPACING_M[1]} m"
+                )
+            spacings[key] = m
+        seat_row = SeatRow(
+            (_number(pos[0], f"{where}.position"), _number(pos[1], f"{where}.position")),
+            _number(row.get("yaw", 0.0), f"{where}.yaw"),
+            counts["count"],
+            spacings["spacing"],
+            counts["rows"],
+            spacings["row_spacing"],
+        )
+        x0, z0, x1, z1 = bounds
+        for x, z in seat_row.seats():
+            if not (x0 <= x <= x1 and z0 <= z <= z1):
+                raise WorldError(f"{where} has a seat at ({x:.1f}, {z:.1f}), outside the bounds")
+        out.append(seat_row)
+    return tuple(out)
+
+
+def _doors(
+    value: Any, bounds: tuple[float, float, float, float]
+) -> tuple[tuple[float, float, float, float], ...]:
+    """``doors``: openings [x0, z0, x1, z1] in the outer edge, each along one side of the bounds."""
+    if not isinstance(value, list):
+        raise WorldError("doors must be a list of [x0, z0, x1, z1]")
+    bx0, bz0, bx1, bz1 = bounds
+    out = []
+    for n, door in enumerate(value):
+        where = f"doors[{n}]"
+        if not isinstance(door, list) or len(door) != 4:
+            raise WorldError(f"{where} must be [x0, z0, x1, z1]")
+        x0, z0, x1, z1 = (_number(v, where) for v in door)
+        on_x = x0 == x1 and x0 in (bx0, bx1) and bz0 <= min(z0, z1) < max(z0, z1) <= bz1
+        on_z = z0 == z1 and z0 in (bz0, bz1) and bx0 <= min(x0, x1) < max(x0, x1) <= bx1
+        if not (on_x or on_z):
+            raise WorldError(f"{where} must lie along one side of the bounds, with length")
+        out.append((x0, z0, x1, z1))
+    return tuple(out)
 
 
 def _landmark(key: str, value: Any) -> Landmark | None:

@@ -6,18 +6,18 @@
 //   view.follow(x, z, yaw); view.pick(clientX, clientY) -> {x, z} | null
 //   view.start((nowS, dt) => { ...update poses... });  view.relabel();
 //   view.showRoute([{x, z}, ...] | null); view.routeShown() -> bool   (a walk's route on the floor)
+//   view.setQuality('high' | 'low'); view.quality()   (shadows on or off)
+//   view.hallInfo(), view.hitsWall(x0, z0, x1, z1, y), view.hallDrawCalls()   (the hall, for tests)
+//   view.setSpeaking(id, on)   (a ring round the head, 'Speaking' on the tag; view2d: a ring)
+//   view.drawCalls(), view.avatarCount(), view.avatarStats(), view.avatarDebug(id)   (crowd.js, for tests)
 
 import * as THREE from 'three';
 import { Avatar } from './avatars.js';
+import { Crowd } from './crowd.js';
 import { makeLabel } from './labels.js';
-import {
-  DESK_COLOR, FEEDBACK_COLOR, FLOOR_COLOR, KIOSK_COLOR, PRACTICE_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters,
-  floorHeight, kioskName, kioskSpot, practiceDeskName, zoneColor, zoneName,
-} from './world.js';
-import { t } from './core/i18n.js';
+import { buildHall, fitSun } from './hall3d.js';
+import { floorHeight } from './world.js';
 
-const WALL_HEIGHT = 3;
-const EDGE_HEIGHT = 1.2;
 const CAMERA_BACK = 6;
 const CAMERA_UP = 3.4;
 const LOOK_AHEAD = 4; // look past the avatar so more of the hall is in view
@@ -65,39 +65,47 @@ export function probeWebGL() {
   }
 }
 
-function box(w, h, d, color, opts = {}) {
-  const mesh = new THREE.Mesh(
-    new THREE.BoxGeometry(w, h, d),
-    new THREE.MeshStandardMaterial({ color, roughness: 0.85, ...opts }),
-  );
-  return mesh;
-}
-
-function segmentWall(x0, z0, x1, z1, height, color, opts) {
-  const len = Math.hypot(x1 - x0, z1 - z0);
-  const wall = box(len, height, 0.25, color, opts);
-  wall.position.set((x0 + x1) / 2, height / 2, (z0 + z1) / 2);
-  wall.rotation.y = -Math.atan2(z1 - z0, x1 - x0);
-  return wall;
-}
-
 /**
+ * options.quality: 'high' (soft shadows) or 'low' (none); default 'low' on a
+ * CPU renderer, else 'high'. view.setQuality(q) changes it.
  * options.software: a CPU renderer; draw at lower resolution, without
  * antialiasing and at most SOFTWARE_FPS frames a second, so the page (and
  * typing in it) stays responsive.
  */
-export function createView3d(canvas, { software = false } = {}) {
+export function createView3d(canvas, { software = false, quality = null } = {}) {
   const renderer = new THREE.WebGLRenderer({ canvas, antialias: !software, powerPreference: 'low-power' });
   renderer.setPixelRatio(software ? 0.5 : Math.min(globalThis.devicePixelRatio || 1, 2));
   const minFrameS = software ? 1 / SOFTWARE_FPS : 0;
   renderer.xr.enabled = true;
+  // Soft shadows: three r187 folded PCFSoftShadowMap into PCFShadowMap (a disc of
+  // samples, sun.shadow.radius wide); asking for PCFSoftShadowMap only warns.
+  renderer.shadowMap.type = THREE.PCFShadowMap;
 
+  // Daylight: a sky/ground hemisphere and a sun from the south-west whose shadow
+  // camera is fitted to the world (hall3d.js fitSun) when it arrives.
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(0xdfe7ef);
-  scene.add(new THREE.HemisphereLight(0xffffff, 0x8d8d80, 2.2));
-  const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+  scene.add(new THREE.HemisphereLight(0xf4f7ff, 0x8d8d80, 1.9));
+  const sun = new THREE.DirectionalLight(0xfff4e0, 2.0);
   sun.position.set(-20, 40, 25);
-  scene.add(sun);
+  sun.shadow.mapSize.set(software ? 1024 : 2048, software ? 1024 : 2048);
+  scene.add(sun, sun.target);
+
+  // Quality: 'high' draws shadows, 'low' does not (the default on CPU renderers).
+  let currentQuality = null;
+  function setQuality(q) {
+    const next = q === 'high' || q === 'low' ? q : (software ? 'low' : 'high');
+    if (next === currentQuality) return currentQuality;
+    currentQuality = next;
+    renderer.shadowMap.enabled = next === 'high';
+    sun.castShadow = next === 'high';
+    // Materials compile with or without shadow maps: recompile them.
+    scene.traverse((o) => {
+      for (const m of [o.material].flat()) if (m) m.needsUpdate = true;
+    });
+    return currentQuality;
+  }
+  setQuality(quality);
 
   const camera = new THREE.PerspectiveCamera(60, 1, 0.1, 400);
   // The rig carries the camera; in VR the headset pose is relative to it.
@@ -109,7 +117,11 @@ export function createView3d(canvas, { software = false } = {}) {
 
   const worldGroup = new THREE.Group();
   scene.add(worldGroup);
-  const avatars = new Map();
+  // Avatars: their state (avatars.js), drawn as one crowd of instanced meshes (crowd.js).
+  const crowd = new Crowd(scene, { software, reducedMotion: () => Boolean(REDUCED_MOTION?.matches) });
+  const avatars = crowd.avatars;
+  let drawCalls = 0;
+  let frameMs = 0;
   const labels = []; // {label, lines: () => string[]}
   let world = null;
   let followed = null; // {x, z, yaw}
@@ -135,107 +147,31 @@ export function createView3d(canvas, { software = false } = {}) {
     labels.push({ label, lines });
   }
 
+  // The hall itself is hall3d.js's: floor, walls with doorways, desks, kiosks, stage and seats.
+  let hall = null;
   function setWorld(w) {
     world = w;
     for (const { label } of labels.splice(0)) label.dispose();
     worldGroup.traverse((o) => { o.geometry?.dispose(); o.material?.dispose?.(); });
     worldGroup.clear();
-    const [minX, minZ, maxX, maxZ] = w.bounds;
-    const floor = new THREE.Mesh(
-      new THREE.PlaneGeometry(maxX - minX + 20, maxZ - minZ + 20).rotateX(-Math.PI / 2),
-      new THREE.MeshStandardMaterial({ color: FLOOR_COLOR, roughness: 1 }),
-    );
-    floor.position.set((minX + maxX) / 2, -0.01, (minZ + maxZ) / 2);
-    worldGroup.add(floor);
-    for (const zone of w.zones || []) {
-      const [x0, z0, x1, z1] = zone.rect;
-      const tile = new THREE.Mesh(
-        new THREE.PlaneGeometry(x1 - x0, z1 - z0).rotateX(-Math.PI / 2),
-        new THREE.MeshStandardMaterial({ color: zoneColor(zone), roughness: 1 }),
-      );
-      tile.position.set((x0 + x1) / 2, 0, (z0 + z1) / 2);
-      worldGroup.add(tile);
-      addLabel(() => [zoneName(zone.id)], new THREE.Vector3((x0 + x1) / 2, 6, (z0 + z1) / 2 + (z1 - z0) * 0.35),
-        { background: 'rgba(255, 255, 255, 0.9)', color: '#111827' });
-    }
-    // The outer edge is low so the camera behind an avatar can see over it.
-    const edges = [[minX, minZ, maxX, minZ], [maxX, minZ, maxX, maxZ], [maxX, maxZ, minX, maxZ], [minX, maxZ, minX, minZ]];
-    for (const [x0, z0, x1, z1] of edges) worldGroup.add(segmentWall(x0, z0, x1, z1, EDGE_HEIGHT, WALL_COLOR));
-    for (const [x0, z0, x1, z1] of w.walls || []) {
-      worldGroup.add(segmentWall(x0, z0, x1, z1, WALL_HEIGHT, WALL_COLOR, { transparent: true, opacity: 0.8 }));
-    }
-    if (w.stage) {
-      const [x0, z0, x1, z1] = w.stage.rect;
-      const h = w.stage.height || 0.5;
-      const stage = box(x1 - x0, h, z1 - z0, STAGE_COLOR);
-      stage.position.set((x0 + x1) / 2, h / 2, (z0 + z1) / 2);
-      worldGroup.add(stage);
-    }
-    for (const desk of w.desks || []) {
-      const [x, z] = desk.position;
-      const counter = box(2.4, 1.05, 0.8, DESK_COLOR);
-      counter.position.set(x, 0.525, z);
-      counter.rotation.y = desk.yaw || 0;
-      // The counter stands between the staff spot and the citizen, 1 m ahead.
-      counter.position.x -= Math.sin(desk.yaw || 0) * 1;
-      counter.position.z -= Math.cos(desk.yaw || 0) * 1;
-      counter.name = `desk-counter:${desk.id}`;
-      worldGroup.add(counter);
-      // Its sign (name, services, the ticket served, open or closed) is live: features/desks/board.js.
-      // The ticket kiosk: a post with a screen, beside where citizens are served.
-      const k = kioskSpot(desk);
-      const post = box(0.5, 1.3, 0.35, KIOSK_COLOR);
-      post.position.set(k.x, 0.65, k.z);
-      post.rotation.y = desk.yaw || 0;
-      worldGroup.add(post);
-      addLabel(() => [t('kiosk.label', { letters: deskLetters(w, desk) })], new THREE.Vector3(k.x, 1.75, k.z),
-        { background: 'rgba(11, 110, 79, 0.95)', color: '#ffffff' });
-    }
-    // Feedback kiosks: a purple post with a slanted screen and the kiosk's name.
-    for (const kiosk of w.kiosks || []) {
-      const [x, z] = kiosk.position;
-      const post = box(0.45, 1.1, 0.45, FEEDBACK_COLOR);
-      post.position.set(x, 0.55, z);
-      worldGroup.add(post);
-      const screen = box(0.8, 0.55, 0.08, 0x1f2937);
-      screen.position.set(x, 1.3, z + 0.1);
-      screen.rotation.x = -0.5; // tilted towards someone standing south of it
-      worldGroup.add(screen);
-      addLabel(() => [kioskName(kiosk)], new THREE.Vector3(x, 1.9, z),
-        { background: 'rgba(91, 33, 182, 0.95)', color: '#ffffff' });
-    }
-    // Practice desks (training): a teal counter 1 m ahead of the staff spot, with its name.
-    for (const desk of w.practice_desks || []) {
-      const [x, z] = desk.position;
-      const yaw = desk.yaw || 0;
-      const counter = box(2.0, 1.05, 0.7, PRACTICE_COLOR);
-      counter.position.set(x - Math.sin(yaw) * 1, 0.525, z - Math.cos(yaw) * 1);
-      counter.rotation.y = yaw;
-      worldGroup.add(counter);
-      addLabel(() => [practiceDeskName(desk)], new THREE.Vector3(counter.position.x, 2.1, counter.position.z),
-        { background: 'rgba(15, 118, 110, 0.95)', color: '#ffffff' });
-    }
+    hall = buildHall(worldGroup, w, { addLabel, focus: () => followed });
+    fitSun(sun, w);
   }
 
   function addAvatar(entity, isSelf = false) {
     removeAvatar(entity.id);
-    const a = new Avatar(entity, isSelf);
-    avatars.set(entity.id, a);
-    scene.add(a.group);
+    const a = crowd.add(new Avatar(entity, isSelf));
     setPose(entity.id, entity.x, entity.z, entity.yaw);
+    a.px = a.x; a.pz = a.z; // arriving is not walking
     return a;
   }
 
   function removeAvatar(id) {
-    const a = avatars.get(id);
-    if (!a) return;
-    scene.remove(a.group);
-    a.dispose();
-    avatars.delete(id);
+    crowd.remove(id);
   }
 
   function clearAvatars() {
-    for (const id of [...avatars.keys()]) removeAvatar(id);
+    crowd.clear();
   }
 
   function setPose(id, x, z, yaw) {
@@ -246,7 +182,20 @@ export function createView3d(canvas, { software = false } = {}) {
     followed = { x, z, yaw };
   }
 
+  // A fixed camera (the screenshot references: tests/web/test_scene_references.py), or null to follow.
+  let viewpoint = null;
+  function setViewpoint(from, at) {
+    viewpoint = from && at ? { from: new THREE.Vector3(...from), at: new THREE.Vector3(...at) } : null;
+  }
+
   function updateCamera(dt) {
+    if (viewpoint && !renderer.xr.isPresenting) {
+      rig.position.set(0, 0, 0);
+      rig.rotation.set(0, 0, 0);
+      camera.position.copy(viewpoint.from);
+      camera.lookAt(viewpoint.at);
+      return;
+    }
     if (!followed) return;
     const y = floorHeight(world, followed.x, followed.z);
     if (renderer.xr.isPresenting) {
@@ -302,7 +251,7 @@ export function createView3d(canvas, { software = false } = {}) {
 
   function relabel() {
     for (const { label, lines } of labels) label.update(lines());
-    for (const a of avatars.values()) a.relabel();
+    crowd.relabel();
   }
 
   // "Walk to" (features/orient): the route as a band on the floor, [{x, z}, ...] from
@@ -340,17 +289,42 @@ export function createView3d(canvas, { software = false } = {}) {
       if (last !== null && nowS - last < minFrameS && !renderer.xr.isPresenting) return;
       const dt = last === null ? 0 : Math.min(0.1, nowS - last);
       last = nowS;
+      const t0 = performance.now();
       onFrame(nowS, dt);
-      for (const a of avatars.values()) a.spin(dt);
       updateCamera(dt);
+      crowd.update(nowS, dt, camera);
       renderer.render(scene, camera);
+      drawCalls = renderer.info.render.calls;
+      frameMs += (performance.now() - t0 - frameMs) * 0.1; // the page's own time per frame, smoothed
     });
   }
 
   return {
     kind: '3d', canvas, renderer, scene, camera, rig,
     setWorld, addAvatar, removeAvatar, clearAvatars, setPose, follow, pick, pickRay, relabel, start,
-    setSelfVisible(visible, id) { const a = avatars.get(id); if (a) a.group.visible = visible; },
+    setSelfVisible(visible, id) { crowd.setVisible(id, visible); },
+    /** Someone's voice is heard (on) or not: a ring around their head and a line on their tag. */
+    setSpeaking(id, on) { crowd.setSpeaking(id, Boolean(on)); },
+    /** The last frame's draw calls (renderer.info.render.calls), and the avatars held. */
+    drawCalls: () => drawCalls,
+    avatarCount: () => avatars.size,
+    avatarStats: () => ({ ...crowd.stats(), drawCalls, frameMs }),
+    avatarDebug: (id) => crowd.debug(id),
     showRoute, routeShown: () => routeGroup.children.length > 0,
+    /** 'high' (shadows) or 'low'; setQuality returns the quality now in use. */
+    setQuality, quality: () => currentQuality,
+    /** The hall as built (hall3d.js info()): objects, walls, doorways, seats, meshes. */
+    hallInfo: () => hall?.info() ?? null,
+    hitsWall: (...a) => Boolean(hall?.hitsWall(...a)),
+    /** Draw calls of the hall alone (everything else hidden for one render): a count for tests. */
+    hallDrawCalls() {
+      const hidden = scene.children.filter((o) => o !== worldGroup && !o.isLight && o.visible);
+      for (const o of hidden) o.visible = false;
+      renderer.render(scene, camera);
+      const calls = renderer.info.render.calls;
+      for (const o of hidden) o.visible = true;
+      return calls;
+    },
+    setViewpoint,
   };
 }

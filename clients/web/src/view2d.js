@@ -9,8 +9,8 @@
 import { t } from './core/i18n.js';
 import { extraLines } from './tags.js';
 import {
-  DESK_COLOR, FEEDBACK_COLOR, KIOSK_COLOR, PRACTICE_COLOR, STAGE_COLOR, WALL_COLOR, deskLetters, deskName, kioskName,
-  kioskSpot, practiceDeskName, zoneColor, zoneName,
+  AUDIENCE_SEAT_COLOR, DESK_COLOR, FEEDBACK_COLOR, KIOSK_COLOR, PRACTICE_COLOR, SEAT_COLOR, STAGE_COLOR, WALL_COLOR,
+  allSeats, deskLetters, deskName, kioskName, kioskSpot, practiceDeskName, zoneColor, zoneName,
 } from './world.js';
 
 const hex = (n) => `#${(n >>> 0).toString(16).padStart(6, '0').slice(-6)}`;
@@ -21,7 +21,9 @@ const EXTRA_LINE = 14; // px per line under an avatar's label (badges)
 export function createView2d(canvas) {
   const ctx = canvas.getContext('2d');
   let world = null;
+  let seats = []; // allSeats(world): [{x, z, yaw, audience}]
   const avatars = new Map(); // id -> {entity, isSelf, x, z, yaw}
+  const speaking = new Set(); // ids whose voice is heard (setSpeaking): a green ring
   const overlays = new Set(); // features' drawings: fn(ctx, {sx, sy, scale})
   let scale = 1, ox = 0, oy = 0;
 
@@ -71,6 +73,26 @@ export function createView2d(canvas) {
       ctx.moveTo(sx(x0), sy(z0));
       ctx.lineTo(sx(x1), sy(z1));
       ctx.stroke();
+    }
+    // Doors in the outer edge: the edge left open, a jamb at each side.
+    for (const [x0, z0, x1, z1] of world.doors || []) {
+      ctx.save();
+      ctx.strokeStyle = '#f3f4f6';
+      ctx.lineWidth = Math.max(3, scale * 0.5);
+      ctx.beginPath();
+      ctx.moveTo(sx(x0), sy(z0));
+      ctx.lineTo(sx(x1), sy(z1));
+      ctx.stroke();
+      ctx.restore();
+      const j = Math.max(4, scale * 0.6);
+      ctx.fillStyle = hex(WALL_COLOR);
+      for (const [x, z] of [[x0, z0], [x1, z1]]) ctx.fillRect(sx(x) - j / 2, sy(z) - j / 2, j, j);
+    }
+    // Seats (waiting in the hall, audience in the auditorium): a small square each.
+    const seat = Math.max(2, scale * 0.45);
+    for (const s of seats) {
+      ctx.fillStyle = hex(s.audience ? AUDIENCE_SEAT_COLOR : SEAT_COLOR);
+      ctx.fillRect(sx(s.x) - seat / 2, sy(s.z) - seat / 2, seat, seat);
     }
     for (const desk of world.desks || []) {
       const [x, z] = desk.position;
@@ -131,6 +153,13 @@ export function createView2d(canvas) {
     ctx.lineWidth = a.isSelf ? 3 : 2;
     ctx.strokeStyle = ROLE_RING[a.entity.role] ?? (a.isSelf ? '#111827' : '#ffffff');
     ctx.stroke();
+    if (speaking.has(a.entity.id)) {
+      ctx.beginPath();
+      ctx.arc(x, y, r * 1.7, 0, Math.PI * 2);
+      ctx.strokeStyle = '#16a34a';
+      ctx.lineWidth = 3;
+      ctx.stroke();
+    }
     // Facing: forward is (-sin yaw, -cos yaw) in world axes.
     ctx.beginPath();
     ctx.moveTo(x, y);
@@ -191,7 +220,9 @@ export function createView2d(canvas) {
   return {
     kind: '2d',
     canvas,
-    setWorld(w) { world = w; layout(); },
+    setWorld(w) { world = w; seats = allSeats(w); layout(); },
+    /** What the map draws of the hall (tests): seats and doors. */
+    hallInfo: () => ({ seats: seats.length, audienceSeats: seats.filter((s) => s.audience).length, doors: (world?.doors || []).length }),
     addAvatar(entity, isSelf = false) {
       avatars.set(entity.id, { entity, isSelf, x: entity.x, z: entity.z, yaw: entity.yaw });
     },
@@ -211,6 +242,9 @@ export function createView2d(canvas) {
     },
     relabel() {},
     setSelfVisible() {},
+    setSpeaking(id, on) { if (on) speaking.add(id); else speaking.delete(id); },
+    avatarCount: () => avatars.size,
+    avatarStats: () => ({ count: avatars.size, speaking: [...speaking].filter((id) => avatars.has(id)) }),
     addOverlay(fn) { overlays.add(fn); return () => overlays.delete(fn); },
     showRoute(points) { route = points?.length > 1 ? points.map((p) => ({ x: p.x, z: p.z })) : null; },
     routeShown: () => route !== null,

@@ -9,6 +9,8 @@
 //          kiosks:[{id,position:[x,z],names:{en,...}}],   (feedback kiosks)
 //          practice_desks:[{id,position:[x,z],yaw,names:{en,...}}],   (training)
 //          qa_wall:{position:[x,z],yaw,names}, greeter:{position:[x,z],yaw,names},   (landmarks)
+//          seats:[{position:[x,z],yaw,count,spacing,rows,row_spacing}],   (blocks of seats)
+//          doors:[[x0,z0,x1,z1]...],   (openings in the outer edge, along the bounds)
 //          timezone:'Europe/Stockholm',
 //          languages:['sv', ...]}   (languages one can be served in)
 
@@ -124,6 +126,43 @@ export function practiceDeskById(world, id) {
 /** Where a person stands at a landmark (the Q&A wall, the greeter): `m` metres in front of it. */
 export function landmarkStandPoint(mark, m = 2.5) {
   return ahead(mark, m);
+}
+
+/** Seat colours: waiting seats in the hall, audience seats in an event zone. */
+export const SEAT_COLOR = 0x1d4ed8;
+export const AUDIENCE_SEAT_COLOR = 0x9f1239;
+
+/**
+ * Every seat of a block (world.seats[i]) as {x, z, yaw}: `count` side by side
+ * `spacing` apart around `position`, then `rows` rows `row_spacing` behind each
+ * other (the same places as server/world.py SeatRow.seats).
+ */
+export function seatPositions(row) {
+  const [x, z] = row.position;
+  const yaw = row.yaw || 0;
+  const s = Math.sin(yaw), c = Math.cos(yaw);
+  const count = row.count || 0, rows = row.rows || 1;
+  const out = [];
+  for (let r = 0; r < rows; r++) {
+    const back = r * (row.row_spacing || 1);
+    for (let i = 0; i < count; i++) {
+      const side = (i - (count - 1) / 2) * (row.spacing || 1);
+      out.push({ x: x + s * back + c * side, z: z + c * back - s * side, yaw });
+    }
+  }
+  return out;
+}
+
+/** All seats of the world, with whether each stands in an event zone (audience). */
+export function allSeats(world) {
+  const out = [];
+  for (const row of world?.seats || []) {
+    for (const seat of seatPositions(row)) {
+      const zone = world.zones?.find((z) => inRect(z.rect, seat.x, seat.z));
+      out.push({ ...seat, audience: zone?.kind === 'event' });
+    }
+  }
+  return out;
 }
 
 /** "A, B" — the queue letters a desk serves. */

@@ -13,9 +13,9 @@ import { Others } from '../others.js';
 import { KeyboardInput, onFloorClick } from '../input.js';
 import { LocalAvatar, MoveSender } from '../movement.js';
 import { JoinForm, PlacesList, StatusLine, closeReason, setupLanguageSelects } from '../ui.js';
-import { decodeFrame } from '../protocol/frames.js';
 import { createView3d, probeWebGL } from '../scene3d.js';
 import { createView2d } from '../view2d.js';
+import { setupQualitySelect, storedQuality } from '../quality.js';
 import { setupXR } from '../xr.js';
 import { findPath } from '../path.js';
 
@@ -29,13 +29,14 @@ export function installHall(app) {
   let view;
   const webgl = probeWebGL();
   if (webgl) {
-    view = createView3d(canvas, webgl);
+    view = createView3d(canvas, { ...webgl, quality: storedQuality() });
   } else {
     canvas.dataset.i18nAttr = 'aria-label:view.label2d';
     canvas.setAttribute('aria-label', t('view.label2d'));
     $('view-fallback').hidden = false;
     view = createView2d(canvas);
   }
+  setupQualitySelect(view);
 
   // --- state -------------------------------------------------------------------
   const net = new Net({ lang: getLanguage });
@@ -47,6 +48,14 @@ export function installHall(app) {
   let focusOnJoin = false;
   app.net = net;
   app.view = view;
+  // Test hook: the hall as the view built it (hall3d.js / view2d.js) and its draw calls.
+  app.expose(() => ({ quality: view.quality?.() ?? null }), {
+    hallScene: () => ({ kind: view.kind, shadows: Boolean(view.renderer?.shadowMap.enabled), ...view.hallInfo?.() }),
+    hallDrawCalls: () => view.hallDrawCalls?.() ?? null,
+    hallHitsWall: (...a) => view.hitsWall?.(...a) ?? null,
+  });
+  // Test hook: where the others are drawn now ({id: {t: server time, x, z}}).
+  app.expose(null, { othersDrawn: () => others.drawn(performance.now() / 1000) });
   app.others = others;
 
   const status = new StatusLine();
@@ -149,8 +158,7 @@ export function installHall(app) {
   app.on('enter', (msg) => others.enter(msg.e, performance.now() / 1000));
   app.on('leave', (msg) => others.leave(msg.ids));
   app.on('f', (msg) => {
-    const frame = decodeFrame(msg);
-    if (frame) others.frame(frame, performance.now() / 1000);
+    if (!others.receive(msg, performance.now() / 1000)) console.warn('servicepoint: a state frame did not decode');
   });
   app.on('correct', (msg) => {
     const local = app.local;
@@ -258,9 +266,21 @@ export function installHall(app) {
             walkingTo: local?.route.length ? { ...local.route.at(-1) } : null,
             others: others.snapshot(),
             view: view.kind,
+            avatars: view.avatarStats(), // {count, speaking, (3D:) shown, near, far, tags}
             lang: getLanguage(),
           });
         },
+        // A fixed camera, [x, y, z] looking at [x, y, z], with one's own avatar hidden
+        // (the screenshot references); no arguments to follow again.
+        viewpoint: (from, at) => {
+          view.setViewpoint?.(from ?? null, at ?? null);
+          if (app.self) view.setSelfVisible?.(!from, app.self.id);
+        },
+        // How many frames the 3D view has drawn (to wait for one after a change).
+        drawnFrames: () => view.renderer?.info.render.frame ?? 0,
+        // The 3D view's avatars: one avatar's drawn state (limb angles, tag), the last frame's draw calls.
+        avatarDebug: (id) => view.avatarDebug?.(id) ?? null,
+        drawCalls: () => view.drawCalls?.() ?? null,
         ...app.methods,
       };
     },

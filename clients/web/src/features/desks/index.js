@@ -14,6 +14,7 @@ import { t } from '../../core/i18n.js';
 import { deskById, deskName } from '../../world.js';
 import { installBoard } from './board.js';
 import { CallBar } from './callbar.js';
+import { watchDeskSpeaking } from './speaking.js';
 import { ServicePanel } from './kiosk.js';
 import { StaffConsole } from './staff.js';
 import { CalledPanel, TicketPanel } from './ticket.js';
@@ -35,6 +36,7 @@ export function install(app) {
   const ticketPanel = new TicketPanel({ send, errorText });
   const calledPanel = new CalledPanel({ send, walk: (x, z) => app.walk(x, z), errorText });
   const callBar = new CallBar({ send, voice, selfId, errorText, announce });
+  watchDeskSpeaking(app, voice, callBar); // who in the call is heard: the view's speaking indicator
   const staffConsole = new StaffConsole({
     send,
     people: () => [...app.others.all.values()].map((o) => ({ id: o.id, name: o.name, role: o.role })),

@@ -51,6 +51,7 @@ import { createStageScreen } from './stage.js';
 import { SlideUpload } from './upload.js';
 import { createXrConsent } from './xr-consent.js';
 import { createXrEventPanel } from './xr-panel.js';
+import { Heard } from '../../speaking.js';
 
 export const name = 'events';
 export const messages = new URL('./messages/', import.meta.url);
@@ -167,6 +168,17 @@ export function install(app) {
     xrPanel.render({ attending, you, speaking: speaking(), live: xrLive(), consent: xrConsentShown });
   }
   app.onFrame(() => xrPanel.tick());
+  // The speaking indicator (view.setSpeaking): the stage's speakers whose voice the
+  // WebSocket listening path plays now (sound.level per speaker; the WebRTC path has none).
+  const heard = new Heard((id, on) => app.view.setSpeaking(id, on));
+  let heardAt = -Infinity;
+  app.onFrame((nowS) => {
+    if (nowS - heardAt < 0.15) return;
+    heardAt = nowS;
+    const ids = new Set();
+    if (attending) for (const p of stage.speakers) { heard.level(p.id, sound.level(p.id), nowS); ids.add(p.id); }
+    heard.only(ids);
+  });
 
   const board = createBoard(app.view, { onSelect: () => openSchedule() });
   const screen = createStageScreen(app.view);
