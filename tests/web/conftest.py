@@ -417,6 +417,16 @@ def open_page(server: Server, browser: Any) -> Iterator[OpenPage]:
     assert not problems, "pages logged errors:\n" + "\n".join(problems)
 
 
+def docs_screenshot(page: Any, name: str) -> None:
+    """Save the page as ``<name>.png`` in $SERVICEPOINT_DOCS_SCREENSHOTS, if set: the
+    pictures in docs/screenshots/ are taken by the tests that reach those views
+    (see docs/screenshots/README.md). Without the variable it does nothing."""
+    folder = os.environ.get("SERVICEPOINT_DOCS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
 def join(page: Any, name: str, avatar: str = "round") -> dict[str, Any]:
     """Fill the join form with the keyboard-accessible controls and wait until joined."""
     page.fill("#join-name", name)

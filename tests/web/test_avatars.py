@@ -46,6 +46,7 @@ from tests.web.conftest import (
     AgentLoop,
     Server,
     ServerProcess,
+    docs_screenshot,
     join,
     state,
     wait_state,
@@ -242,6 +243,7 @@ def test_five_hundred_avatars_in_view_in_at_most_60_draw_calls(
                 page.evaluate(FRAME_GAPS_JS, 5)  # a few frames at the new quality
             got = measure(page)
             figures[str(quality or "default")] = got
+            docs_screenshot(page, f"crowd-{quality or 'default'}")
             assert got["avatars_shown"] >= CROWD, got
             assert got["draw_calls"] <= MAX_CALLS, got
             # Some are near (limbs) and the rest far (one shape): both kinds are drawn.

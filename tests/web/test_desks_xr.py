@@ -11,7 +11,8 @@ button sends the same `take_ticket` as the DOM form: the server's queue has the
 ticket, the panel shows its number and place. A staff agent calls it: the panel says
 "It's your turn" with the desk; "Walk me there" walks there and answers, so the
 ticket is being served (on the server too) and the panel shows the desk call's
-members. Every wait is for an event or a state.
+members. The staff member's voice (a real aiortc peer sending a tone) then plays
+in the call while the VR session runs. Every wait is for an event or a state.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Any
 
 import pytest
 
+from agents.voice_peer import VoicePeer
 from server.app import ServicePoint
 from tests.server.harness import staff_agent
-from tests.web.conftest import AgentLoop, join, own_server, url, wait_state
+from tests.web.conftest import AgentLoop, docs_screenshot, join, own_server, url, wait_state
 from tests.web.test_desk import call_next, on_duty
 from tests.web.test_events_xr import aim, walk_to
 from tests.web.test_training_xr import (
@@ -114,6 +116,7 @@ def test_a_ticket_is_taken_and_answered_in_vr(
     s = wait_state(page, "s.ticket && s.ticket.status === 'waiting' && s.deskXr.mode === 'ticket'")
     assert s["ticket"]["ticket"] == "A-001" and s["ticket"]["lang"] == "sv"
     assert server_ticket(sp, agents, "A-001") == ("waiting", "general", "sv")
+    docs_screenshot(page, "vr-ticket")
     xr = s["deskXr"]
     assert xr["title"] == "Ticket number: A-001"
     assert "Status: Waiting" in xr["lines"]
@@ -121,6 +124,13 @@ def test_a_ticket_is_taken_and_answered_in_vr(
     assert [b["id"] for b in xr["buttons"]] == ["leave"]
 
     sara = staff_agent(sp)
+    peer = VoicePeer("staff", tone_hz=660.0)
+
+    async def signal(offer: str) -> str:
+        await sara.send({"t": "rtc_offer", "sdp": offer})
+        answer = await sara.expect("rtc_answer", timeout=15)
+        return str(answer["sdp"])
+
     try:
         agents.run(on_duty(sara, "desk-1"))
         case = agents.run(call_next(sara))
@@ -141,5 +151,14 @@ def test_a_ticket_is_taken_and_answered_in_vr(
         assert xr["title"] == "Desk call: Reception"
         assert "• Ada (you)" in xr["lines"] and "• Sara Lind" in xr["lines"]
         assert xr["buttons"] == []
+
+        # The desk's voice plays in VR: Sara's tone (a real aiortc peer) reaches the
+        # page's call while the session runs, and her avatar shows that she speaks.
+        agents.run(peer.connect(signal))
+        agents.run(peer.wait_connected(20))
+        wait_state(page, "s.voice.state === 'connected'", WAIT_MS)
+        wait_state(page, f"s.avatars.speaking.includes({sara.id})", WAIT_MS)
+        assert page.text_content("#vr-button") == "Exit VR"  # still in the VR session
     finally:
+        agents.run(peer.close())
         agents.run(sara.close())

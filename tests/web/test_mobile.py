@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Server, join, state, wait_state
+from tests.web.conftest import Server, docs_screenshot, join, state, wait_state
 from tests.web.test_a11y import axe_violations
 
 PHONE = {
@@ -164,5 +164,6 @@ def test_phone_joystick_look_sheet_and_ticket(phone: tuple[Any, Any]) -> None:
     s = wait_state(page, "s.ticket && s.ticket.status === 'waiting'")
     assert page.is_visible("#ticket-panel")
     assert page.text_content("#ticket-number") == s["ticket"]["ticket"]
+    docs_screenshot(page, "phone")
     assert page.evaluate(TARGETS) == []
     assert axe_violations(page) == []

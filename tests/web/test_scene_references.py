@@ -30,7 +30,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from server.app import ServicePoint
-from tests.web.conftest import AgentLoop, join, own_server, url
+from tests.web.conftest import AgentLoop, docs_screenshot, join, own_server, url
 
 REFERENCES = Path(__file__).parent / "references"
 UPDATE = os.environ.get("SERVICEPOINT_UPDATE_REFERENCES") == "1"
@@ -116,6 +116,7 @@ def test_lobby_desk_and_auditorium_look_as_recorded(
     failures = []
     for name in VIEWS:
         seen = shoot(page, name)
+        docs_screenshot(page, f"hall-{name}")
         path = REFERENCES / f"{name}.png"
         if UPDATE or not path.exists():
             assert UPDATE, f"no reference {path}: run with SERVICEPOINT_UPDATE_REFERENCES=1"
