@@ -26,7 +26,7 @@ import pytest
 from server.app import ServicePoint
 from tests.server.harness import mint
 from tests.web.conftest import AgentLoop, join, own_server
-from tests.web.test_events_web import create_event, join_event, open_hall
+from tests.web.test_events_web import create_event, join_event, open_hall, wait_level
 from tests.web.test_scorecard_web import state, url, wait_state
 from tests.web.test_training_xr import (
     INSTALL_DEVICE,
@@ -145,6 +145,13 @@ def test_an_event_is_joined_and_spoken_at_from_the_vr_panel(
         ("hand", "Raise my hand"),
         ("leave", "Leave"),
     ]
+    # The stage's sound plays in VR: the host (on stage, the fake microphone's beep)
+    # is heard on the page's listening path, and the host's avatar shows it.
+    host_id = state(host)["selfId"]
+    wait_state(host, "s.events.sound.publish === 'connected' && s.events.sound.micOpen")
+    wait_level(page, host_id, above=0.001)
+    wait_state(page, f"s.avatars.speaking.includes({host_id})")
+    assert state(page)["events"]["xr"]["visible"]  # still in the VR session, panel shown
 
     # The hand, up: the host's queue (event_hands) has the citizen; down: it is empty.
     press(page, "hand")
