@@ -297,6 +297,8 @@ class WorkerSpec(TypedDict):
     count: int
     seed: int
     agents: list[AgentPlan]
+    near_m: float
+    """Latency is measured on movers within this many metres of an observer."""
 
 
 class Ramp(TypedDict):
@@ -517,11 +519,11 @@ class _Worker:
         self.tick_hz = self.tick_hz or int(client.welcome.get("tick_hz", 0)) or None
         self.book.register(r.local, client.id)
         if r.observer_row >= 0:
-            book, row = self.book, r.observer_row
+            book, row, near_m = self.book, r.observer_row, self.spec["near_m"]
 
             def on_frame(c: AgentClient, frame: Any, now: float) -> None:
                 q = np.round(frame.positions * 100).astype(np.int32)
-                book.observed(row, frame.ids, q, now, near=(c.x, c.z, NEAR_M))
+                book.observed(row, frame.ids, q, now, near=(c.x, c.z, near_m))
 
             client.on_frame = on_frame
         try:
@@ -969,11 +971,13 @@ async def swarm(
     late: int = 0,
     idle: int = 0,
     metrics: str | None = None,
+    near_m: float = NEAR_M,
 ) -> dict[str, Any]:
     """Run ``count`` agents against ``url`` for a window of ``seconds``; the figures.
 
     ``late`` walkers connect only after the window started and ``idle`` ones
-    never walk: both exist to check that the figures stay sound.
+    never walk: both exist to check that the figures stay sound. ``near_m``: the
+    radius latency is measured in (the server's ``near_m``, if it was changed).
     """
     processes = max(1, min(processes or default_processes(count), max(count, 1)))
     observers = min(count, 2 * processes if observers is None else observers)
@@ -990,7 +994,13 @@ async def swarm(
     try:
         for agents in plans:
             mine, theirs = ctx.Pipe()
-            spec: WorkerSpec = {"url": url, "count": count, "seed": seed, "agents": agents}
+            spec: WorkerSpec = {
+                "url": url,
+                "count": count,
+                "seed": seed,
+                "agents": agents,
+                "near_m": near_m,
+            }
             proc = ctx.Process(target=_worker_main, args=(theirs, spec), daemon=True)
             proc.start()
             theirs.close()
@@ -1092,6 +1102,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ramp", type=float, default=None, help="seconds to connect everyone")
     p.add_argument("--late", type=int, default=0, help="walkers that join inside the window")
     p.add_argument("--idle", type=int, default=0, help="walkers that never walk")
+    p.add_argument(
+        "--near-m", type=float, default=NEAR_M, help="measure latency on movers this near"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object (the default)")
     args = p.parse_args(argv)
     result = _run_loop(
@@ -1107,6 +1120,7 @@ def main(argv: list[str] | None = None) -> int:
             late=args.late,
             idle=args.idle,
             metrics=args.metrics_url,
+            near_m=args.near_m,
         )
     )
     json.dump(result, sys.stdout)

@@ -102,18 +102,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="each run's window")
     p.add_argument("--p99-ms", type=float, default=100.0)
     p.add_argument("--processes", type=int, default=None, help="swarm worker processes")
+    p.add_argument(
+        "--near-m",
+        type=float,
+        default=None,
+        help="the server's near_m, and the radius latency is measured in (default: 6)",
+    )
     p.add_argument("--json", action="store_true", help="JSON lines (the default)")
     args = p.parse_args(argv)
+    near = [] if args.near_m is None else ["--near-m", str(args.near_m)]
+    near_env = {} if args.near_m is None else {"SERVICEPOINT_NEAR_M": str(args.near_m)}
     _raise_fd_limit()
     info = machine()
     print(json.dumps({"bench": "machine", **info}), flush=True)
     walking: list[dict[str, Any]] = []
     seated: list[dict[str, Any]] = []
-    with server_process() as (port, pid):
-        idle = step_figures(2, run_swarm(port, 2, min(args.seconds, 5.0), pid, None))
+    with server_process(env=near_env) as (port, pid):
+        idle = step_figures(2, run_swarm(port, 2, min(args.seconds, 5.0), pid, None, *near))
         print(json.dumps({"run": "idle", **idle}), flush=True)
         for count in _ints(args.steps):
-            step = step_figures(count, run_swarm(port, count, args.seconds, pid, args.processes))
+            run = run_swarm(port, count, args.seconds, pid, args.processes, *near)
+            step = step_figures(count, run)
             step["held"] = held(step, args.p99_ms)
             walking.append(step)
             print(json.dumps({"run": "walking", **step}), flush=True)
@@ -123,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             # Mostly still: a few walk (one in twenty, at least 16) so the observers,
             # which match the moves of their own process's agents, have moves to see.
             still = max(0, count - OBSERVERS - max(16, count // 20))
-            run = run_swarm(port, count, args.seconds, pid, args.processes, "--idle", str(still))
+            run = run_swarm(
+                port, count, args.seconds, pid, args.processes, "--idle", str(still), *near
+            )
             step = step_figures(count, run)
             step["held"] = held(step, args.p99_ms)
             seated.append(step)
@@ -134,11 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     if walking:
         # The same walking step at the full rate, for bytes_ratio_vs_full (bytes do not
         # depend on the machine's load; a short window is enough).
-        with server_process(env={"SERVICEPOINT_FRAME_ENCODING": "full"}) as (port, pid):
+        full_env = {**near_env, "SERVICEPOINT_FRAME_ENCODING": "full"}
+        with server_process(env=full_env) as (port, pid):
             count = walking[0]["clients"]
-            full = step_figures(
-                count, run_swarm(port, count, min(args.seconds, 5.0), pid, args.processes)
-            )
+            run = run_swarm(port, count, min(args.seconds, 5.0), pid, args.processes, *near)
+            full = step_figures(count, run)
         print(json.dumps({"run": "full", **full}), flush=True)
     best = max((s for s in walking if s["held"]), key=lambda s: s["clients"], default=None)
     best_seated = max((s for s in seated if s["held"]), key=lambda s: s["clients"], default=None)

@@ -25,6 +25,7 @@
 // allocated: the matrices, vectors and quaternions below are reused.
 
 import * as THREE from 'three';
+import { GeometryBuilder } from './geometry.js';
 
 const NEAR_M = 30;
 const MAX_NEAR = 300;
@@ -45,73 +46,58 @@ const HIP_Y = 0.88, HIP_X = 0.1;
 const SHOULDER_Y = 1.39, SHOULDER_X = 0.25;
 const NECK_Y = 1.45;
 
-/** A geometry with a constant vertex colour (grey level `shade`), non-indexed, ready to merge. */
-function part(geometry, shade = 1, [r, g, b] = [shade, shade, shade]) {
-  const g2 = geometry.index ? geometry.toNonIndexed() : geometry;
-  const n = g2.attributes.position.count;
-  const colors = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) { colors[i * 3] = r; colors[i * 3 + 1] = g; colors[i * 3 + 2] = b; }
-  g2.setAttribute('color', new THREE.BufferAttribute(colors, 3));
-  for (const name of Object.keys(g2.attributes)) if (!['position', 'normal', 'color'].includes(name)) g2.deleteAttribute(name);
-  return g2;
-}
-
-/** One geometry of several parts (position, normal, color). */
+/** One geometry of several parts, each [geometry, grey level or [r, g, b]] (vertex
+ * colours that multiply the instance colour: 1 is the clothing or skin itself). */
 function merge(parts) {
-  const out = new THREE.BufferGeometry();
-  for (const name of ['position', 'normal', 'color']) {
-    const total = parts.reduce((n, p) => n + p.attributes[name].array.length, 0);
-    const array = new Float32Array(total);
-    let at = 0;
-    for (const p of parts) { array.set(p.attributes[name].array, at); at += p.attributes[name].array.length; }
-    out.setAttribute(name, new THREE.BufferAttribute(array, 3));
+  const b = new GeometryBuilder();
+  for (const [g, shade = 1] of parts) {
+    b.add(g, Array.isArray(shade) ? shade : [shade, shade, shade]);
+    g.dispose();
   }
-  for (const p of parts) p.dispose();
-  out.computeBoundingSphere();
-  return out;
+  return b.geometry();
 }
 
 function headGeometry() {
   // Origin at the base of the neck; skin is the instance colour, hair darker.
   return merge([
-    part(new THREE.CylinderGeometry(0.055, 0.06, 0.1, 8).translate(0, 0.05, 0)),
-    part(new THREE.IcosahedronGeometry(0.115, 1).scale(1, 1.15, 1.05).translate(0, 0.21, 0)),
-    part(new THREE.BoxGeometry(0.035, 0.05, 0.05).translate(0, 0.2, -0.12)), // the nose: where one faces
-    part(new THREE.SphereGeometry(0.125, 10, 6, 0, Math.PI * 2, 0, Math.PI * 0.5).scale(1, 0.9, 1.08)
-      .translate(0, 0.245, 0.012), 1, [0.28, 0.2, 0.14]),
+    [new THREE.CylinderGeometry(0.055, 0.06, 0.1, 8).translate(0, 0.05, 0)],
+    [new THREE.IcosahedronGeometry(0.115, 1).scale(1, 1.15, 1.05).translate(0, 0.21, 0)],
+    [new THREE.BoxGeometry(0.035, 0.05, 0.05).translate(0, 0.2, -0.12)], // the nose: where one faces
+    [new THREE.SphereGeometry(0.125, 10, 6, 0, Math.PI * 2, 0, Math.PI * 0.5).scale(1, 0.9, 1.08)
+      .translate(0, 0.245, 0.012), [0.28, 0.2, 0.14]],
   ]);
 }
 
 function torsoGeometry() {
   // At build scale from the feet: pelvis (belt, darker), chest, shoulders.
   return merge([
-    part(new THREE.BoxGeometry(0.32, 0.16, 0.2).translate(0, 0.95, 0), 0.45),
-    part(new THREE.CylinderGeometry(0.2, 0.155, 0.48, 10).scale(1, 1, 0.62).translate(0, 1.18, 0)),
-    part(new THREE.BoxGeometry(0.46, 0.11, 0.2).translate(0, 1.385, 0)),
+    [new THREE.BoxGeometry(0.32, 0.16, 0.2).translate(0, 0.95, 0), 0.45],
+    [new THREE.CylinderGeometry(0.2, 0.155, 0.48, 10).scale(1, 1, 0.62).translate(0, 1.18, 0)],
+    [new THREE.BoxGeometry(0.46, 0.11, 0.2).translate(0, 1.385, 0)],
   ]);
 }
 
 function armGeometry() {
   // From the shoulder down: sleeve, then a hand a little lighter.
   return merge([
-    part(new THREE.BoxGeometry(0.095, 0.56, 0.105).translate(0, -0.28, 0)),
-    part(new THREE.BoxGeometry(0.075, 0.09, 0.09).translate(0, -0.61, 0), 1, [1.25, 1.15, 1.05]),
+    [new THREE.BoxGeometry(0.095, 0.56, 0.105).translate(0, -0.28, 0)],
+    [new THREE.BoxGeometry(0.075, 0.09, 0.09).translate(0, -0.61, 0), [1.25, 1.15, 1.05]],
   ]);
 }
 
 function legGeometry() {
   // From the hip down: trouser leg, then a shoe.
   return merge([
-    part(new THREE.BoxGeometry(0.14, 0.81, 0.16).translate(0, -0.405, 0)),
-    part(new THREE.BoxGeometry(0.13, 0.07, 0.26).translate(0, -0.845, -0.05), 0.35),
+    [new THREE.BoxGeometry(0.14, 0.81, 0.16).translate(0, -0.405, 0)],
+    [new THREE.BoxGeometry(0.13, 0.07, 0.26).translate(0, -0.845, -0.05), 0.35],
   ]);
 }
 
 function farGeometry() {
   // Far away: a body and a head in one, no limbs (a tenth of the triangles).
   return merge([
-    part(new THREE.CylinderGeometry(0.21, 0.14, 1.45, 6).translate(0, 0.725, 0)),
-    part(new THREE.IcosahedronGeometry(0.13, 0).translate(0, 1.6, 0), 1.3),
+    [new THREE.CylinderGeometry(0.21, 0.14, 1.45, 6).translate(0, 0.725, 0)],
+    [new THREE.IcosahedronGeometry(0.13, 0).translate(0, 1.6, 0), 1.3],
   ]);
 }
 
