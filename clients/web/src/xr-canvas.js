@@ -5,6 +5,7 @@
 //   const mesh = canvasPlane(canvas);            // a plane PX_PER_M pixels to the metre
 //   mesh.material.map = canvasTexture(redrawn);  // after drawing again
 //   const { position, yaw } = poseBeforeHead(xrHub.head(), 1.3, 0.35);
+//   pose = standBeforeHead(group, pose, pose ? null : xrHub.head(), {distance, below, tilt});
 
 import * as THREE from 'three';
 
@@ -35,4 +36,18 @@ export function poseBeforeHead(head, distance, below) {
     head.position.z - Math.cos(head.yaw) * distance,
   );
   return { position, yaw: head.yaw };
+}
+
+/**
+ * Show `group` at `pose`, or, with no pose yet, `distance` m before `head` and
+ * `below` m under the eyes; tilted back by `tilt`. Returns the pose it stands at
+ * (null while there is neither a pose nor a head: the group stays as it was).
+ */
+export function standBeforeHead(group, pose, head, { distance, below, tilt }) {
+  const at = pose ?? (head ? poseBeforeHead(head, distance, below) : null);
+  if (!at) return null;
+  group.position.copy(at.position);
+  group.rotation.set(tilt, at.yaw, 0, 'YXZ');
+  group.visible = true;
+  return at;
 }

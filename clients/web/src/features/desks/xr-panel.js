@@ -24,7 +24,7 @@
 
 import * as THREE from 'three';
 import { fitText } from '../../labels.js';
-import { PX_PER_M, canvasPlane, canvasTexture, poseBeforeHead } from '../../xr-canvas.js';
+import { PX_PER_M, canvasPlane, canvasTexture, standBeforeHead } from '../../xr-canvas.js';
 import { getLanguage, langName, localName, t } from '../../core/i18n.js';
 import { deskById, deskName, serviceLabel } from '../../world.js';
 import { xrHub } from '../../xr.js';
@@ -284,14 +284,8 @@ export function createDeskXrPanel({ service, ticket, called, callBar, selfId, sh
 
   function placeIfAble() {
     if (!group) return;
-    if (!pose) {
-      const head = xrHub.head();
-      if (!head) return;
-      pose = poseBeforeHead(head, DISTANCE, BELOW_EYES);
-    }
-    group.position.copy(pose.position);
-    group.rotation.set(TILT, pose.yaw, 0, 'YXZ');
-    group.visible = true;
+    const head = pose ? null : xrHub.head();
+    pose = standBeforeHead(group, pose, head, { distance: DISTANCE, below: BELOW_EYES, tilt: TILT });
   }
 
   function update() {

@@ -23,7 +23,7 @@
 
 import * as THREE from 'three';
 import { fitText } from '../../labels.js';
-import { PX_PER_M, canvasPlane, canvasTexture, poseBeforeHead } from '../../xr-canvas.js';
+import { PX_PER_M, canvasPlane, canvasTexture, standBeforeHead } from '../../xr-canvas.js';
 import { getLanguage, t } from '../../core/i18n.js';
 import { xrHub } from '../../xr.js';
 import { eventTitle, instanceLabel } from './format.js';
@@ -168,14 +168,8 @@ export function createXrEventPanel({ hand, leave, join }) {
 
   function placeIfAble() {
     if (!group) return;
-    if (!pose) {
-      const head = xrHub.head();
-      if (!head) return;
-      pose = poseBeforeHead(head, DISTANCE, BELOW_EYES);
-    }
-    group.position.copy(pose.position);
-    group.rotation.set(TILT, pose.yaw, 0, 'YXZ');
-    group.visible = true;
+    const head = pose ? null : xrHub.head();
+    pose = standBeforeHead(group, pose, head, { distance: DISTANCE, below: BELOW_EYES, tilt: TILT });
   }
 
   function update() {
