@@ -43,6 +43,7 @@ from server.auth.service import AuthService
 from server.auth.settings import AuthSettings, EidSettings
 from server.blocks import Blocks
 from server.bus import LocalBus
+from server.cluster.replication import Replication
 from server.config import Config, FeatureSettings, load_section
 from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire_orphans
 from server.edge.dispatch import Dispatcher
@@ -140,6 +141,8 @@ class ServicePoint:
         """The retention job (`server.retention`), once started."""
         self.edge: Edge | None = None
         self.routes: HttpRoutes | None = None
+        self.replication: Replication | None = None
+        """In a cluster (``config.cluster``): the avatars shared with the other processes."""
         self.stopping = False
         self.force_exit = asyncio.Event()
 
@@ -309,9 +312,38 @@ class ServicePoint:
             server_header=None,
             close_timeout=2,
             backlog=4096,  # a crowd arriving at once (an event starting) is not reset
+            reuse_port=config.reuse_port or None,  # --workers: one socket per process
         )
+        if config.cluster:
+            self._join_cluster(store)
         self._tick_task = asyncio.create_task(self.tick.run(), name="tick")
         log.info("servicepoint listening on http://%s:%d", config.host, self.port)
+
+    def _join_cluster(self, store: Store) -> None:
+        if not isinstance(store, RedisStore):
+            raise StartupError("a cluster shares one space over Redis: it needs a Redis store")
+        config = self.config
+
+        async def kick_local(entity: int, reason: str) -> None:
+            await self.people.remove(entity, reason)
+
+        self.replication = Replication(
+            self.space,
+            store.redis,
+            self.tasks,
+            self.metrics.feature("cluster"),
+            person_of=self.hub.get,
+            link_of=self.hub.link_of,
+            kick_local=kick_local,
+            region_m=config.cluster_region_m,
+            reach_m=config.interest_radius + config.interest_margin,
+            lease_s=config.cluster_lease_s,
+            hz=config.tick_hz,
+        )
+        self.hub.remote = self.replication
+        self.tick.after_tick.append(self.replication.after_tick)
+        self.replication.start()
+        log.info("cluster: this process is %s on the bus", self.replication.origin)
 
     async def _wait(self, aws: Iterable[asyncio.Future[Any]], timeout: float) -> None:
         """Wait for ``aws`` up to ``timeout``, or until a second signal forces exit."""
@@ -360,6 +392,8 @@ class ServicePoint:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tick_task
+        if self.replication is not None:
+            await self.replication.stop()
         if self.retention is not None:
             self.retention.stop()
         for feature in reversed(self.features):

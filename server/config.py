@@ -272,6 +272,28 @@ class Config(SettingsBase):
         ge=0,
         description="SO_SNDBUF for client sockets; 0 keeps the kernel's autotuning.",
     )
+    cluster: bool = Field(
+        default=False,
+        description="Share one space with the other processes on the same Redis: publish this"
+        " process's avatars on the bus and show theirs as replicas (`--workers` sets it).",
+    )
+    cluster_region_m: float = Field(
+        default=64.0,
+        gt=0,
+        description="Cluster: the bus's regions are square grid cells this many metres wide;"
+        " a process subscribes to the cells its observers can see.",
+    )
+    cluster_lease_s: float = Field(
+        default=1.5,
+        gt=0,
+        description="Cluster: a remote process's avatars leave every view when it has not"
+        " been heard from for this long (a killed process).",
+    )
+    reuse_port: bool = Field(
+        default=False,
+        description="Listen with SO_REUSEPORT, each process on its own socket of one port"
+        " (`--workers` sets it).",
+    )
     shutdown_timeout_s: float = Field(
         default=5.0, ge=0, description="Graceful shutdown waits this long for connections to close."
     )

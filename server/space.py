@@ -34,6 +34,11 @@ class Avatar:
     slot: int = -1
     link: ClientLink | None = None
     last_seq: int = 0
+    origin: int = 0
+    """0: owned here; otherwise a replica of another process's avatar (`server.cluster`)."""
+    subject: str = ""
+    """A replica's durable subject (from the bus; a local avatar's is on its connection)."""
+    verified: bool = False
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -75,6 +80,8 @@ class Space:
         """Attends an event: sees the spotlit slots."""
         self.channel = np.zeros(0, dtype=object)
         """The rider channel whose payload rides with the slot's frames (`server.riders`)."""
+        self.origin = np.zeros(0, dtype=np.int16)
+        """0: the slot's avatar is owned here; k > 0: a replica from remote process k."""
         self.avatars: list[Avatar | None] = []
         self.by_id: dict[int, Avatar] = {}
         self._free: list[int] = []
@@ -98,6 +105,7 @@ class Space:
             "spotlight",
             "audience",
             "channel",
+            "origin",
         ):
             arr = getattr(self, name)
             new = np.zeros((capacity, *arr.shape[1:]), dtype=arr.dtype)
@@ -146,6 +154,7 @@ class Space:
         self.spotlight[slot] = False
         self.audience[slot] = False
         self.channel[slot] = None
+        self.origin[slot] = avatar.origin
         self.avatars[slot] = avatar
         self.by_id[avatar.id] = avatar
         return avatar
@@ -162,6 +171,7 @@ class Space:
         self.spotlight[slot] = False
         self.audience[slot] = False
         self.channel[slot] = None
+        self.origin[slot] = 0
         self.avatars[slot] = None
         self._freed_this_tick.append(slot)
         avatar.slot = -1
@@ -206,8 +216,12 @@ class Space:
     def zone_of(self, avatar: Avatar) -> int:
         return int(self.zone[avatar.slot])
 
-    def in_zone(self, zone: int) -> list[Avatar]:
-        slots = np.flatnonzero(self.active & (self.zone == zone)).tolist()
+    def in_zone(self, zone: int, everywhere: bool = True) -> list[Avatar]:
+        """The avatars in ``zone`` (``everywhere=False``: only those owned here)."""
+        mask = self.active & (self.zone == zone)
+        if not everywhere:
+            mask &= self.origin == 0
+        slots = np.flatnonzero(mask).tolist()
         return [a for a in (self.avatars[s] for s in slots) if a is not None]
 
     def zone_name(self, zone: int) -> str:

@@ -60,6 +60,8 @@ class TickLoop:
         self.riders = riders or Riders()
         self.tick = 0
         self._capacity = space.capacity
+        self.after_tick: list[Callable[[int], None]] = []
+        """Called with the tick's number once it is done (the cluster publishes then)."""
 
     def step(self) -> None:
         """Run one tick now."""
@@ -144,6 +146,8 @@ class TickLoop:
                 self.on_zone_change(avatar, int(zones[slot]))
 
         space.tick_done()
+        for after in self.after_tick:
+            after(self.tick)
         self.tick += 1
         self.metrics.interest = self.interest.stats
         self.metrics.set_avatars(len(space))

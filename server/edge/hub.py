@@ -15,8 +15,9 @@ It also keeps the two "only one" rules of a session:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from protocol.codec import encode
 from protocol.errors import CloseCode
 from server.edge.link import ClientLink, broadcast
 from server.plug import Outgoing, Person
@@ -27,10 +28,19 @@ if TYPE_CHECKING:
     from server.edge.connection import ClientConnection
 
 
+class Remote(Protocol):
+    """Reaches avatars other processes own (`server.cluster.replication.Replication`)."""
+
+    def deliver(self, entities: Iterable[int], payload: bytes) -> int: ...
+    def kick(self, entity: int, reason: str) -> bool: ...
+
+
 class Hub:
     def __init__(self, space: Space, tasks: Tasks) -> None:
         self.space = space
         self.tasks = tasks
+        self.remote: Remote | None = None
+        """Set in a cluster: messages and kicks for replicas go to their owners."""
         self.connections: set[ClientConnection] = set()
         self.by_avatar: dict[int, ClientConnection] = {}
         self.by_subject: dict[str, ClientConnection] = {}
@@ -83,9 +93,15 @@ class Hub:
         return conn.link if conn is not None else None
 
     def get(self, entity: int) -> Person | None:
-        """The person whose avatar has this entity id, if connected here."""
+        """The person whose avatar has this entity id, connected here or (a replica)
+        to another process of the space."""
         conn = self.by_avatar.get(entity)
-        return conn.person_or_none() if conn is not None else None
+        if conn is not None:
+            return conn.person_or_none()
+        avatar = self.space.by_id.get(entity)
+        if avatar is None or not avatar.origin:
+            return None
+        return Person(avatar.id, avatar.subject, avatar.name, avatar.role, avatar.verified)
 
     # -- Place ---------------------------------------------------------------
 
@@ -129,17 +145,25 @@ class PeoplePort:
         avatar = self._space.by_id.get(entity)
         return self._space.zone_name(self._space.zone_of(avatar)) if avatar is not None else None
 
-    def in_zone(self, zone: str) -> list[int]:
+    def in_zone(self, zone: str, everywhere: bool = False) -> list[int]:
         index = self._space.world.zone_id_index(zone)
-        return [] if index is None else [a.id for a in self._space.in_zone(index)]
+        if index is None:
+            return []
+        return [a.id for a in self._space.in_zone(index, everywhere)]
 
-    def near(self, x: float, z: float, radius: float) -> list[int]:
-        slots = self._space.near(x, z, radius).tolist()
-        return [a.id for a in (self._space.avatars[s] for s in slots) if a is not None]
+    def near(self, x: float, z: float, radius: float, everywhere: bool = False) -> list[int]:
+        slots = self._space.near(x, z, radius)
+        if not everywhere:
+            slots = slots[self._space.origin[slots] == 0]
+        return [a.id for a in (self._space.avatars[s] for s in slots.tolist()) if a is not None]
 
     async def remove(self, entity: int, reason: str) -> bool:
         conn = self._hub.by_avatar.get(entity)
         if conn is None:
+            avatar = self._space.by_id.get(entity)
+            remote = self._hub.remote
+            if avatar is not None and avatar.origin and remote is not None:
+                return remote.kick(entity, reason)
             return False
         await conn.close(CloseCode.KICKED, "removed by a moderator", bye=reason)
         return True
@@ -153,14 +177,33 @@ class NotifyPort:
         self._people = people
 
     def to(self, entity: int, msg: Outgoing) -> bool:
-        return broadcast([self._hub.link_of(entity)], msg) == 1
+        return self.to_many([entity], msg) == 1
 
     def to_many(self, entities: Iterable[int], msg: Outgoing) -> int:
-        return broadcast((self._hub.link_of(e) for e in entities), msg)
+        """Write to the clients connected here; in a cluster, relay the message once to
+        each process that owns some of the rest (counted as reached)."""
+        hub = self._hub
+        if hub.remote is None:
+            return broadcast((hub.link_of(e) for e in entities), msg)
+        links: list[ClientLink] = []
+        elsewhere: list[int] = []
+        by_id = hub.space.by_id
+        for e in entities:
+            link = hub.link_of(e)
+            if link is not None:
+                links.append(link)
+            elif (avatar := by_id.get(e)) is not None and avatar.origin:
+                elsewhere.append(e)
+        payload = msg if isinstance(msg, bytes) else encode(msg)
+        here = broadcast(links, payload)
+        return here + (hub.remote.deliver(elsewhere, payload) if elsewhere else 0)
 
     def zone(self, zone: str, msg: Outgoing) -> int:
-        return self.to_many(self._people.in_zone(zone), msg)
+        return self.to_many(self._people.in_zone(zone, everywhere=True), msg)
 
     def near(self, x: float, z: float, radius: float, msg: Outgoing) -> int:
         space = self._hub.space
-        return broadcast((space.links[s] for s in space.near(x, z, radius).tolist()), msg)
+        slots = space.near(x, z, radius)
+        if self._hub.remote is not None and space.origin[slots].any():
+            return self.to_many(self._people.near(x, z, radius, everywhere=True), msg)
+        return broadcast((space.links[s] for s in slots.tolist()), msg)

@@ -75,13 +75,15 @@ class Chat(Feature):
                     keep=self.settings.history,
                 )
             if self._blocking(person):
-                return ctx.notify.to_many(self._unblocked(person, ctx.people.in_zone(zone)), line)
+                return ctx.notify.to_many(
+                    self._unblocked(person, ctx.people.in_zone(zone, everywhere=True)), line
+                )
             return ctx.notify.zone(zone, line)
         position = ctx.people.position(person.id)
         if position is None:
             return 0
         if self._blocking(person):
-            near = ctx.people.near(position[0], position[1], self.settings.radius)
+            near = ctx.people.near(position[0], position[1], self.settings.radius, everywhere=True)
             return ctx.notify.to_many(self._unblocked(person, near), line)
         return ctx.notify.near(position[0], position[1], self.settings.radius, line)
 

@@ -108,10 +108,10 @@ class FakePeople:
         here = self._here.get(entity)
         return here.zone if here is not None else None
 
-    def in_zone(self, zone: str) -> list[int]:
+    def in_zone(self, zone: str, everywhere: bool = False) -> list[int]:
         return [e for e, h in self._here.items() if h.zone == zone]
 
-    def near(self, x: float, z: float, radius: float) -> list[int]:
+    def near(self, x: float, z: float, radius: float, everywhere: bool = False) -> list[int]:
         return [e for e, h in self._here.items() if math.hypot(h.x - x, h.z - z) <= radius]
 
     async def remove(self, entity: int, reason: str) -> bool:

@@ -1,0 +1,179 @@
+"""The bus's wire format between server processes (never sent to clients).
+
+Four messages, each one msgpack array starting with the version and a kind:
+
+- `RegionBatch` (``r``): one process's avatars in one region (a grid cell) at one
+  tick: ids, float32 positions and yaw as packed little-endian arrays (``bin``),
+  plus the identities of those that entered the region since the publisher's last
+  tick (all of them in a snapshot, once a second, which heals a missed tick);
+- `Beat` (``b``): a process's tick is published; every region batch of that tick
+  was published before it, so a replica not listed by then has left;
+- `Relay` (``d``): an encoded client message for some of the receiving process's
+  avatars (near or zone chat, announcements);
+- `Kick` (``k``): remove one of the receiving process's avatars.
+
+``sent_at`` is the publisher's wall clock, so a receiver measures the bus delay.
+`decode` raises `BusDecodeError` for anything malformed; a receiver drops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+import numpy as np
+from numpy.typing import NDArray
+
+VERSION = 1
+IDENTITY_KEYS = ("id", "name", "role", "color", "avatar", "subject", "verified")
+"""What a replica needs to be shown and addressed (the subject never leaves the servers)."""
+
+
+class BusDecodeError(ValueError):
+    """A bus message that is not one of ours (or not this version)."""
+
+
+def _empty_u32() -> NDArray[np.uint32]:
+    return np.zeros(0, dtype=np.uint32)
+
+
+def _empty_pos() -> NDArray[np.float32]:
+    return np.zeros((0, 2), dtype=np.float32)
+
+
+def _empty_f32() -> NDArray[np.float32]:
+    return np.zeros(0, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class RegionBatch:
+    origin: str
+    tick: int
+    sent_at: float
+    region: tuple[int, int]
+    snapshot: bool = False
+    ids: NDArray[np.uint32] = field(default_factory=_empty_u32)
+    positions: NDArray[np.float32] = field(default_factory=_empty_pos)
+    yaw: NDArray[np.float32] = field(default_factory=_empty_f32)
+    identities: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Beat:
+    origin: str
+    tick: int
+    sent_at: float
+
+
+@dataclass(frozen=True)
+class Relay:
+    origin: str
+    ids: tuple[int, ...]
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Kick:
+    origin: str
+    id: int
+    reason: str
+
+
+BusMessage = RegionBatch | Beat | Relay | Kick
+
+
+def encode(msg: BusMessage) -> bytes:
+    if isinstance(msg, RegionBatch):
+        n = len(msg.ids)
+        if msg.positions.shape != (n, 2) or msg.yaw.shape != (n,):
+            raise ValueError("ids, positions and yaw must describe the same avatars")
+        body: list[Any] = [
+            VERSION,
+            "r",
+            msg.origin,
+            msg.tick,
+            msg.sent_at,
+            msg.region[0],
+            msg.region[1],
+            msg.snapshot,
+            np.ascontiguousarray(msg.ids, dtype="<u4").tobytes(),
+            np.ascontiguousarray(msg.positions, dtype="<f4").tobytes(),
+            np.ascontiguousarray(msg.yaw, dtype="<f4").tobytes(),
+            [{k: ident[k] for k in IDENTITY_KEYS if k in ident} for ident in msg.identities],
+        ]
+    elif isinstance(msg, Beat):
+        body = [VERSION, "b", msg.origin, msg.tick, msg.sent_at]
+    elif isinstance(msg, Relay):
+        body = [VERSION, "d", msg.origin, list(msg.ids), msg.payload]
+    else:
+        body = [VERSION, "k", msg.origin, msg.id, msg.reason]
+    return bytes(msgpack.packb(body, use_bin_type=True))
+
+
+def _int(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise BusDecodeError("expected an integer")
+    return v
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise BusDecodeError("expected a string")
+    return v
+
+
+def _float(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise BusDecodeError("expected a number")
+    return float(v)
+
+
+def _array(raw: Any, dtype: str, n: int, width: int = 1) -> NDArray[Any]:
+    if not isinstance(raw, bytes) or len(raw) != 4 * n * width:
+        raise BusDecodeError("a packed array has the wrong length")
+    arr = np.frombuffer(raw, dtype=dtype).astype(dtype[1:], copy=True)
+    return arr.reshape(n, width) if width > 1 else arr
+
+
+def decode(data: bytes) -> BusMessage:
+    try:
+        body = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as exc:
+        raise BusDecodeError(f"not msgpack: {exc}") from None
+    if not isinstance(body, list) or len(body) < 3 or body[0] != VERSION:
+        raise BusDecodeError("not a bus message of this version")
+    kind, origin = body[1], _str(body[2])
+    if kind == "r" and len(body) == 12:
+        raw_ids = body[8]
+        if not isinstance(raw_ids, bytes) or len(raw_ids) % 4:
+            raise BusDecodeError("bad ids")
+        n = len(raw_ids) // 4
+        identities = body[11]
+        if not isinstance(identities, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("id"), int) for i in identities
+        ):
+            raise BusDecodeError("bad identities")
+        if not isinstance(body[7], bool):
+            raise BusDecodeError("bad snapshot flag")
+        return RegionBatch(
+            origin=origin,
+            tick=_int(body[3]),
+            sent_at=_float(body[4]),
+            region=(_int(body[5]), _int(body[6])),
+            snapshot=body[7],
+            ids=_array(raw_ids, "<u4", n),
+            positions=_array(body[9], "<f4", n, 2),
+            yaw=_array(body[10], "<f4", n),
+            identities=tuple(identities),
+        )
+    if kind == "b" and len(body) == 5:
+        return Beat(origin, _int(body[3]), _float(body[4]))
+    if kind == "d" and len(body) == 5:
+        ids = body[3]
+        if not isinstance(ids, list) or not isinstance(body[4], bytes):
+            raise BusDecodeError("bad relay")
+        return Relay(origin, tuple(_int(i) for i in ids), body[4])
+    if kind == "k" and len(body) == 5:
+        return Kick(origin, _int(body[3]), _str(body[4]))
+    raise BusDecodeError(f"unknown bus message kind {kind!r}")

@@ -1,0 +1,430 @@
+"""`Replication`: this process's avatars out on the bus, the others' in as replicas.
+
+Each process owns the avatars of the connections it accepted. After every tick
+it publishes, per region (a ``region_m`` grid cell), one `RegionBatch` with its
+avatars' state, then one `Beat`. It subscribes to the regions its observers can
+see (within the interest radius plus margin) and puts the avatars it hears of
+into its `Space` as replicas (``origin`` > 0, no link): the interest manager and
+the frame encoder treat them like any avatar, for local observers only.
+
+Rules that keep the replicas right without a reliable bus (Redis pub/sub is
+at-most-once):
+
+- a region batch carries the identity of every avatar that entered it since the
+  publisher's last tick, and of all of them once a second (a snapshot), so a
+  missed enter heals within a second;
+- one publisher's messages arrive in order, so when its `Beat` for tick T comes,
+  every replica of it not listed at T has left a watched region: it is removed;
+- a publisher not heard from for ``lease_s`` (a killed process) has all its
+  replicas removed;
+- if the subscription breaks (Redis restarts), the reader reconnects and
+  resubscribes; the next snapshot resyncs.
+
+Messages for replicas (chat, announcements) and kicks go to the owner's own
+channel (`deliver`, `kick`), which `server.edge.hub` calls through its
+``remote`` port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from redis.asyncio import Redis
+
+from server.cluster import codec
+from server.cluster.codec import Beat, BusDecodeError, Kick, RegionBatch, Relay
+from server.edge.link import ClientLink, broadcast
+from server.metrics import FeatureMetrics
+from server.plug import Person
+from server.space import Avatar, Space, SpaceFull
+from server.tasks import Tasks
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sp:cluster:"
+BEATS = PREFIX + "beat"
+RESUBSCRIBE_TICKS = 10
+"""How often (ticks) the watched regions are recomputed from the observers' positions."""
+RETRY_S = 0.5
+
+
+def region_channel(rx: int, rz: int) -> str:
+    return f"{PREFIX}r:{rx}:{rz}"
+
+
+def node_channel(origin: str) -> str:
+    return f"{PREFIX}n:{origin}"
+
+
+@dataclass
+class Origin:
+    """What this process knows of one remote process."""
+
+    index: int
+    heard: float
+    tick: int = -1
+    identities: dict[int, dict[str, Any]] = field(default_factory=dict)
+    slots: dict[tuple[int, int], tuple[bytes, NDArray[np.intp]]] = field(default_factory=dict)
+    """Per region: the last batch's ids (bytes) and their slots, reused while unchanged."""
+
+
+class Replication:
+    def __init__(
+        self,
+        space: Space,
+        redis: Redis,
+        tasks: Tasks,
+        metrics: FeatureMetrics,
+        *,
+        person_of: Callable[[int], Person | None],
+        link_of: Callable[[int], ClientLink | None],
+        kick_local: Callable[[int, str], Any],
+        region_m: float,
+        reach_m: float,
+        lease_s: float,
+        hz: int,
+    ) -> None:
+        self.space = space
+        self.redis = redis
+        self.tasks = tasks
+        self.origin = secrets.token_hex(6)
+        """This process's name on the bus (random per start: a restarted process is new)."""
+        self.region_m = region_m
+        self.reach_m = reach_m
+        self.lease_s = lease_s
+        self.hz = hz
+        self._person_of = person_of
+        self._link_of = link_of
+        self._kick_local = kick_local
+        self._origins: dict[str, Origin] = {}
+        self._next_index = 1
+        self._seen = np.zeros(space.capacity, dtype=np.int64)
+        """Per slot: the owner's tick that last listed the replica."""
+        self._pub_key = np.full(space.capacity, np.iinfo(np.int64).min, dtype=np.int64)
+        self._pub_id = np.zeros(space.capacity, dtype=np.uint32)
+        self._watched: set[str] = set()
+        self._publishing: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._want_resubscribe = asyncio.Event()
+        self._tick = 0
+        self.connected = False
+        self._delay = metrics.histogram(
+            "bus_delay_seconds",
+            "Bus delay: a remote process's tick published to heard here.",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+        )
+        self._bytes_out = metrics.counter("bus_bytes_sent", "Bytes this process published.")
+        self._bytes_in = metrics.counter("bus_bytes_received", "Bytes this process heard.")
+        self._skipped = metrics.counter(
+            "bus_ticks_skipped", "Ticks not published because the previous one was still going."
+        )
+        self._bad = metrics.counter("bus_bad_messages", "Bus messages dropped as malformed.")
+        self._replicas = metrics.gauge("replicas", "Avatars shown here that other processes own.")
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        self._reader = asyncio.create_task(self._read_forever(), name="cluster-reader")
+
+    async def stop(self) -> None:
+        for task in (self._reader, self._publishing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        for avatar in [a for a in self.space.by_id.values() if a.origin]:
+            self.space.remove(avatar)
+
+    # -- publishing (after every tick) ---------------------------------------
+
+    def after_tick(self, tick: int) -> None:
+        """Publish this tick's batches (one pipeline, in the background) and expire
+        the replicas of processes whose lease ran out."""
+        self._tick = tick
+        self._grow()
+        self._expire(time.monotonic())
+        if tick % RESUBSCRIBE_TICKS == 0:
+            self._want_resubscribe.set()
+        if self._publishing is not None and not self._publishing.done():
+            self._skipped.inc()
+            return
+        messages = self._batches(tick, snapshot=tick % self.hz == 0)
+        self._publishing = asyncio.create_task(self._publish(messages), name="cluster-publish")
+
+    def _grow(self) -> None:
+        cap = self.space.capacity
+        if len(self._seen) < cap:
+            old = len(self._seen)
+            self._seen = np.concatenate([self._seen, np.zeros(cap - old, dtype=np.int64)])
+            self._pub_key = np.concatenate(
+                [self._pub_key, np.full(cap - old, np.iinfo(np.int64).min, dtype=np.int64)]
+            )
+            self._pub_id = np.concatenate([self._pub_id, np.zeros(cap - old, dtype=np.uint32)])
+
+    def _batches(self, tick: int, snapshot: bool) -> list[tuple[str, bytes]]:
+        space = self.space
+        now = time.time()
+        local = np.flatnonzero(space.active & (space.origin == 0))
+        out: list[tuple[str, bytes]] = []
+        if local.size:
+            cells = np.floor(space.positions[local] / self.region_m).astype(np.int64)
+            key = (cells[:, 0] << 32) | (cells[:, 1] & 0xFFFFFFFF)
+            ids = space.entity_ids[local]
+            entering = (self._pub_key[local] != key) | (self._pub_id[local] != ids)
+            self._pub_key[local] = key
+            self._pub_id[local] = ids
+            order = np.argsort(key, kind="stable")
+            sorted_keys = key[order]
+            starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            ends = np.r_[starts[1:], len(order)]
+            for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+                members = order[s:e]
+                slots = local[members]
+                rx, rz = int(cells[members[0], 0]), int(cells[members[0], 1])
+                new = slots if snapshot else slots[entering[members]]
+                batch = RegionBatch(
+                    origin=self.origin,
+                    tick=tick,
+                    sent_at=now,
+                    region=(rx, rz),
+                    snapshot=snapshot,
+                    ids=space.entity_ids[slots],
+                    positions=space.positions[slots],
+                    yaw=space.yaw[slots],
+                    identities=tuple(self._identity(s) for s in new.tolist()),
+                )
+                out.append((region_channel(rx, rz), codec.encode(batch)))
+        out.append((BEATS, codec.encode(Beat(self.origin, tick, now))))
+        return out
+
+    def _identity(self, slot: int) -> dict[str, Any]:
+        avatar = self.space.avatars[slot]
+        assert avatar is not None
+        ident = avatar.identity()
+        person = self._person_of(avatar.id)
+        ident["subject"] = person.subject if person is not None else ""
+        ident["verified"] = person.verified if person is not None else False
+        return ident
+
+    async def _publish(self, messages: list[tuple[str, bytes]]) -> None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for channel, data in messages:
+                    pipe.publish(channel, data)
+                await pipe.execute()
+            self._bytes_out.inc(sum(len(d) for _, d in messages))
+        except Exception as exc:  # Redis away: the next tick tries again
+            log.debug("cluster: publishing failed: %s", exc)
+
+    # -- reaching avatars other processes own (the hub's remote port) -----
+
+    def deliver(self, entities: Iterable[int], payload: bytes) -> int:
+        by_owner: dict[str, list[int]] = {}
+        names = {o.index: name for name, o in self._origins.items()}
+        n = 0
+        for e in entities:
+            avatar = self.space.by_id.get(e)
+            if avatar is not None and avatar.origin in names:
+                by_owner.setdefault(names[avatar.origin], []).append(e)
+                n += 1
+        for owner, ids in by_owner.items():
+            data = codec.encode(Relay(self.origin, tuple(ids), payload))
+            self.tasks.spawn(self._send(node_channel(owner), data), name="cluster-relay")
+        return n
+
+    def kick(self, entity: int, reason: str) -> bool:
+        avatar = self.space.by_id.get(entity)
+        names = {o.index: name for name, o in self._origins.items()}
+        if avatar is None or avatar.origin not in names:
+            return False
+        data = codec.encode(Kick(self.origin, entity, reason))
+        self.tasks.spawn(self._send(node_channel(names[avatar.origin]), data), name="cluster-kick")
+        return True
+
+    async def _send(self, channel: str, data: bytes) -> None:
+        try:
+            await self.redis.publish(channel, data)
+            self._bytes_out.inc(len(data))
+        except Exception as exc:
+            log.warning("cluster: a relayed message was lost: %s", exc)
+
+    # -- receiving -----------------------------------------------------------
+
+    def watched_regions(self) -> set[str]:
+        """The region channels this process's observers can see into."""
+        space = self.space
+        observers = np.flatnonzero(space.observing & (space.origin == 0))
+        channels: set[str] = set()
+        if observers.size == 0:
+            return channels
+        cells = np.floor(space.positions[observers] / self.region_m).astype(np.int64)
+        k = math.ceil(self.reach_m / self.region_m)
+        unique = np.unique(cells, axis=0)
+        for dx in range(-k, k + 1):
+            for dz in range(-k, k + 1):
+                for rx, rz in (unique + np.array([dx, dz])).tolist():
+                    channels.add(region_channel(rx, rz))
+        return channels
+
+    async def _read_forever(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                self._watched = self.watched_regions()
+                await pubsub.subscribe(BEATS, node_channel(self.origin), *self._watched)
+                self.connected = True
+                await self._read(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.connected = False
+                log.warning("cluster: bus connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(RETRY_S)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _read(self, pubsub: Any) -> None:
+        while True:
+            if self._want_resubscribe.is_set():
+                self._want_resubscribe.clear()
+                wanted = self.watched_regions()
+                if added := wanted - self._watched:
+                    await pubsub.subscribe(*added)
+                if gone := self._watched - wanted:
+                    await pubsub.unsubscribe(*gone)
+                self._watched = wanted
+            msg = await pubsub.get_message(timeout=0.05)
+            if msg is None or msg.get("type") != "message":
+                continue
+            data = msg["data"]
+            self._bytes_in.inc(len(data))
+            try:
+                self.receive(codec.decode(data))
+            except BusDecodeError as exc:
+                self._bad.inc()
+                log.debug("cluster: dropped a bus message: %s", exc)
+
+    def receive(self, msg: codec.BusMessage) -> None:
+        """Apply one bus message (the reader calls this; tests may too)."""
+        if msg.origin == self.origin:
+            return
+        if isinstance(msg, Relay):
+            broadcast((self._link_of(e) for e in msg.ids), msg.payload)
+            return
+        if isinstance(msg, Kick):
+            if self._link_of(msg.id) is not None:
+                self.tasks.spawn(self._kick(msg.id, msg.reason), name="cluster-kicked")
+            return
+        now = time.monotonic()
+        origin = self._origins.get(msg.origin)
+        if origin is None:
+            origin = self._origins[msg.origin] = Origin(self._next_index, now)
+            self._next_index += 1
+        origin.heard = now
+        if isinstance(msg, Beat):
+            self._delay.observe(max(0.0, time.time() - msg.sent_at))
+            origin.tick = msg.tick
+            self._drop_unlisted(origin, msg.tick)
+            return
+        self._apply(origin, msg)
+
+    async def _kick(self, entity: int, reason: str) -> None:
+        result = self._kick_local(entity, reason)
+        if asyncio.iscoroutine(result):
+            await result
+
+    def _apply(self, origin: Origin, batch: RegionBatch) -> None:
+        for ident in batch.identities:
+            origin.identities[int(ident["id"])] = ident
+        raw = batch.ids.tobytes()
+        cached = origin.slots.get(batch.region)
+        if cached is not None and cached[0] == raw:
+            slots = cached[1]
+        else:
+            slots = self._resolve(origin, batch)
+            if bool((slots >= 0).all()):
+                origin.slots[batch.region] = (raw, slots)
+            else:
+                origin.slots.pop(batch.region, None)
+        ok = slots >= 0
+        slots = slots[ok]
+        space = self.space
+        space.positions[slots] = batch.positions[ok]
+        space.yaw[slots] = batch.yaw[ok]
+        self._grow()
+        self._seen[slots] = batch.tick
+
+    def _resolve(self, origin: Origin, batch: RegionBatch) -> NDArray[np.intp]:
+        """Slots of the batch's avatars, adding replicas for ids first heard of (-1: an
+        id whose identity has not come yet; the next snapshot brings it)."""
+        space = self.space
+        out = np.full(len(batch.ids), -1, dtype=np.intp)
+        now = time.monotonic()
+        for i, entity in enumerate(batch.ids.tolist()):
+            avatar = space.by_id.get(entity)
+            if avatar is None:
+                ident = origin.identities.get(entity)
+                if ident is None:
+                    continue
+                x, z = batch.positions[i].tolist()
+                replica = Avatar(
+                    id=entity,
+                    name=str(ident.get("name", "")),
+                    role=str(ident.get("role", "citizen")),
+                    color=int(ident.get("color", 0)),
+                    shape=str(ident.get("avatar", "")),
+                    origin=origin.index,
+                    subject=str(ident.get("subject", "")),
+                    verified=bool(ident.get("verified", False)),
+                )
+                try:
+                    avatar = space.add(replica, x, z, float(batch.yaw[i]), now)
+                except SpaceFull:
+                    break
+            elif avatar.origin != origin.index:
+                continue  # ours, or claimed by another process: never overwrite
+            out[i] = avatar.slot
+        return out
+
+    def _drop_unlisted(self, origin: Origin, tick: int) -> None:
+        space = self.space
+        self._grow()
+        n = len(space.origin)
+        stale = np.flatnonzero(
+            (space.origin == origin.index) & space.active & (self._seen[:n] < tick)
+        )
+        if stale.size:
+            self._remove(origin, stale)
+        self._replicas.set(int(np.count_nonzero(space.origin)))
+
+    def _expire(self, now: float) -> None:
+        for name, origin in list(self._origins.items()):
+            if now - origin.heard > self.lease_s:
+                log.info(
+                    "cluster: process %s not heard for %.1f s; its avatars leave",
+                    name,
+                    now - origin.heard,
+                )
+                self._remove(origin, np.flatnonzero(self.space.origin == origin.index))
+                del self._origins[name]
+        self._replicas.set(int(np.count_nonzero(self.space.origin)))
+
+    def _remove(self, origin: Origin, slots: NDArray[np.intp]) -> None:
+        space = self.space
+        for slot in slots.tolist():
+            avatar = space.avatars[slot]
+            if avatar is not None:
+                origin.identities.pop(avatar.id, None)
+                space.remove(avatar)
+        origin.slots.clear()

@@ -1,0 +1,113 @@
+"""The bus codec round-trips every message, and refuses what is not one (hypothesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.cluster import codec
+from server.cluster.codec import Beat, BusDecodeError, Kick, RegionBatch, Relay
+
+origins = st.text(alphabet="0123456789abcdef", min_size=1, max_size=12)
+ticks = st.integers(min_value=0, max_value=2**40)
+coords = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, width=32)
+identities = st.fixed_dictionaries(
+    {
+        "id": st.integers(min_value=1, max_value=2**32 - 1),
+        "name": st.text(max_size=20),
+        "role": st.sampled_from(["citizen", "staff", "host"]),
+        "color": st.integers(min_value=0, max_value=0xFFFFFF),
+        "avatar": st.sampled_from(["round", "tall"]),
+        "subject": st.text(max_size=20),
+        "verified": st.booleans(),
+    }
+)
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> RegionBatch:
+    n = draw(st.integers(min_value=0, max_value=40))
+    ids = draw(st.lists(st.integers(0, 2**32 - 1), min_size=n, max_size=n, unique=True))
+    xs = draw(st.lists(st.tuples(coords, coords, coords), min_size=n, max_size=n))
+    return RegionBatch(
+        origin=draw(origins),
+        tick=draw(ticks),
+        sent_at=draw(st.floats(min_value=0, max_value=2e9, allow_nan=False)),
+        region=(draw(st.integers(-(2**31), 2**31 - 1)), draw(st.integers(-(2**31), 2**31 - 1))),
+        snapshot=draw(st.booleans()),
+        ids=np.array(ids, dtype=np.uint32),
+        positions=np.array([(x, z) for x, z, _ in xs], dtype=np.float32).reshape(n, 2),
+        yaw=np.array([y for _, _, y in xs], dtype=np.float32),
+        identities=tuple(draw(st.lists(identities, max_size=5))),
+    )
+
+
+@given(batches())
+def test_region_batches_round_trip(batch: RegionBatch) -> None:
+    back = codec.decode(codec.encode(batch))
+    assert isinstance(back, RegionBatch)
+    assert (back.origin, back.tick, back.sent_at, back.region, back.snapshot) == (
+        batch.origin,
+        batch.tick,
+        batch.sent_at,
+        batch.region,
+        batch.snapshot,
+    )
+    assert np.array_equal(back.ids, batch.ids)
+    assert np.array_equal(back.positions, batch.positions)
+    assert np.array_equal(back.yaw, batch.yaw)
+    assert back.identities == batch.identities
+
+
+@given(
+    st.one_of(
+        st.builds(Beat, origins, ticks, st.floats(0, 2e9)),
+        st.builds(
+            Relay,
+            origins,
+            st.lists(st.integers(0, 2**32 - 1), max_size=50).map(tuple),
+            st.binary(max_size=200),
+        ),
+        st.builds(Kick, origins, st.integers(0, 2**32 - 1), st.text(max_size=50)),
+    )
+)
+def test_beats_relays_and_kicks_round_trip(msg: Any) -> None:
+    assert codec.decode(codec.encode(msg)) == msg
+
+
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_are_refused_with_a_bus_decode_error(data: bytes) -> None:
+    try:
+        msg = codec.decode(data)
+    except BusDecodeError as exc:
+        assert str(exc)  # a reason, never another exception type
+    else:
+        assert isinstance(msg, RegionBatch | Beat | Relay | Kick)
+
+
+def test_truncated_arrays_and_other_versions_are_refused() -> None:
+    batch = RegionBatch(
+        "abc",
+        1,
+        0.0,
+        (0, 0),
+        ids=np.array([1, 2], dtype=np.uint32),
+        positions=np.zeros((2, 2), dtype=np.float32),
+        yaw=np.zeros(2, dtype=np.float32),
+    )
+    import msgpack
+
+    body = msgpack.unpackb(codec.encode(batch))
+    body[9] = body[9][:-4]
+    with pytest.raises(BusDecodeError, match="wrong length"):
+        codec.decode(msgpack.packb(body))
+    body = msgpack.unpackb(codec.encode(batch))
+    body[0] = 99
+    with pytest.raises(BusDecodeError, match="version"):
+        codec.decode(msgpack.packb(body))
+    with pytest.raises(ValueError, match="same avatars"):
+        codec.encode(RegionBatch("abc", 1, 0.0, (0, 0), ids=np.array([1], dtype=np.uint32)))

@@ -1,0 +1,92 @@
+"""One space across two server processes' worth of `ServicePoint` on one real Redis:
+real WebSocket clients on different servers see each other, chat and are kicked
+across; a server that vanishes takes its avatars out of every view."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from agents.client import AgentClient
+from server.cluster.codec import Beat
+from tests.server.cluster.conftest import shared_space
+from tests.server.harness import staff_agent, ws_url
+
+
+async def test_clients_on_two_servers_see_each_other_enter_and_move(tmp_path: Path) -> None:
+    async with (
+        shared_space(tmp_path) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Bo") as bo,
+    ):
+        await ada.wait_for(lambda: bo.id in ada.others)
+        await bo.wait_for(lambda: ada.id in bo.others)
+        assert ada.others[bo.id].name == "Bo" and bo.others[ada.id].name == "Ada"
+        # Each server owns its own client's avatar and holds the other as a replica.
+        assert a.space.by_id[bo.id].origin > 0 and a.space.by_id[ada.id].origin == 0
+        assert b.space.by_id[ada.id].origin > 0
+        target = (bo.x + 1.5, bo.z + 0.5)
+        await bo.move(*target)
+        await ada.wait_for(
+            lambda: math.dist((ada.others[bo.id].x, ada.others[bo.id].z), target) < 0.05
+        )
+
+
+async def test_near_and_zone_chat_reach_the_other_server(tmp_path: Path) -> None:
+    async with (
+        shared_space(tmp_path) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Bo") as bo,
+    ):
+        await ada.wait_for(lambda: bo.id in ada.others)
+        await bo.wait_for(lambda: ada.id in bo.others)
+        await ada.chat("Hello from the first server", scope="near")
+        line = await bo.expect("chat", text="Hello from the first server")
+        assert line["scope"] == "near" and line["name"] == "Ada"
+        await bo.chat("Hej from the second", scope="zone")
+        line = await ada.expect("chat", text="Hej from the second")
+        assert line["scope"] == "zone" and line["name"] == "Bo"
+        assert (await bo.expect("chat", text="Hej from the second"))["name"] == "Bo"
+
+
+async def test_a_host_kicks_an_avatar_on_the_other_server(tmp_path: Path) -> None:
+    async with (
+        shared_space(tmp_path) as (a, b), staff_agent(a, "Hana Host", role="host") as hana,
+        AgentClient(ws_url(b), name="Troll") as troll,
+    ):
+        await hana.wait_for(lambda: troll.id in hana.others)
+        await hana.send({"t": "kick", "id": troll.id, "reason": "spam"})
+        code, _reason = await troll.wait_closed()
+        assert code == 4004
+        await hana.wait_for(lambda: troll.id not in hana.others)
+        assert not hana.taken("error")
+
+
+async def test_a_vanished_server_s_avatars_leave_within_the_lease(tmp_path: Path) -> None:
+    async with (
+        shared_space(tmp_path, cluster_lease_s=1.0) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,AgentClient(ws_url(b), name="Bo") as bo
+    ):
+        await ada.wait_for(lambda: bo.id in ada.others)
+        bo_id = bo.id
+        # Stop b's publishing without letting it say goodbye: its lease runs out.
+        assert b.replication is not None
+        b.tick.after_tick.remove(b.replication.after_tick)
+        await ada.wait_for(lambda: bo_id not in ada.others, timeout=5.0)
+        assert bo_id not in a.space.by_id
+
+
+async def test_a_beat_removes_replicas_their_owner_no_longer_lists(tmp_path: Path) -> None:
+    async with (
+        shared_space(tmp_path) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Bo") as bo,
+    ):
+        await ada.wait_for(lambda: bo.id in ada.others)
+        await bo.close()  # a graceful leave: b stops listing Bo, a's replica goes
+        await ada.wait_for(lambda: bo.id not in ada.others)
+        assert a.replication is not None and b.replication is not None
+        # A beat from a process never heard of removes nothing of anyone else's.
+        before = len(a.space)
+        a.replication.receive(Beat("feedfacecafe", 10**9, 0.0))
+        assert len(a.space) == before
