@@ -134,6 +134,11 @@ class Space:
 
         Returns the avatar with its slot set. Raises `SpaceFull`.
         """
+        held = self.by_id.get(avatar.id)
+        if held is not None and held is not avatar:
+            if not held.origin or avatar.origin:
+                raise ValueError(f"avatar {avatar.id} is already in the space")
+            self.remove(held)  # it moved here (a resume) before its old owner said so
         if len(self.by_id) >= self.max_entities:
             raise SpaceFull
         if not self._free:

@@ -349,7 +349,13 @@ class Replication:
             origin.identities[int(ident["id"])] = ident
         raw = batch.ids.tobytes()
         cached = origin.slots.get(batch.region)
-        if cached is not None and cached[0] == raw:
+        space = self.space
+        if (
+            cached is not None
+            and cached[0] == raw
+            and bool((space.entity_ids[cached[1]] == batch.ids).all())
+            and bool((space.origin[cached[1]] == origin.index).all())
+        ):  # unchanged, and no slot of it was freed or reused meanwhile
             slots = cached[1]
         else:
             slots = self._resolve(origin, batch)
@@ -359,7 +365,6 @@ class Replication:
                 origin.slots.pop(batch.region, None)
         ok = slots >= 0
         slots = slots[ok]
-        space = self.space
         space.positions[slots] = batch.positions[ok]
         space.yaw[slots] = batch.yaw[ok]
         self._grow()

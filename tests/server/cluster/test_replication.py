@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from agents.client import AgentClient
 from server.cluster.codec import Beat
 from tests.server.cluster.conftest import shared_space
@@ -51,7 +53,8 @@ async def test_near_and_zone_chat_reach_the_other_server(tmp_path: Path) -> None
 
 async def test_a_host_kicks_an_avatar_on_the_other_server(tmp_path: Path) -> None:
     async with (
-        shared_space(tmp_path) as (a, b), staff_agent(a, "Hana Host", role="host") as hana,
+        shared_space(tmp_path) as (a, b),
+        staff_agent(a, "Hana Host", role="host") as hana,
         AgentClient(ws_url(b), name="Troll") as troll,
     ):
         await hana.wait_for(lambda: troll.id in hana.others)
@@ -65,7 +68,8 @@ async def test_a_host_kicks_an_avatar_on_the_other_server(tmp_path: Path) -> Non
 async def test_a_vanished_server_s_avatars_leave_within_the_lease(tmp_path: Path) -> None:
     async with (
         shared_space(tmp_path, cluster_lease_s=1.0) as (a, b),
-        AgentClient(ws_url(a), name="Ada") as ada,AgentClient(ws_url(b), name="Bo") as bo
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Bo") as bo,
     ):
         await ada.wait_for(lambda: bo.id in ada.others)
         bo_id = bo.id
@@ -90,3 +94,20 @@ async def test_a_beat_removes_replicas_their_owner_no_longer_lists(tmp_path: Pat
         before = len(a.space)
         a.replication.receive(Beat("feedfacecafe", 10**9, 0.0))
         assert len(a.space) == before
+
+
+def test_a_resumed_avatar_replaces_its_stale_replica_and_never_doubles() -> None:
+    from server.config import Config
+    from server.space import Avatar, Space
+    from server.world import load_world
+    from spatial.movement import MovementRules
+
+    world = load_world(Config().world_path)
+    space = Space(world, MovementRules(world.bounds, world.walls, 3.0), 8, 100)
+    replica = space.add(Avatar(7, "Bo", "citizen", 0, "round", origin=1), 0.0, 0.0, 0.0, 0.0)
+    # Bo resumes here before the old owner's next beat: the replica goes, one Bo stays.
+    local = space.add(Avatar(7, "Bo", "citizen", 0, "round"), 1.0, 1.0, 0.0, 0.0)
+    assert space.by_id[7] is local and replica.slot == -1
+    assert int(space.active.sum()) == 1 and int(space.origin.sum()) == 0
+    with pytest.raises(ValueError, match="already in the space"):
+        space.add(Avatar(7, "Bo", "citizen", 0, "round", origin=2), 0.0, 0.0, 0.0, 0.0)
