@@ -335,6 +335,7 @@ class ServicePoint:
             person_of=self.hub.get,
             link_of=self.hub.link_of,
             kick_local=kick_local,
+            release_local=self._resumed_elsewhere,
             region_m=config.cluster_region_m,
             reach_m=config.interest_radius + config.interest_margin,
             lease_s=config.cluster_lease_s,
@@ -344,6 +345,13 @@ class ServicePoint:
         self.tick.after_tick.append(self.replication.after_tick)
         self.replication.start()
         log.info("cluster: this process is %s on the bus", self.replication.origin)
+
+    def _resumed_elsewhere(self, entity: int) -> None:
+        """Another process resumed ``entity``'s avatar: its connection here closes (4009)
+        without keeping a resume record."""
+        conn = self.hub.by_avatar.get(entity)
+        if conn is not None:
+            conn.resumed_elsewhere()
 
     async def _wait(self, aws: Iterable[asyncio.Future[Any]], timeout: float) -> None:
         """Wait for ``aws`` up to ``timeout``, or until a second signal forces exit."""

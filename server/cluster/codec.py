@@ -10,7 +10,9 @@ Four messages, each one msgpack array starting with the version and a kind:
   was published before it, so a replica not listed by then has left;
 - `Relay` (``d``): an encoded client message for some of the receiving process's
   avatars (near or zone chat, announcements);
-- `Kick` (``k``): remove one of the receiving process's avatars.
+- `Kick` (``k``): remove one of the receiving process's avatars;
+- `Release` (``l``): let go of one of the receiving process's avatars, which a
+  client resumed on the sender (its old connection closes with 4009).
 
 ``sent_at`` is the publisher's wall clock, so a receiver measures the bus delay.
 `decode` raises `BusDecodeError` for anything malformed; a receiver drops it.
@@ -80,7 +82,13 @@ class Kick:
     reason: str
 
 
-BusMessage = RegionBatch | Beat | Relay | Kick
+@dataclass(frozen=True)
+class Release:
+    origin: str
+    id: int
+
+
+BusMessage = RegionBatch | Beat | Relay | Kick | Release
 
 
 def encode(msg: BusMessage) -> bytes:
@@ -106,8 +114,10 @@ def encode(msg: BusMessage) -> bytes:
         body = [VERSION, "b", msg.origin, msg.tick, msg.sent_at]
     elif isinstance(msg, Relay):
         body = [VERSION, "d", msg.origin, list(msg.ids), msg.payload]
-    else:
+    elif isinstance(msg, Kick):
         body = [VERSION, "k", msg.origin, msg.id, msg.reason]
+    else:
+        body = [VERSION, "l", msg.origin, msg.id]
     return bytes(msgpack.packb(body, use_bin_type=True))
 
 
@@ -176,4 +186,6 @@ def decode(data: bytes) -> BusMessage:
         return Relay(origin, tuple(_int(i) for i in ids), body[4])
     if kind == "k" and len(body) == 5:
         return Kick(origin, _int(body[3]), _str(body[4]))
+    if kind == "l" and len(body) == 4:
+        return Release(origin, _int(body[3]))
     raise BusDecodeError(f"unknown bus message kind {kind!r}")

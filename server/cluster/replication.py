@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from redis.asyncio import Redis
 
 from server.cluster import codec
-from server.cluster.codec import Beat, BusDecodeError, Kick, RegionBatch, Relay
+from server.cluster.codec import Beat, BusDecodeError, Kick, RegionBatch, Relay, Release
 from server.edge.link import ClientLink, broadcast
 from server.metrics import FeatureMetrics
 from server.plug import Person
@@ -89,6 +89,7 @@ class Replication:
         person_of: Callable[[int], Person | None],
         link_of: Callable[[int], ClientLink | None],
         kick_local: Callable[[int, str], Any],
+        release_local: Callable[[int], None],
         region_m: float,
         reach_m: float,
         lease_s: float,
@@ -106,6 +107,7 @@ class Replication:
         self._person_of = person_of
         self._link_of = link_of
         self._kick_local = kick_local
+        self._release_local = release_local
         self._origins: dict[str, Origin] = {}
         self._next_index = 1
         self._seen = np.zeros(space.capacity, dtype=np.int64)
@@ -251,6 +253,25 @@ class Replication:
         self.tasks.spawn(self._send(node_channel(names[avatar.origin]), data), name="cluster-kick")
         return True
 
+    async def release(self, entity: int) -> None:
+        """A client resumed ``entity`` here: if another process still holds it, ask it
+        to let go and wait until its replica is gone (at most two leases), so the avatar
+        is never in the space twice."""
+        avatar = self.space.by_id.get(entity)
+        names = {o.index: name for name, o in self._origins.items()}
+        if avatar is None or avatar.origin not in names:
+            return
+        await self._send(
+            node_channel(names[avatar.origin]), codec.encode(Release(self.origin, entity))
+        )
+        deadline = time.monotonic() + 2 * self.lease_s
+        while time.monotonic() < deadline:
+            held = self.space.by_id.get(entity)
+            if held is None or not held.origin:
+                return
+            await asyncio.sleep(0.02)
+        log.warning("cluster: a resumed avatar's old owner did not let go in time")
+
     async def _send(self, channel: str, data: bytes) -> None:
         try:
             await self.redis.publish(channel, data)
@@ -325,6 +346,9 @@ class Replication:
         if isinstance(msg, Kick):
             if self._link_of(msg.id) is not None:
                 self.tasks.spawn(self._kick(msg.id, msg.reason), name="cluster-kicked")
+            return
+        if isinstance(msg, Release):
+            self._release_local(msg.id)
             return
         now = time.monotonic()
         origin = self._origins.get(msg.origin)

@@ -518,7 +518,19 @@ class ClientConnection:
             await drop_resume(self.edge.sessions, token)
             hub.tasks.spawn(old.close(CloseCode.REPLACED, "resumed elsewhere"))
             return record
-        return await take_resume(self.edge.sessions, token)
+        taken = await take_resume(self.edge.sessions, token)
+        if taken is not None and hub.remote is not None:
+            await hub.remote.release(int(taken["id"]))  # held by another process: let go
+        return taken
+
+    def resumed_elsewhere(self) -> None:
+        """The avatar was resumed on another process: close (4009) and keep no record."""
+        self.keep_for_resume = False
+        self.edge.hub.forget_resume(self)
+        self.replaced = True
+        self.edge.hub.tasks.spawn(
+            self.close(CloseCode.REPLACED, "resumed elsewhere", bye="resumed on another connection")
+        )
 
     async def claim_subject(self) -> None:
         """Be the one connection in the world of this token subject: an older one is

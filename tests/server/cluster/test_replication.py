@@ -111,3 +111,34 @@ def test_a_resumed_avatar_replaces_its_stale_replica_and_never_doubles() -> None
     assert int(space.active.sum()) == 1 and int(space.origin.sum()) == 0
     with pytest.raises(ValueError, match="already in the space"):
         space.add(Avatar(7, "Bo", "citizen", 0, "round", origin=2), 0.0, 0.0, 0.0, 0.0)
+
+
+async def test_a_resume_on_the_other_server_moves_the_avatar_exactly_once(
+    tmp_path: Path,
+) -> None:
+    async with (
+        shared_space(tmp_path) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Watcher") as watcher,
+    ):
+        await watcher.wait_for(lambda: ada.id in watcher.others)
+        # Ada's connection on a is still open when her resume token arrives at b
+        # (a reconnect routed to the other process): a lets go, b takes her over.
+        again = AgentClient(ws_url(b), name="Ada", resume=ada.resume)
+        async with again:
+            assert again.welcome is not None and again.welcome["resumed"]
+            assert again.id == ada.id
+            code, _ = await ada.wait_closed()
+            assert code == 4009
+            await watcher.wait_for(
+                lambda: ada.id in b.space.by_id and b.space.by_id[ada.id].origin == 0
+            )
+            assert ada.id not in a.hub.by_avatar
+            # One Ada everywhere: owned by b, a replica on a (once b's batch is heard).
+            await watcher.wait_for(
+                lambda: ada.id in a.space.by_id and a.space.by_id[ada.id].origin > 0
+            )
+            assert sum(1 for av in b.space.by_id.values() if av.name == "Ada") == 1
+            assert sum(1 for av in a.space.by_id.values() if av.name == "Ada") == 1
+            assert int((b.space.entity_ids[b.space.active] == ada.id).sum()) == 1
+            assert int((a.space.entity_ids[a.space.active] == ada.id).sum()) == 1
