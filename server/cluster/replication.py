@@ -56,6 +56,9 @@ BEATS = PREFIX + "beat"
 RESUBSCRIBE_TICKS = 10
 """How often (ticks) the watched regions are recomputed from the observers' positions."""
 RETRY_S = 0.5
+BEHIND_S = 1.0
+"""A beat heard this late means this process reads the bus slower than it is written:
+drop the backlog (a new subscription) and resync from the next snapshot instead."""
 
 
 def region_channel(rx: int, rz: int) -> str:
@@ -64,6 +67,10 @@ def region_channel(rx: int, rz: int) -> str:
 
 def node_channel(origin: str) -> str:
     return f"{PREFIX}n:{origin}"
+
+
+class FellBehind(Exception):
+    """The reader is too far behind the bus to catch up message by message."""
 
 
 @dataclass
@@ -131,6 +138,11 @@ class Replication:
             "bus_ticks_skipped", "Ticks not published because the previous one was still going."
         )
         self._bad = metrics.counter("bus_bad_messages", "Bus messages dropped as malformed.")
+        self._resyncs = metrics.counter(
+            "bus_resyncs", "Times this process fell behind the bus and resubscribed."
+        )
+        self.behind = False
+        """Set when a beat came later than `BEHIND_S`: the reader starts over."""
         self._replicas = metrics.gauge("replicas", "Avatars shown here that other processes own.")
 
     # -- lifecycle ---------------------------------------------------------
@@ -307,6 +319,8 @@ class Replication:
                 await self._read(pubsub)
             except asyncio.CancelledError:
                 raise
+            except FellBehind as exc:
+                log.warning("cluster: %s; dropping the backlog and resyncing", exc)
             except Exception as exc:
                 self.connected = False
                 log.warning("cluster: bus connection lost (%s); reconnecting", exc)
@@ -325,6 +339,10 @@ class Replication:
                 if gone := self._watched - wanted:
                     await pubsub.unsubscribe(*gone)
                 self._watched = wanted
+            if self.behind:
+                self.behind = False
+                self._resyncs.inc()
+                raise FellBehind("a beat came more than a second late")
             msg = await pubsub.get_message(timeout=0.05)
             if msg is None or msg.get("type") != "message":
                 continue
@@ -357,7 +375,10 @@ class Replication:
             self._next_index += 1
         origin.heard = now
         if isinstance(msg, Beat):
-            self._delay.observe(max(0.0, time.time() - msg.sent_at))
+            delay = max(0.0, time.time() - msg.sent_at)
+            self._delay.observe(delay)
+            if delay > BEHIND_S:
+                self.behind = True
             origin.tick = msg.tick
             self._drop_unlisted(origin, msg.tick)
             return

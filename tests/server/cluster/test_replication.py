@@ -5,6 +5,7 @@ across; a server that vanishes takes its avatars out of every view."""
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,26 @@ async def test_a_resume_on_the_other_server_moves_the_avatar_exactly_once(
             assert sum(1 for av in a.space.by_id.values() if av.name == "Ada") == 1
             assert int((b.space.entity_ids[b.space.active] == ada.id).sum()) == 1
             assert int((a.space.entity_ids[a.space.active] == ada.id).sum()) == 1
+
+
+async def test_a_server_that_falls_behind_the_bus_resubscribes_and_resyncs(
+    tmp_path: Path,
+) -> None:
+    async with (
+        shared_space(tmp_path) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Bo") as bo,
+    ):
+        await ada.wait_for(lambda: bo.id in ada.others)
+        assert a.replication is not None and b.replication is not None
+        # A beat of b's heard five seconds after it was sent: a is behind.
+        a.replication.receive(Beat(b.replication.origin, 1, time.time() - 5.0))
+        assert a.replication.behind
+        await ada.wait_for(lambda: not a.replication.behind)  # type: ignore[union-attr]
+        target = (bo.x + 1.0, bo.z)
+        await bo.move(*target)  # the fresh subscription carries b's avatars again
+        await ada.wait_for(
+            lambda: math.dist((ada.others[bo.id].x, ada.others[bo.id].z), target) < 0.05
+        )
+        resyncs = a.metrics.render().decode()
+        assert "servicepoint_cluster_bus_resyncs_total 1.0" in resyncs
