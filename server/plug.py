@@ -90,14 +90,15 @@ class StaffRoster(Protocol):
 class People(Protocol):
     """Who is in the space, and where.
 
-    In a cluster (several processes, one space) `get`, `position` and `zone` also
-    know the avatars other processes own; `in_zone` and `near` list only this
-    process's unless ``everywhere`` (a feature that itself reaches everyone, such as
-    chat, asks for all; one that every process runs for its own, such as the queue
-    board, must not, or its messages would arrive twice).
+    `get` is a person connected to this process. In a cluster (several processes,
+    one space) `find`, `position` and `zone` also know the avatars other processes
+    own; `in_zone` and `near` list only this process's unless ``everywhere``: a
+    feature that itself reaches everyone (chat) asks for all; one that every process
+    runs for its own (the queue board) must not, or its messages would arrive twice.
     """
 
     def get(self, entity: int) -> Person | None: ...
+    def find(self, entity: int) -> Person | None: ...
     def by_subject(self, subject: str) -> Person | None: ...
     def position(self, entity: int) -> tuple[float, float] | None: ...
     def zone(self, entity: int) -> str | None: ...

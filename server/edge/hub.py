@@ -94,11 +94,15 @@ class Hub:
         return conn.link if conn is not None else None
 
     def get(self, entity: int) -> Person | None:
-        """The person whose avatar has this entity id, connected here or (a replica)
-        to another process of the space."""
+        """The person whose avatar has this entity id, if connected here."""
         conn = self.by_avatar.get(entity)
-        if conn is not None:
-            return conn.person_or_none()
+        return conn.person_or_none() if conn is not None else None
+
+    def find(self, entity: int) -> Person | None:
+        """`get`, or in a cluster the person whose avatar another process owns."""
+        person = self.get(entity)
+        if person is not None:
+            return person
         avatar = self.space.by_id.get(entity)
         if avatar is None or not avatar.origin:
             return None
@@ -124,6 +128,9 @@ class PeoplePort:
 
     def get(self, entity: int) -> Person | None:
         return self._hub.get(entity)
+
+    def find(self, entity: int) -> Person | None:
+        return self._hub.find(entity)
 
     def by_subject(self, subject: str) -> Person | None:
         conn = self._hub.by_subject.get(subject)

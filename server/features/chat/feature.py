@@ -95,7 +95,7 @@ class Chat(Feature):
     def _unblocked(self, person: Person, entities: list[int]) -> list[int]:
         hidden = self._blocking(person)
         people = self.ctx.people
-        return [e for e in entities if (p := people.get(e)) is None or p.subject not in hidden]
+        return [e for e in entities if (p := people.find(e)) is None or p.subject not in hidden]
 
     async def history(self, zone: str) -> dict[str, Any]:
         n = self.settings.history

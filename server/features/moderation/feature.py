@@ -172,14 +172,14 @@ class Moderation(Feature):
 
     async def on_kick(self, sender: Sender, msg: Message) -> None:
         target = msg["id"]
-        if target == sender.person.id or self.ctx.people.get(target) is None:
+        if target == sender.person.id or self.ctx.people.find(target) is None:
             raise ProtocolError(
                 ErrorCode.UNKNOWN_ENTITY, "There is no such avatar to remove.", "kick"
             )
         self.ctx.log.info("avatar %s removed by a %s", target, sender.person.role)
         self._actions.labels("kick").inc()
         reason = msg.get("reason") or "removed by a moderator"
-        person = self.ctx.people.get(target)
+        person = self.ctx.people.find(target)  # anywhere in the space (a cluster)
         if person is not None:
             await self._audit(sender.person, "kick", person, reason)
             await self._trail(
