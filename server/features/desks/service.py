@@ -633,8 +633,16 @@ class DeskService:
         self._back(entity)
         self.away[entity] = self.ctx.tasks.later(
             self.ctx.resume_s,
-            lambda: self.ctx.tasks.spawn(self.citizen_gone(entity), name="away expired"),
+            lambda: self.ctx.tasks.spawn(self._away_expired(entity), name="away expired"),
         )
+
+    async def _away_expired(self, entity: int) -> None:
+        # In a cluster a citizen may be in the space on another process (after this
+        # one restarted): they have not left, so their ticket is not given up from here.
+        if self.ctx.people.find(entity) is not None:
+            self.away.pop(entity, None)
+            return
+        await self.citizen_gone(entity)
 
     def _back(self, entity: int) -> None:
         handle = self.away.pop(entity, None)
