@@ -1,6 +1,6 @@
 """``servicepoint`` (or ``python -m server``): run the server, or mint a token.
 
-servicepoint run [--host H] [--port P] [--data-dir D] [--redis-url URL] [--no-greeter]
+servicepoint run [--host H] [--port P] [--data-dir D] [--redis-url URL] [--no-greeter] [--workers N]
 servicepoint token --role staff --name "Alice Andersson" [--sub alice.andersson] [--hours 12]
 """
 
@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
         default=True,
         help="start the automated greeter (agents/greeter.py) once the server listens",
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT) and one Redis (default 1)",
+    )
     tok = sub.add_parser("token", help="mint a signed role token")
     tok.add_argument("--role", required=True, choices=PRIVILEGED_ROLES)
     tok.add_argument("--name", required=True, help="display name the token grants")
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("websockets").setLevel(logging.WARNING)
     cfg = from_env(**overrides)
+    if args.command == "run" and args.workers != 1:
+        return run_workers(cfg, args)
     from server.app import ServicePoint
     from server.plug import StartupError
 
@@ -95,6 +103,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"servicepoint: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def run_workers(cfg: Config, args: argparse.Namespace) -> int:
+    """``run --workers N``: the `Supervisor` of N worker processes."""
+    from server.workers import Supervisor, WorkersError
+
+    extra: list[str] = []
+    if args.world_path is not None:
+        extra += ["--world", str(args.world_path)]
+    if args.tick_hz is not None:
+        extra += ["--tick-hz", str(args.tick_hz)]
+    try:
+        sup = Supervisor(cfg, args.workers, args.greeter, extra, log_level=args.log_level)
+    except WorkersError as exc:
+        print(f"servicepoint: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return sup.run()
 
 
 class GreeterProcess:
