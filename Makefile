@@ -8,7 +8,7 @@ OIDC_INSTALLED := tests/oidc/node_modules/.installed
 LIGHTHOUSE_INSTALLED := tests/lighthouse/node_modules/.installed
 ARGS ?=
 
-.PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool espeak clean oidc-provider
+.PHONY: run test lint typecheck unit bench swarm staff-bot setup chromium promtool espeak haproxy clean oidc-provider
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,8 @@ staff-bot: setup
 	$(PY) -m agents.staff_bot --desk desk-2 --handle-seconds 20 --seconds 3600 \
 	  --token "$$($(PY) -m server token --role staff --name 'Sara Lind')"
 
-## Lint, type-check and run every test (installs Debian's chromium, promtool and espeak-ng when root).
-test: setup chromium promtool espeak lint typecheck unit
+## Lint, type-check and run every test (installs Debian's chromium, promtool, espeak-ng and haproxy when root).
+test: setup chromium promtool espeak haproxy lint typecheck unit
 
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -82,6 +82,17 @@ espeak:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; \
 	  else \
 	    echo "The training voices need espeak-ng: sudo apt-get install espeak-ng"; exit 1; \
+	  fi; \
+	fi
+
+# HAProxy (Debian) balances the cluster tests' server processes (tests/cluster), as in docs/DEPLOY.md.
+haproxy:
+	@if ! command -v haproxy >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian's haproxy for the cluster tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null; \
+	  else \
+	    echo "The cluster tests need haproxy: sudo apt-get install haproxy"; exit 1; \
 	  fi; \
 	fi
 

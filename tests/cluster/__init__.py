@@ -1,0 +1,1 @@
+"""Several server processes behind a real HAProxy, and `servicepoint run --workers`."""
