@@ -27,6 +27,9 @@ import msgpack
 import numpy as np
 from numpy.typing import NDArray
 
+from protocol.messages.common import AVATAR, NAME
+from protocol.spec import ROLES
+
 VERSION = 1
 IDENTITY_KEYS = ("id", "name", "role", "color", "avatar", "subject", "verified")
 """What a replica needs to be shown and addressed (the subject never leaves the servers)."""
@@ -34,6 +37,32 @@ IDENTITY_KEYS = ("id", "name", "role", "color", "avatar", "subject", "verified")
 
 class BusDecodeError(ValueError):
     """A bus message that is not one of ours (or not this version)."""
+
+
+SUBJECT_MAX = 256
+
+
+def _valid_identity(ident: object) -> bool:
+    """An identity a replica can be shown with: what clients are sent in ``enter``
+    (name, role, colour and shape within the protocol), so a bad publisher can never
+    make a server send its clients something they refuse."""
+    if not isinstance(ident, dict) or set(ident) - set(IDENTITY_KEYS):
+        return False
+    entity, name = ident.get("id"), ident.get("name")
+    color, subject = ident.get("color", 0), ident.get("subject", "")
+    return (
+        isinstance(entity, int)
+        and 0 <= entity < 2**32
+        and isinstance(name, str)
+        and (NAME.min_len or 0) <= len(name) <= (NAME.max_len or 0)
+        and ident.get("role") in ROLES
+        and isinstance(color, int)
+        and 0 <= color <= 0xFFFFFF
+        and ident.get("avatar", "round") in (AVATAR.values or ())
+        and isinstance(subject, str)
+        and len(subject) <= SUBJECT_MAX
+        and isinstance(ident.get("verified", False), bool)
+    )
 
 
 def _empty_u32() -> NDArray[np.uint32]:
@@ -160,9 +189,7 @@ def decode(data: bytes) -> BusMessage:
             raise BusDecodeError("bad ids")
         n = len(raw_ids) // 4
         identities = body[11]
-        if not isinstance(identities, list) or not all(
-            isinstance(i, dict) and isinstance(i.get("id"), int) for i in identities
-        ):
+        if not isinstance(identities, list) or not all(map(_valid_identity, identities)):
             raise BusDecodeError("bad identities")
         if not isinstance(body[7], bool):
             raise BusDecodeError("bad snapshot flag")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgpack
 import numpy as np
 import pytest
 from hypothesis import given
@@ -18,7 +19,7 @@ coords = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, width=32)
 identities = st.fixed_dictionaries(
     {
         "id": st.integers(min_value=1, max_value=2**32 - 1),
-        "name": st.text(max_size=20),
+        "name": st.text(min_size=1, max_size=20),
         "role": st.sampled_from(["citizen", "staff", "host"]),
         "color": st.integers(min_value=0, max_value=0xFFFFFF),
         "avatar": st.sampled_from(["round", "tall"]),
@@ -111,3 +112,45 @@ def test_truncated_arrays_and_other_versions_are_refused() -> None:
         codec.decode(msgpack.packb(body))
     with pytest.raises(ValueError, match="same avatars"):
         codec.encode(RegionBatch("abc", 1, 0.0, (0, 0), ids=np.array([1], dtype=np.uint32)))
+
+
+GOOD = {"id": 7, "name": "Bo", "role": "citizen", "color": 0x336699, "avatar": "round"}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {**GOOD, "name": ""},
+        {**GOOD, "name": "x" * 33},
+        {**GOOD, "role": "emperor"},
+        {**GOOD, "avatar": ""},
+        {**GOOD, "color": 0x1000000},
+        {**GOOD, "id": -1},
+        {**GOOD, "verified": "yes"},
+        {**GOOD, "ip": "192.0.2.1"},
+        {k: v for k, v in GOOD.items() if k != "name"},
+    ],
+)
+def test_a_batch_whose_identity_clients_would_refuse_is_refused_on_the_bus(
+    bad: dict[str, object],
+) -> None:
+    def batch(ident: dict[str, object]) -> bytes:
+        return codec.encode(
+            RegionBatch(
+                origin="a1",
+                tick=1,
+                sent_at=1.0,
+                region=(0, 0),
+                snapshot=True,
+                ids=np.array([7], dtype=np.uint32),
+                positions=np.zeros((1, 2), dtype=np.float32),
+                yaw=np.zeros(1, dtype=np.float32),
+                identities=(ident,),
+            )
+        )
+
+    assert isinstance(codec.decode(batch(GOOD)), RegionBatch)
+    raw = msgpack.unpackb(batch(GOOD), raw=False)
+    raw[11] = [bad]
+    with pytest.raises(BusDecodeError, match="bad identities"):
+        codec.decode(msgpack.packb(raw))
