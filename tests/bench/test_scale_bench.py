@@ -1,0 +1,59 @@
+"""Smoke test: ``python -m bench.scale`` at a tiny size (real server processes, a real
+publisher process, one embedded Redis).
+
+Times are printed by the benchmark but never asserted: only that every line carries
+its figures, that the server showed every replica published, and that the summary is
+taken from the largest step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ("--replicas", "300", "--clients", "6", "--seconds", "2", "--near-m", "1000")
+KEYS = (
+    "tick_ms_p99_at_10k",
+    "bus_delay_ms_p99",
+    "bus_bytes_per_s",
+    "two_process_efficiency",
+    "redis_cpu",
+)
+
+
+def test_tiny_scale_run_reports_its_figures() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("REDIS_URL", "SERVICEPOINT_REDIS_URL", "SERVICEPOINT_CLUSTER"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--json", *TINY],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [json.loads(line) for line in proc.stdout.strip().splitlines()]
+    assert lines[0]["bench"] == "machine" and lines[0]["cpu"]
+    steps = [line for line in lines if line.get("run") == "replicas"]
+    assert len(steps) == 1
+    step = steps[0]
+    assert step["connected"] == 6 and step["errors"] == 0
+    assert step["replicas_seen"] == 300 and step["space"] == 306
+    assert step["bus_delay_ms_p99"] is not None and step["bus_bytes_per_s"] > 0
+    assert step["publishers"] and step["publishers"][0]["avatars"] == 300
+    assert step["publishers"][0]["ticks"] > 0
+    one = [line for line in lines if line.get("run") == "one_process"]
+    two = [line for line in lines if line.get("run") == "two_processes"]
+    assert len(one) == 1 and len(two) == 2
+    assert [t["connected"] for t in two] == [3, 3] and all(t["errors"] == 0 for t in two)
+    summary = lines[-1]
+    assert summary["bench"] == "scale" and all(k in summary for k in KEYS)
+    assert summary["tick_ms_p99_at_10k"] == step["tick_ms_p99"]
+    assert summary["bus_bytes_per_s"] == step["bus_bytes_per_s"]
+    assert summary["two_process_efficiency"] > 0
