@@ -50,7 +50,7 @@ frontend servicepoint
     default_backend servers
 
 backend servers
-    balance roundrobin
+    balance leastconn
     option httpchk GET /healthz
     http-check expect status 200
 {servers}
