@@ -37,6 +37,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from protocol import permissions
 from protocol.catalogue import MAX_MESSAGE_BYTES
+from protocol.codec import encode
 from protocol.errors import CloseCode
 from server.audit import AuditLog, default_process
 from server.auth.service import AuthService
@@ -49,6 +50,7 @@ from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire
 from server.edge.dispatch import Dispatcher
 from server.edge.http import HttpRoutes
 from server.edge.hub import Hub, NotifyPort, PeoplePort
+from server.edge.link import broadcast
 from server.features import FEATURES
 from server.identity import Keyring
 from server.logs import SharedLogs
@@ -114,6 +116,7 @@ class ServicePoint:
             frame_encoding=config.frame_encoding,
             near_m=config.near_m,
         )
+        self.tick.on_load = self._tell_load
         self._sections: dict[type[FeatureSettings], FeatureSettings] = {}
         voice_settings = self._section(VoiceSettings, "voice")
         assert isinstance(voice_settings, VoiceSettings)
@@ -474,6 +477,12 @@ class ServicePoint:
             self.hub.connections.discard(conn)
             if task is not None:
                 self._handlers.discard(task)
+
+    def _tell_load(self, rate: float, busy: bool) -> None:
+        """Tell everyone connected here how the hall keeps up (``load``): once a second
+        while the tick runs slow, once more when it is on time again."""
+        msg = encode({"t": "load", "rate": round(rate, 2), "busy": busy})
+        broadcast((self.hub.link_of(e) for e in list(self.hub.by_avatar)), msg)
 
     def _zone_changed(self, avatar: Any, zone: int) -> None:
         link = avatar.link

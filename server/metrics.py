@@ -230,6 +230,19 @@ class Metrics:
             registry=reg,
             buckets=TICK_BUCKETS,
         )
+        self._tick_rate = Gauge(
+            "servicepoint_tick_rate_ratio",
+            "Ticks run over ticks due in the last second (1: on time; below 0.8 the"
+            " clients are told the hall is busy).",
+            registry=reg,
+            multiprocess_mode="livemin",
+        )
+        self._tick_rate.set(1.0)
+        self._busy_seconds = Counter(
+            "servicepoint_busy_seconds",
+            "Seconds the tick ran slow enough that clients were told the hall is busy.",
+            registry=reg,
+        )
         rows = Counter(
             "servicepoint_interest_rows",
             "Observer rows updated by the interest manager, by the work a row needed"
@@ -293,6 +306,12 @@ class Metrics:
     def observe_tick(self, seconds: float) -> None:
         """Record the duration of one simulation tick."""
         self._tick.observe(seconds)
+
+    def observe_tick_rate(self, ratio: float, busy: bool, seconds: float) -> None:
+        """Record the last window's tick rate (ticks run / due) and, if ``busy``, its length."""
+        self._tick_rate.set(ratio)
+        if busy:
+            self._busy_seconds.inc(seconds)
 
     def feature(self, name: str) -> FeatureMetrics:
         """The metrics factory of feature ``name`` (the same object for the same name)."""

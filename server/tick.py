@@ -33,6 +33,11 @@ from spatial.audience import AudienceInterest
 
 log = logging.getLogger(__name__)
 
+BUSY_BELOW = 0.8
+"""Ticks run over ticks due in a second below which the hall is busy (clients are told)."""
+CALM_FROM = 0.95
+"""... and from which it is calm again (hysteresis: no flapping near the line)."""
+
 
 class TickLoop:
     def __init__(
@@ -62,6 +67,11 @@ class TickLoop:
         self._capacity = space.capacity
         self.after_tick: list[Callable[[int], None]] = []
         """Called with the tick's number once it is done (the cluster publishes then)."""
+        self.rate = 1.0
+        """Ticks run over ticks due in the last second."""
+        self.busy = False
+        self.on_load: Callable[[float, bool], None] | None = None
+        """Called once a second while busy, and once when calm again, with the rate."""
 
     def step(self) -> None:
         """Run one tick now."""
@@ -160,16 +170,44 @@ class TickLoop:
         x, z = self.space.positions[slot].tolist()
         return {**avatar.identity(), "x": x, "z": z, "yaw": float(self.space.yaw[slot])}
 
+    def measured(self, ticks: int, seconds: float) -> None:
+        """``ticks`` ran in ``seconds`` (due: ``seconds * hz``): update the rate and tell."""
+        if seconds <= 0:
+            return
+        rate = min(1.0, ticks / (seconds * self.hz))
+        was = self.busy
+        if not was and rate < BUSY_BELOW:
+            self.busy = True
+            log.warning("the hall is busy: %.0f%% of ticks on time", rate * 100)
+        elif was and rate >= CALM_FROM:
+            self.busy = False
+            log.info("the hall is calm again")
+        self.rate = rate
+        self.metrics.observe_tick_rate(rate, self.busy, seconds)
+        if (self.busy or was) and self.on_load is not None:
+            try:
+                self.on_load(rate, self.busy)
+            except Exception:
+                log.exception("telling the load failed")
+
     async def run(self) -> None:
-        """Tick forever at ``hz``; a late tick is not made up for (no bursts)."""
+        """Tick forever at ``hz``; a late tick is not made up for (no bursts): under
+        overload the tick stretches and the world runs slower, and once a second the
+        achieved rate is measured (`measured`) so the clients can be told."""
         loop = asyncio.get_running_loop()
         period = 1.0 / self.hz
         deadline = loop.time()
+        window_start, window_ticks = deadline, 0
         while True:
             try:
                 self.step()
             except Exception:
                 log.exception("tick failed")
+            window_ticks += 1
+            now = loop.time()
+            if now - window_start >= 1.0:
+                self.measured(window_ticks, now - window_start)
+                window_start, window_ticks = now, 0
             deadline += period
             delay = deadline - loop.time()
             if delay < 0:

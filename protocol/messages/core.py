@@ -418,6 +418,16 @@ SERVER = (
         "Something the client sent was refused; the connection stays open.",
     ),
     s2c("pong", {"n": U32}, "Answer to ping."),
+    s2c(
+        "load",
+        {
+            "rate": Field("float", min=0.0, max=1.0, doc="ticks run over ticks due, last second"),
+            "busy": Field("bool", doc="true: others may move in jumps and answers come late"),
+        },
+        "How the hall keeps up: sent once a second while the server runs slower than its"
+        " tick rate (the world slows down rather than dropping anyone), and once when it is"
+        " on time again (busy false).",
+    ),
     s2c("bye", {"reason": Field("str")}, "The server is closing the session."),
     s2c(
         "sessions",

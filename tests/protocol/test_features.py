@@ -123,6 +123,7 @@ def test_assignment_of_messages_to_features() -> None:
         "zone",
         "error",
         "pong",
+        "load",
         "bye",
         "sessions",
         "session_revoked",

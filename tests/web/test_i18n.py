@@ -338,7 +338,9 @@ def test_switching_language_in_the_page(open_page: Any, strings: dict[str, dict[
         assert page.text_content("#leave-button") == s["leave.button"]
         assert page.text_content("#service-heading") == s["service.heading"]
         zone = s["zone.lobby"]
-        assert page.text_content("#status") == s["status.joined"].replace("{zone}", zone)
+        joined = s["status.joined"].replace("{zone}", zone)
+        # A loaded test machine may add "the hall is busy" (a real slow tick) after it.
+        assert page.text_content("#status") in (joined, f"{joined} {s['status.busy']}")
     # The choice is remembered across reloads.
     page.select_option("#lang-select", "ja")
     page.reload()

@@ -117,7 +117,15 @@ export class StatusLine {
     this.latency = $('latency');
     this.current = { state: 'idle' };
     this.zone = null;
+    this.busy = false;
     onLanguageChange(() => this.render());
+  }
+
+  /** The server runs slower than its tick rate (a `load` message): say so once, politely. */
+  setBusy(busy) {
+    if (busy === this.busy) return;
+    this.busy = busy;
+    this.render();
   }
 
   set(detail) {
@@ -141,13 +149,17 @@ export class StatusLine {
     switch (d.state) {
       case 'connecting': text = t('status.connecting'); break;
       case 'welcomed': text = t('status.welcomed'); break;
-      case 'joined': text = t('status.joined', { zone: zoneName(this.zone) }); break;
+      case 'joined':
+        text = t('status.joined', { zone: zoneName(this.zone) });
+        if (this.busy) text += ` ${t('status.busy')}`;
+        break;
       case 'reconnecting': text = t('status.reconnecting', { s: Math.max(1, Math.round((d.delayMs ?? 0) / 1000)) }); break;
       case 'closed': text = t('status.closed', { reason: closeReason(d) }); break;
       case 'left': text = t('status.left'); break;
       default: text = t('status.idle');
     }
     this.el.dataset.state = d.state;
+    this.el.dataset.busy = String(this.busy && d.state === 'joined');
     this.el.textContent = text;
   }
 }

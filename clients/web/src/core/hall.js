@@ -171,6 +171,7 @@ export function installHall(app) {
     status.setZone(zone);
   });
   app.on('pong', () => status.setLatency(net.rttMs));
+  app.on('load', (msg) => status.setBusy(msg.busy));
   app.on('error', (msg) => {
     if (net.state !== 'joined') joinForm.showText(app.errorText(msg.code));
     else app.error(msg);

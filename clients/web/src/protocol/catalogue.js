@@ -3153,6 +3153,31 @@ export const CATALOGUE = {
         }
       }
     },
+    "load": {
+      "feature": "core",
+      "phases": [],
+      "roles": [
+        "citizen",
+        "staff",
+        "host",
+        "manager",
+        "admin",
+        "bot",
+        "captioner"
+      ],
+      "fields": {
+        "rate": {
+          "kind": "float",
+          "required": true,
+          "min": 0.0,
+          "max": 1.0
+        },
+        "busy": {
+          "kind": "bool",
+          "required": true
+        }
+      }
+    },
     "bye": {
       "feature": "core",
       "phases": [],
