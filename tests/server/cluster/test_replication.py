@@ -121,8 +121,12 @@ async def test_a_resume_on_the_other_server_moves_the_avatar_exactly_once(
         shared_space(tmp_path) as (a, b),
         AgentClient(ws_url(a), name="Ada") as ada,
         AgentClient(ws_url(b), name="Watcher") as watcher,
+        # Someone stays on a: a process with no observer of its own subscribes to no
+        # region, so it would rightly show Ada to nobody once she moved.
+        AgentClient(ws_url(a), name="Ana") as ana,
     ):
         await watcher.wait_for(lambda: ada.id in watcher.others)
+        await ana.wait_for(lambda: watcher.id in ana.others)
         # Ada's connection on a is still open when her resume token arrives at b
         # (a reconnect routed to the other process): a lets go, b takes her over.
         again = AgentClient(ws_url(b), name="Ada", resume=ada.resume)
@@ -139,6 +143,7 @@ async def test_a_resume_on_the_other_server_moves_the_avatar_exactly_once(
             await watcher.wait_for(
                 lambda: ada.id in a.space.by_id and a.space.by_id[ada.id].origin > 0
             )
+            await ana.wait_for(lambda: ada.id in ana.others)
             assert sum(1 for av in b.space.by_id.values() if av.name == "Ada") == 1
             assert sum(1 for av in a.space.by_id.values() if av.name == "Ada") == 1
             assert int((b.space.entity_ids[b.space.active] == ada.id).sum()) == 1
