@@ -43,6 +43,7 @@ defaults
     timeout client 30s
     timeout server 30s
     timeout tunnel 1h
+    timeout check 3s
     timeout http-keep-alive 1s
 
 frontend servicepoint
@@ -247,8 +248,7 @@ async def cluster(tmp_path: Path, n: int = 2) -> AsyncIterator[Cluster]:
         port = free_port()
         stats = tmp_path / "haproxy.sock"
         servers = "\n".join(
-            f"    server {b.name} {b.host}:{b.port} check inter 500ms fall 2 rise 1"
-            for b in backends
+            f"    server {b.name} {b.host}:{b.port} check inter 1s fall 2 rise 1" for b in backends
         )
         cfg = tmp_path / "haproxy.cfg"
         cfg.write_text(HAPROXY_CFG.format(stats=stats, port=port, servers=servers))

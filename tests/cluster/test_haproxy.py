@@ -91,8 +91,12 @@ async def test_a_killed_process_s_citizen_leaves_every_view_and_resumes_once(
                     assert third.id == ada_id
                     code, _ = await again.wait_closed()
                     assert code == 4009
-                    await bo.sync()
-                    assert sum(1 for o in bo.others.values() if o.name == "Ada") == 1
+                    await bo.wait_for(lambda: ada_id in bo.others)
+                    survivor = next(b for b in c.backends if b is not ada_at)
+                    await poll(
+                        lambda: gauge(survivor.metrics(), "servicepoint_avatars") == 2.0,
+                        "the survivor does not hold exactly Bo and one Ada",
+                    )
 
 
 async def test_a_restarted_process_rejoins_the_space(tmp_path: Path) -> None:
