@@ -128,8 +128,14 @@ class Supervisor:
         return env
 
     def _spawn(self, slot: _Slot) -> None:
+        # Its own process group: a Ctrl-C in the terminal reaches the supervisor only,
+        # which then stops each worker once (SIGTERM), so they shut down gracefully.
         slot.proc = subprocess.Popen(
-            self._argv(slot.index), cwd=str(ROOT), env=self._env(), stdin=subprocess.DEVNULL
+            self._argv(slot.index),
+            cwd=str(ROOT),
+            env=self._env(),
+            stdin=subprocess.DEVNULL,
+            process_group=0,
         )
         slot.started = time.monotonic()
         slot.restart_at = None
