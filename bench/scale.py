@@ -38,6 +38,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -249,7 +250,6 @@ def bus_figures(a: ServerSample, b: ServerSample) -> dict[str, Any]:
     out: dict[str, Any] = {
         "bus_delay_ms_p99": None,
         "bus_bytes_per_s": None,
-        "replicas_seen": None,
     }
     if a.metrics is None or b.metrics is None or b.at <= a.at:
         return out
@@ -267,7 +267,6 @@ def bus_figures(a: ServerSample, b: ServerSample) -> dict[str, Any]:
         moved += _value(m1, n) - _value(m0, n)
     out["bus_delay_ms_p99"] = round(p99 * 1000, 3) if p99 is not None else None
     out["bus_bytes_per_s"] = round(moved / elapsed)
-    out["replicas_seen"] = int(_value(m1, "servicepoint_cluster_replicas"))
     out["bus_ticks_skipped"] = int(
         _value(m1, "servicepoint_cluster_bus_ticks_skipped_total")
         - _value(m0, "servicepoint_cluster_bus_ticks_skipped_total")
@@ -285,7 +284,24 @@ def measured_swarm(
     """One swarm run with the bus and Redis figures around it."""
     url = f"http://127.0.0.1:{port}/metrics"
     r0, s0 = rcpu.sample(), sample_server(url, pid)
-    run = run_swarm(port, clients, seconds, pid, None, *near)
+    # The replicas shown while the swarm is there (at the end its clients have left).
+    most: list[int] = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.5):
+            sample = sample_server(url, pid)
+            if sample.metrics is not None:
+                seen = int(_value(sample.metrics, "servicepoint_cluster_replicas"))
+                most[0] = max(most[0], seen)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        run = run_swarm(port, clients, seconds, pid, None, *near)
+    finally:
+        done.set()
+        watcher.join()
     r1, s1 = rcpu.sample(), sample_server(url, pid)
     server = run.get("server", {})
     tick = server.get("tick_ms") or {}
@@ -304,6 +320,7 @@ def measured_swarm(
         "last_error": run.get("last_error"),
         "redis_cpu": redis_cores(r0, r1),
         **bus_figures(s0, s1),
+        "replicas_seen": most[0],
     }
 
 
