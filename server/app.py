@@ -349,6 +349,13 @@ class ServicePoint:
         self.tick.after_tick.append(self.replication.after_tick)
         self.replication.start()
         log.info("cluster: this process is %s on the bus", self.replication.origin)
+        per_process = sorted(f.name for f in self.features if f.name in PER_PROCESS_FEATURES)
+        if per_process:
+            log.warning(
+                "cluster: %s still run per process: staff and the citizens they serve must"
+                " be on one process (docs/DEPLOY.md)",
+                ", ".join(per_process),
+            )
 
     def _resumed_elsewhere(self, entity: int) -> None:
         """Another process resumed ``entity``'s avatar: its connection here closes (4009)
@@ -494,6 +501,10 @@ class ServicePoint:
         person = self.hub.get(avatar.id)
         if person is not None:
             self.edge.dispatch.zone_changed(person, name)
+
+
+PER_PROCESS_FEATURES = frozenset({"desks", "events", "qa", "feedback", "training", "greeter"})
+"""Features whose state is still each process's own in a cluster (docs/DEPLOY.md)."""
 
 
 def api_routes(features: Iterable[Feature]) -> dict[str, HttpRoute]:

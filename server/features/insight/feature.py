@@ -20,6 +20,7 @@ is every reload of a changed rules file (``insight.rules_changed``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ from protocol.messages import insight as wire
 from server.audit import SYSTEM, token_actor
 from server.features.insight.alerts import (
     Alerter,
+    Notification,
     ServiceFigures,
     Transition,
     load_rules,
@@ -181,11 +183,23 @@ class InsightFeature(Feature):
             self._deliver(transition)
         if self.webhook is not None:
             for notification in self.alerter.due_notifications(now):
+                if not await self._claim(notification):
+                    continue  # another process of the cluster sends this one
                 self.ctx.log.info("webhook %s", notification.describe())
                 payload = self.alerter.alertmanager_payload(
                     notification, self.settings.external_url
                 )
                 self.webhook.send(payload)
+
+    async def _claim(self, notification: Notification) -> bool:
+        """Whether this process sends ``notification``: every process of a cluster reads
+        the same logs and comes to the same notification, and the first to claim it in
+        the store sends it (so the receiver gets it once). A single process always does."""
+        parts = [notification.group_key, notification.status]
+        parts += sorted(f"{a.fingerprint}={a.status}" for a in notification.alerts)
+        key = "sent:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+        ttl = max(30.0, 3 * self.settings.refresh_s)
+        return await self.ctx.store.set(key, b"1", ttl, only_new=True)
 
     def _qa_counted(self, event: Mapping[str, Any]) -> None:
         """The Q&A wall's overdue official answers by service (``qa.overdue``): until the
