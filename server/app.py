@@ -503,7 +503,7 @@ class ServicePoint:
             self.edge.dispatch.zone_changed(person, name)
 
 
-PER_PROCESS_FEATURES = frozenset({"desks", "events", "qa", "feedback", "training", "greeter"})
+PER_PROCESS_FEATURES = frozenset({"desks", "events", "feedback", "training", "greeter"})
 """Features whose state is still each process's own in a cluster (docs/DEPLOY.md)."""
 
 

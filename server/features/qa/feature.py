@@ -76,10 +76,21 @@ NOTICES = "notices"
 AUDIT = "audit"
 ACTIVITY = "activity"
 """Shared stream: question, answer, official_answer, accepted, helpful (docs/METRICS.md)."""
+CHANGES = "changes"
+"""Stream of which posts each write changed (ids only, no personal data): how the other
+processes of a cluster on one Redis follow (`QaWall.follow`)."""
+CHANGES_KEPT = 1000
+"""Entries of ``changes`` kept once it holds twice as many (a process reads it twice a
+second, so only a very late one could miss some; a restart reads everything anyway)."""
+FOLLOW_BATCH = 500
 MAX_NOTICES = 50
 PRIVATE_FIELDS = ("author", "voters", "counted", "flags", "voted_at", "flagged_at")
 """Fields of a post that name identities: never exported, to the author or the agency."""
 QUOTA_ACTIONS = ("topic", "reply", "vote")
+
+
+def _ids(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip().isdigit()]
 
 
 class QaWall(Feature):
@@ -105,6 +116,10 @@ class QaWall(Feature):
         self.in_world: dict[str, int] = {}
         """Subject -> entity of people in the world."""
         self._wall_due = False
+        self.instance = secrets.token_hex(6)
+        """This process's name in the ``changes`` stream (random per start)."""
+        self._changes_cursor = "0-0"
+        self._following: Repeating | None = None
         self._retention: Repeating | None = None
         self._recounting: Repeating | None = None
         self._overdue: dict[str, int] | None = None
@@ -155,6 +170,9 @@ class QaWall(Feature):
 
     async def start(self) -> None:
         store = self.ctx.store
+        # Changes logged before the posts are read are in what is read; later ones follow.
+        last = await store.tail(CHANGES, 1)
+        self._changes_cursor = last[0][0] if last else "0-0"
         posts = [Post.from_json(json.loads(v)) for v in (await store.hgetall(POSTS)).values()]
         seen = {k: float(v) for k, v in (await store.hgetall(IDENTITIES)).items()}
         self.board.load(posts, seen)
@@ -183,10 +201,13 @@ class QaWall(Feature):
         self._recounting = self.ctx.tasks.every(
             self.settings.overdue_every_s, self._recount, "qa-overdue"
         )
+        self._following = self.ctx.tasks.every(
+            self.settings.follow_every_s, self._follow_round, "qa-follow"
+        )
         self.ctx.log.info("Q&A: %d posts, index %d topics", len(posts), self.index.count())
 
     async def stop(self) -> None:
-        for job in (self._retention, self._recounting):
+        for job in (self._retention, self._recounting, self._following):
             if job is not None:
                 job.stop()
         if self.index is not None:
@@ -336,6 +357,22 @@ class QaWall(Feature):
         if gone:
             await store.hdel(POSTS, *gone)
         self.rev = await store.incr("rev")
+        topics = list(topics)
+        removed = [int(p) for p in removed]
+        await store.append(
+            CHANGES,
+            {
+                "by": self.instance,
+                "changed": ",".join(map(str, changed)),
+                "removed": ",".join(map(str, removed)),
+                "topics": ",".join(map(str, topics)),
+            },
+        )
+        self._reindex(changed, removed, topics)
+
+    def _reindex(
+        self, changed: Iterable[int], removed: Iterable[int], topics: Iterable[int]
+    ) -> None:
         index = self._index()
         affected = set(topics)
         for pid in changed:
@@ -353,6 +390,64 @@ class QaWall(Feature):
             index.remove(int(pid))
         index.set_generation(self._generation())
         self._wall_changed()
+
+    async def _follow_round(self) -> None:
+        await self.follow()
+
+    async def follow(self) -> int:
+        """Read what other processes of a cluster changed since the last look into this
+        board, index and watchers (each process writes through `_save`, which logs the
+        post ids in ``changes``). Returns how many of their changes were applied."""
+        store = self.ctx.store
+        entries = await store.read(CHANGES, after=self._changes_cursor, count=FOLLOW_BATCH)
+        if not entries:
+            return 0
+        self._changes_cursor = entries[-1][0]
+        changed: set[int] = set()
+        removed: set[int] = set()
+        topics: set[int] = set()
+        applied = 0
+        for _entry_id, fields in entries:
+            if fields.get("by") == self.instance:
+                continue
+            applied += 1
+            changed.update(_ids(fields.get("changed", "")))
+            removed.update(_ids(fields.get("removed", "")))
+            topics.update(_ids(fields.get("topics", "")))
+        if not applied:
+            return 0
+        changed -= removed
+        fresh: list[Post] = []
+        for pid in sorted(changed):
+            raw = await store.hget(POSTS, str(pid))
+            if raw is None:
+                removed.add(pid)
+                continue
+            post = Post.from_json(json.loads(raw))
+            self.board.put(post)
+            fresh.append(post)
+            history = await store.hget(REVISIONS, str(pid))
+            if history is None:
+                self.revisions.pop(pid, None)
+            else:
+                self.revisions[pid] = json.loads(history)
+        for pid in removed:
+            self.board.drop(pid)
+            self.revisions.pop(pid, None)
+        seen = await store.hgetall(IDENTITIES)
+        self.board.first_seen = {k: float(v) for k, v in seen.items()}
+        raw_rev = await store.get("rev")
+        self.rev = int(raw_rev) if raw_rev is not None else self.rev
+        self._reindex(changed - removed, removed, topics)
+        for post in fresh:
+            topic = self.board.posts.get(post.topic)
+            if topic is not None:
+                self._updated(topic, post if post is not topic else None)
+        self._gauge_waiting()
+        if await store.length(CHANGES) > CHANGES_KEPT * 2:
+            old = await store.read(CHANGES, count=CHANGES_KEPT)
+            await store.trim(CHANGES, [entry_id for entry_id, _ in old])
+        return applied
 
     async def _remember(self, actor: Actor) -> None:
         if self.board.seen(actor.subject, self._now()):

@@ -142,6 +142,30 @@ class Board:
                 self.replies.setdefault(p.topic, []).append(p.id)
         self.first_seen = dict(first_seen)
 
+    def put(self, post: Post) -> None:
+        """Take ``post`` as it now is (another process of the cluster changed it)."""
+        old = self.posts.get(post.id)
+        if old is not None and old.author != post.author and old.author:
+            mine = self.by_author.get(old.author, [])
+            if post.id in mine:
+                mine.remove(post.id)
+        self.posts[post.id] = post
+        if post.author and post.id not in self.by_author.get(post.author, []):
+            self.by_author.setdefault(post.author, []).append(post.id)
+        if post.kind == "reply" and post.id not in self.replies.get(post.topic, []):
+            self.replies.setdefault(post.topic, []).append(post.id)
+
+    def drop(self, post_id: int) -> None:
+        """Forget a post another process removed."""
+        old = self.posts.pop(post_id, None)
+        if old is None:
+            return
+        if old.author and post_id in self.by_author.get(old.author, []):
+            self.by_author[old.author].remove(post_id)
+        if old.kind == "reply" and post_id in self.replies.get(old.topic, []):
+            self.replies[old.topic].remove(post_id)
+        self.replies.pop(post_id, None)
+
     # -- lookups ----------------------------------------------------------------------
 
     def get(self, post_id: int, viewer: Actor | None = None) -> Post:

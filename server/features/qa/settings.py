@@ -61,6 +61,13 @@ class QaSettings(FeatureSettings):
         le=3600,
         description="How often overdue questions are recounted for the gauges and alerts.",
     )
+    follow_every_s: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="How often the changes other server processes made (a cluster on one"
+        " Redis) are read into this one's board, index and watchers.",
+    )
     wall_every_s: float = Field(
         2.0, gt=0, le=600, description="The hall's Q&A board is redrawn at most this often."
     )

@@ -1,0 +1,105 @@
+"""The Q&A wall across processes: a question asked on one server is found on the other
+(its board and search index follow the shared store), an official answer given there
+reaches the asker live on the first, a vote on one counts on both, and an erasure on
+one leaves none of the words on the other."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agents.client import AgentClient
+from server.features.qa.feature import QaWall
+from tests.server.cluster.conftest import shared_space
+from tests.server.harness import staff_agent, ws_url
+
+FEATURES = {
+    "qa": {"new_topic_rate": "100/minute", "new_reply_rate": "100/minute", "follow_every_s": 0.1}
+}
+TITLE = "Hur lång tid tar en flyttanmälan?"
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll server-side state (a client's wait_for only looks again when it hears one)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+async def search(client: AgentClient, q: str, ref: int) -> list[dict[str, Any]]:
+    await client.send({"t": "qa_search", "q": q, "lang": "sv", "ref": ref})
+    hits: list[dict[str, Any]] = (await client.expect("qa_results", ref=ref))["hits"]
+    return hits
+
+
+async def test_a_question_asked_on_one_process_is_answered_on_the_other(tmp_path: Path) -> None:
+    async with (
+        shared_space(tmp_path, features=FEATURES) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Cy", join=False) as cy,
+        staff_agent(b) as sara,
+    ):
+        await ada.send(
+            {
+                "t": "qa_post",
+                "type": "question",
+                "title": TITLE,
+                "body": "Jag flyttar i mars.",
+                "lang": "sv",
+                "service": "registration",
+            }
+        )
+        topic = (await ada.expect("qa_posted"))["post"]["id"]
+        ada_subject = a.hub.by_avatar[ada.id].subject
+        qa_b = b.feature("qa")
+        assert isinstance(qa_b, QaWall)
+        await until(lambda: topic in qa_b.board.posts)
+        assert [h["id"] for h in await search(cy, "flyttanmälan", 1)] == [topic]
+        await cy.send({"t": "qa_get", "topic": topic})
+        assert (await cy.expect("qa_topic"))["topic"]["title"] == TITLE
+
+        await sara.send(
+            {
+                "t": "qa_reply",
+                "topic": topic,
+                "body": "Flyttanmälan handläggs inom en vecka.",
+                "official": True,
+            }
+        )
+        official = (await sara.expect("qa_posted"))["post"]
+
+        # Ada asked on a: a followed b's write and tells its author live.
+        def with_answer(client: AgentClient) -> list[dict[str, Any]]:
+            return [
+                m
+                for m in client.taken("qa_update")
+                if m.get("post", {}).get("id") == official["id"]
+            ]
+
+        await ada.wait_for(lambda: bool(with_answer(ada)))
+        update = with_answer(ada)[0]
+        assert update["topic"]["id"] == topic
+        assert update["post"]["official"]["staff_name"] == "Sara Lind"
+        # Cy watches on b, where the answer was given.
+        await cy.wait_for(lambda: bool(with_answer(cy)))
+
+        # A vote on a counts on b.
+        await ada.send({"t": "qa_vote", "post": official["id"], "up": True})
+        await until(lambda: len(qa_b.board.posts[official["id"]].voters) == 1)
+
+        # Both rev counters agree (one store), and b's index holds the official answer.
+        qa_a = a.feature("qa")
+        assert isinstance(qa_a, QaWall)
+        await until(lambda: qa_a.rev == qa_b.rev)
+        [hit] = await search(cy, "flyttanmälan", 2)
+        assert hit["answer"]["official"] is True
+
+        # Ada erases her data on a: b's board and index lose her words too.
+        assert [h["id"] for h in await search(cy, "mars", 3)] == [topic]
+        await ada.send({"t": "my_data_erase", "confirm": True})
+        await ada.expect("my_data_erased")
+        await until(lambda: qa_b.board.posts[topic].erased)
+        assert qa_b.board.posts[topic].body == "" and not qa_b.board.authored(ada_subject)
+        assert await search(cy, "mars", 4) == []
