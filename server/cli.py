@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("websockets").setLevel(logging.WARNING)
     cfg = from_env(**overrides)
+    raise_open_files()
     if args.command == "run" and args.workers != 1:
         return run_workers(cfg, args)
     from server.app import ServicePoint
@@ -103,6 +104,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"servicepoint: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def raise_open_files() -> int:
+    """Every client is an open socket: lift the soft limit on open files to the hard one
+    (a system's default soft limit, often 1,024, would refuse connections long before
+    the capacity). Returns the limit now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            logging.getLogger(__name__).warning("could not raise the open-files limit")
+    logging.getLogger(__name__).info("open files allowed: %s", soft)
+    return int(soft)
 
 
 def run_workers(cfg: Config, args: argparse.Namespace) -> int:
