@@ -200,6 +200,8 @@ class ServicePoint:
             settings=settings,
             tasks=self.tasks,
             resume_s=float(self.config.resume_s),
+            # two leases, and the once-a-second directory of who is connected where
+            settle_s=2 * self.config.cluster_lease_s + 1.0 if self.config.cluster else 0.0,
             server_url=self.ws_url,
             data_dir=self.config.data_dir,
             stage=self.staging,

@@ -7,7 +7,8 @@ Four messages, each one msgpack array starting with the version and a kind:
   plus the identities of those that entered the region since the publisher's last
   tick (all of them in a snapshot, once a second, which heals a missed tick);
 - `Beat` (``b``): a process's tick is published; every region batch of that tick
-  was published before it, so a replica not listed by then has left;
+  was published before it, so a replica not listed by then has left; once a second
+  it also carries who is connected to it (the cluster's directory);
 - `Relay` (``d``): an encoded client message for some of the receiving process's
   avatars (near or zone chat, announcements);
 - `Kick` (``k``): remove one of the receiving process's avatars;
@@ -95,6 +96,9 @@ class Beat:
     origin: str
     tick: int
     sent_at: float
+    people: tuple[dict[str, Any], ...] | None = None
+    """On a snapshot beat (once a second): the identities of everyone connected to the
+    publisher, wherever they are (the cluster's directory: who is here, and where)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ def encode(msg: BusMessage) -> bytes:
         ]
     elif isinstance(msg, Beat):
         body = [VERSION, "b", msg.origin, msg.tick, msg.sent_at]
+        if msg.people is not None:
+            body.append([{k: p[k] for k in IDENTITY_KEYS if k in p} for p in msg.people])
     elif isinstance(msg, Relay):
         body = [VERSION, "d", msg.origin, list(msg.ids), msg.payload]
     elif isinstance(msg, Kick):
@@ -204,8 +210,13 @@ def decode(data: bytes) -> BusMessage:
             yaw=_array(body[10], "<f4", n),
             identities=tuple(identities),
         )
-    if kind == "b" and len(body) == 5:
-        return Beat(origin, _int(body[3]), _float(body[4]))
+    if kind == "b" and len(body) in (5, 6):
+        people = None
+        if len(body) == 6:
+            if not isinstance(body[5], list) or not all(map(_valid_identity, body[5])):
+                raise BusDecodeError("bad people")
+            people = tuple(body[5])
+        return Beat(origin, _int(body[3]), _float(body[4]), people)
     if kind == "d" and len(body) == 5:
         ids = body[3]
         if not isinstance(ids, list) or not isinstance(body[4], bytes):

@@ -56,6 +56,8 @@ BEATS = PREFIX + "beat"
 RESUBSCRIBE_TICKS = 10
 """How often (ticks) the watched regions are recomputed from the observers' positions."""
 RETRY_S = 0.5
+STOP_TRIES = 20
+STOP_WAIT_S = 0.25
 BEHIND_S = 1.0
 """A beat heard this late means this process reads the bus slower than it is written:
 drop the backlog (a new subscription) and resync from the next snapshot instead."""
@@ -82,6 +84,16 @@ def has_sharded_pubsub(info: Mapping[str, Any]) -> bool:
     return major >= 7 or "valkey_version" in info
 
 
+def _person(ident: Mapping[str, Any]) -> Person:
+    return Person(
+        int(ident["id"]),
+        str(ident.get("subject", "")),
+        str(ident.get("name", "")),
+        str(ident.get("role", "citizen")),
+        bool(ident.get("verified", False)),
+    )
+
+
 class FellBehind(Exception):
     """The reader is too far behind the bus to catch up message by message."""
 
@@ -96,6 +108,8 @@ class Origin:
     identities: dict[int, dict[str, Any]] = field(default_factory=dict)
     slots: dict[tuple[int, int], tuple[bytes, NDArray[np.intp]]] = field(default_factory=dict)
     """Per region: the last batch's ids (bytes) and their slots, reused while unchanged."""
+    people: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Everyone connected to it, from its last snapshot beat (in view here or not)."""
 
 
 class Replication:
@@ -163,6 +177,7 @@ class Replication:
         )
         self.behind = False
         """Set when a beat came later than `BEHIND_S`: the reader starts over."""
+        self._stopping = False
         self._replicas = metrics.gauge("replicas", "Avatars shown here that other processes own.")
 
     # -- lifecycle ---------------------------------------------------------
@@ -171,11 +186,22 @@ class Replication:
         self._reader = asyncio.create_task(self._read_forever(), name="cluster-reader")
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in (self._reader, self._publishing):
-            if task is not None:
+            if task is None:
+                continue
+            # redis-py's get_message can swallow a cancellation that lands inside its
+            # read timeout; the reader also checks `_stopping`, and is cancelled again.
+            for _ in range(STOP_TRIES):
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                done, _pending = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+                if done:
+                    break
+            else:
+                log.warning("cluster: the bus reader did not stop")
+            if task.done() and not task.cancelled():
+                with contextlib.suppress(Exception):
+                    task.result()
         for avatar in [a for a in self.space.by_id.values() if a.origin]:
             self.space.remove(avatar)
 
@@ -238,8 +264,35 @@ class Replication:
                     identities=tuple(self._identity(s) for s in new.tolist()),
                 )
                 out.append((region_channel(rx, rz), codec.encode(batch)))
-        out.append((BEATS, codec.encode(Beat(self.origin, tick, now))))
+        people = None
+        if snapshot:
+            people = tuple(
+                self._identity(int(s))
+                for s in local.tolist()
+                if self._person_of(int(space.entity_ids[s])) is not None
+            )
+        out.append((BEATS, codec.encode(Beat(self.origin, tick, now, people))))
         return out
+
+    # -- the directory (who is connected where, from the snapshot beats) ----
+
+    def directory_person(self, entity: int) -> Person | None:
+        """The person connected to another process with this entity id (in view or not)."""
+        for origin in self._origins.values():
+            ident = origin.people.get(entity)
+            if ident is not None:
+                return _person(ident)
+        return None
+
+    def directory_subject(self, subject: str) -> Person | None:
+        """The person connected to another process with this durable subject."""
+        if not subject:
+            return None
+        for origin in self._origins.values():
+            for ident in origin.people.values():
+                if ident.get("subject") == subject:
+                    return _person(ident)
+        return None
 
     def _identity(self, slot: int) -> dict[str, Any]:
         avatar = self.space.avatars[slot]
@@ -361,7 +414,7 @@ class Replication:
             await pubsub.unsubscribe(*channels)
 
     async def _read_forever(self) -> None:
-        while True:
+        while not self._stopping:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 sharded = await self.detect_sharding()
@@ -389,7 +442,7 @@ class Replication:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _read(self, pubsub: Any) -> None:
-        while True:
+        while not self._stopping:
             if self._want_resubscribe.is_set():
                 self._want_resubscribe.clear()
                 wanted = self.watched_regions()
@@ -432,6 +485,8 @@ class Replication:
             self._next_index += 1
         origin.heard = now
         if isinstance(msg, Beat):
+            if msg.people is not None:
+                origin.people = {int(p["id"]): p for p in msg.people}
             delay = max(0.0, time.time() - msg.sent_at)
             self._delay.observe(delay)
             if delay > BEHIND_S:

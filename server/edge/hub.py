@@ -34,6 +34,11 @@ class Remote(Protocol):
     def deliver(self, entities: Iterable[int], payload: bytes) -> int: ...
     def kick(self, entity: int, reason: str) -> bool: ...
     async def release(self, entity: int) -> None: ...
+    def directory_person(self, entity: int) -> Person | None:
+        """Someone connected to another process (in view here or not)."""
+        ...
+
+    def directory_subject(self, subject: str) -> Person | None: ...
 
 
 class Hub:
@@ -104,9 +109,11 @@ class Hub:
         if person is not None:
             return person
         avatar = self.space.by_id.get(entity)
-        if avatar is None or not avatar.origin:
-            return None
-        return Person(avatar.id, avatar.subject, avatar.name, avatar.role, avatar.verified)
+        if avatar is not None and avatar.origin:
+            return Person(avatar.id, avatar.subject, avatar.name, avatar.role, avatar.verified)
+        if avatar is None and self.remote is not None:
+            return self.remote.directory_person(entity)
+        return None
 
     # -- Place ---------------------------------------------------------------
 
@@ -141,6 +148,16 @@ class PeoplePort:
                 (c for c in self._hub.connections if c.subject == subject and c.avatar), None
             )
         return conn.person_or_none() if conn is not None else None
+
+    def find_subject(self, subject: str) -> Person | None:
+        person = self.by_subject(subject)
+        if person is not None or not subject:
+            return person
+        for avatar in self._space.by_id.values():
+            if avatar.origin and avatar.subject == subject:
+                return Person(avatar.id, avatar.subject, avatar.name, avatar.role, avatar.verified)
+        remote = self._hub.remote
+        return remote.directory_subject(subject) if remote is not None else None
 
     def position(self, entity: int) -> tuple[float, float] | None:
         avatar = self._space.by_id.get(entity)

@@ -190,13 +190,29 @@ class DeskService:
         for _id, fields_ in await self.ctx.store.read(DUTY_STREAM):
             last[fields_.get("staff", "")] = fields_.get("type", "")
         for subject, status in last.items():
-            if subject and status != "off":
+            if subject in self.on_duty:
+                continue  # back on duty here since (a cluster's deferred close)
+            if subject and status != "off" and not self._elsewhere(subject):
                 await self._log_duty(subject, "off", None)
+
+    def _elsewhere(self, subject: str) -> bool:
+        """Whether ``subject`` is in the space on another process of a cluster (their
+        duty and cases are that process's: never logged off or requeued from here)."""
+        person = self.ctx.people.find_subject(subject)
+        return person is not None and self.ctx.people.get(person.id) is None
 
     async def start(self) -> int:
         """Rebuild, reload notes, restart timers. Nobody is connected yet: citizens with
-        open tickets start away, and staff with open cases start in their grace period."""
-        await self._close_duty_log()
+        open tickets start away, and staff with open cases start in their grace period.
+        In a cluster, whoever the log left on duty is logged off only once the other
+        processes' avatars are known (``settle_s``), and only if they are nowhere."""
+        if self.ctx.settle_s > 0:
+            self.ctx.tasks.later(
+                self.ctx.settle_s,
+                lambda: self.ctx.tasks.spawn(self._close_duty_log(), name="duty log closed"),
+            )
+        else:
+            await self._close_duty_log()
         replayed = await self.rebuild()
         await self.load_notes()
         self.resume_timers()
@@ -207,7 +223,8 @@ class DeskService:
         )
         for ticket in self.queue.tickets.values():
             if ticket.status in ("waiting", "called"):
-                self._mark_away(ticket.citizen)
+                # In a cluster, not before the other processes' people are known.
+                self._mark_away(ticket.citizen, self.ctx.settle_s)
             if ticket.status in ("called", "serving") and ticket.staff:
                 self._expect_staff_back(ticket.staff)
         return replayed
@@ -218,11 +235,13 @@ class DeskService:
 
         def expire() -> None:
             self._timers.pop(key, None)
-            if subject not in self.on_duty:
+            # In a cluster they may be serving from another process: not gone.
+            if subject not in self.on_duty and not self._elsewhere(subject):
                 self.ctx.tasks.spawn(self._requeue_case_of(subject), name="requeue")
 
         self._cancel_timer(key)
-        self._timers[key] = self.ctx.tasks.later(self.ctx.resume_s, expire)
+        # In a cluster, not before the other processes' people are known.
+        self._timers[key] = self.ctx.tasks.later(self.ctx.resume_s + self.ctx.settle_s, expire)
 
     # -- citizens ----------------------------------------------------------
 
@@ -629,10 +648,10 @@ class DeskService:
         if ticket is not None and ticket.status != "serving":
             self._mark_away(who.id)
 
-    def _mark_away(self, entity: int) -> None:
+    def _mark_away(self, entity: int, extra_s: float = 0.0) -> None:
         self._back(entity)
         self.away[entity] = self.ctx.tasks.later(
-            self.ctx.resume_s,
+            self.ctx.resume_s + extra_s,
             lambda: self.ctx.tasks.spawn(self._away_expired(entity), name="away expired"),
         )
 

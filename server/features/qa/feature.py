@@ -120,6 +120,10 @@ class QaWall(Feature):
         """This process's name in the ``changes`` stream (random per start)."""
         self._changes_cursor = "0-0"
         self._following: Repeating | None = None
+        self._writes = 0
+        """Writes of this process (`_save`); a follow round that saw one begin meanwhile
+        leaves the posts alone that this process wrote, which are newer than what it read."""
+        self._written: dict[int, int] = {}
         self._retention: Repeating | None = None
         self._recounting: Repeating | None = None
         self._overdue: dict[str, int] | None = None
@@ -346,6 +350,9 @@ class QaWall(Feature):
         """Write changed posts to the store, then bring the index up to date."""
         store = self.ctx.store
         changed = sorted(set(changed))
+        self._writes += 1
+        for pid in (*changed, *[int(p) for p in removed]):
+            self._written[pid] = self._writes
         values = {
             str(pid): json.dumps(self.board.posts[pid].to_json(), ensure_ascii=False).encode()
             for pid in changed
@@ -417,29 +424,37 @@ class QaWall(Feature):
         if not applied:
             return 0
         changed -= removed
-        fresh: list[Post] = []
+        # Read everything first, then apply it in one go (no await in between), so the
+        # board, the index and the watchers never see a half-applied round.
+        began = self._writes
+        fetched: list[tuple[Post, bytes | None]] = []
         for pid in sorted(changed):
             raw = await store.hget(POSTS, str(pid))
             if raw is None:
                 removed.add(pid)
                 continue
-            post = Post.from_json(json.loads(raw))
+            fetched.append((Post.from_json(json.loads(raw)), await store.hget(REVISIONS, str(pid))))
+        seen = await store.hgetall(IDENTITIES)
+        raw_rev = await store.get("rev")
+        # What this process wrote since the round began is newer than what it read.
+        fetched = [(p, h) for p, h in fetched if self._written.get(p.id, 0) <= began]
+        removed = {pid for pid in removed if self._written.get(pid, 0) <= began}
+        changed = {p.id for p, _h in fetched}
+        if len(self._written) > 10_000:
+            self._written = {k: v for k, v in self._written.items() if v > began}
+        for post, history in fetched:
             self.board.put(post)
-            fresh.append(post)
-            history = await store.hget(REVISIONS, str(pid))
             if history is None:
-                self.revisions.pop(pid, None)
+                self.revisions.pop(post.id, None)
             else:
-                self.revisions[pid] = json.loads(history)
+                self.revisions[post.id] = json.loads(history)
         for pid in removed:
             self.board.drop(pid)
             self.revisions.pop(pid, None)
-        seen = await store.hgetall(IDENTITIES)
         self.board.first_seen = {k: float(v) for k, v in seen.items()}
-        raw_rev = await store.get("rev")
         self.rev = int(raw_rev) if raw_rev is not None else self.rev
-        self._reindex(changed - removed, removed, topics)
-        for post in fresh:
+        self._reindex(changed, removed, topics)
+        for post, _history in fetched:
             topic = self.board.posts.get(post.topic)
             if topic is not None:
                 self._updated(topic, post if post is not topic else None)

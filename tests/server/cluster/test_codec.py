@@ -154,3 +154,19 @@ def test_a_batch_whose_identity_clients_would_refuse_is_refused_on_the_bus(
     raw[11] = [bad]
     with pytest.raises(BusDecodeError, match="bad identities"):
         codec.decode(msgpack.packb(raw))
+
+
+@given(st.lists(identities, max_size=20))
+def test_a_snapshot_beat_carries_the_directory(people: list[dict[str, Any]]) -> None:
+    beat = Beat("a1", 40, 1.5, tuple(people))
+    back = codec.decode(codec.encode(beat))
+    assert back == beat
+    plain = codec.decode(codec.encode(Beat("a1", 41, 1.6)))
+    assert isinstance(plain, Beat) and plain.people is None
+
+
+def test_a_beat_with_a_bad_directory_is_refused() -> None:
+    raw = msgpack.unpackb(codec.encode(Beat("a1", 40, 1.5, (GOOD,))), raw=False)
+    raw[5] = [{**GOOD, "role": "emperor"}]
+    with pytest.raises(BusDecodeError, match="bad people"):
+        codec.decode(msgpack.packb(raw))
