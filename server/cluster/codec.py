@@ -13,7 +13,9 @@ Four messages, each one msgpack array starting with the version and a kind:
   avatars (near or zone chat, announcements);
 - `Kick` (``k``): remove one of the receiving process's avatars;
 - `Release` (``l``): let go of one of the receiving process's avatars, which a
-  client resumed on the sender (its old connection closes with 4009).
+  client resumed on the sender (its old connection closes with 4009);
+- `SnapshotRequest` (``s``): the sender (re)subscribed; every publisher sends a
+  snapshot on its next tick instead of waiting for the once-a-second one.
 
 ``sent_at`` is the publisher's wall clock, so a receiver measures the bus delay.
 `decode` raises `BusDecodeError` for anything malformed; a receiver drops it.
@@ -121,7 +123,14 @@ class Release:
     id: int
 
 
-BusMessage = RegionBatch | Beat | Relay | Kick | Release
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """A process (re)subscribed: every publisher sends a snapshot on its next tick."""
+
+    origin: str
+
+
+BusMessage = RegionBatch | Beat | Relay | Kick | Release | SnapshotRequest
 
 
 def encode(msg: BusMessage) -> bytes:
@@ -151,6 +160,8 @@ def encode(msg: BusMessage) -> bytes:
         body = [VERSION, "d", msg.origin, list(msg.ids), msg.payload]
     elif isinstance(msg, Kick):
         body = [VERSION, "k", msg.origin, msg.id, msg.reason]
+    elif isinstance(msg, SnapshotRequest):
+        body = [VERSION, "s", msg.origin]
     else:
         body = [VERSION, "l", msg.origin, msg.id]
     return bytes(msgpack.packb(body, use_bin_type=True))
@@ -210,6 +221,8 @@ def decode(data: bytes) -> BusMessage:
             yaw=_array(body[10], "<f4", n),
             identities=tuple(identities),
         )
+    if kind == "s" and len(body) == 3:
+        return SnapshotRequest(origin)
     if kind == "b" and len(body) in (5, 6):
         people = None
         if len(body) == 6:

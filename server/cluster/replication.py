@@ -42,7 +42,15 @@ from numpy.typing import NDArray
 from redis.asyncio import Redis
 
 from server.cluster import codec
-from server.cluster.codec import Beat, BusDecodeError, Kick, RegionBatch, Relay, Release
+from server.cluster.codec import (
+    Beat,
+    BusDecodeError,
+    Kick,
+    RegionBatch,
+    Relay,
+    Release,
+    SnapshotRequest,
+)
 from server.edge.link import ClientLink, broadcast
 from server.metrics import FeatureMetrics
 from server.plug import Person
@@ -58,6 +66,9 @@ RESUBSCRIBE_TICKS = 10
 RETRY_S = 0.5
 STOP_TRIES = 20
 STOP_WAIT_S = 0.25
+RESYNC_QUIET_S = 5.0
+"""After a resync, lateness is not acted on for this long: a starved process catches up
+instead of resubscribing over and over (and never hearing a snapshot)."""
 BEHIND_S = 1.0
 """A beat heard this late means this process reads the bus slower than it is written:
 drop the backlog (a new subscription) and resync from the next snapshot instead."""
@@ -178,6 +189,9 @@ class Replication:
         self.behind = False
         """Set when a beat came later than `BEHIND_S`: the reader starts over."""
         self._stopping = False
+        self._quiet_until = 0.0
+        self._snapshot_next = False
+        """Another process asked for a snapshot (`SnapshotRequest`): send one next tick."""
         self._replicas = metrics.gauge("replicas", "Avatars shown here that other processes own.")
 
     # -- lifecycle ---------------------------------------------------------
@@ -218,7 +232,9 @@ class Replication:
         if self._publishing is not None and not self._publishing.done():
             self._skipped.inc()
             return
-        messages = self._batches(tick, snapshot=tick % self.hz == 0)
+        snapshot = tick % self.hz == 0 or self._snapshot_next
+        self._snapshot_next = False
+        messages = self._batches(tick, snapshot=snapshot)
         self._publishing = asyncio.create_task(self._publish(messages), name="cluster-publish")
 
     def _grow(self) -> None:
@@ -427,6 +443,8 @@ class Replication:
                 self._watched = self.watched_regions()
                 await pubsub.subscribe(BEATS, node_channel(self.origin))
                 await self._subscribe_regions(pubsub, self._watched)
+                # Everyone's identities at once, rather than within the next second.
+                await self._send(BEATS, codec.encode(SnapshotRequest(self.origin)))
                 self.connected = True
                 await self._read(pubsub)
             except asyncio.CancelledError:
@@ -451,6 +469,7 @@ class Replication:
                 self._watched = wanted
             if self.behind:
                 self.behind = False
+                self._quiet_until = time.monotonic() + RESYNC_QUIET_S
                 self._resyncs.inc()
                 raise FellBehind("a beat came more than a second late")
             msg = await pubsub.get_message(timeout=0.05)
@@ -478,6 +497,9 @@ class Replication:
         if isinstance(msg, Release):
             self._release_local(msg.id)
             return
+        if isinstance(msg, SnapshotRequest):
+            self._snapshot_next = True
+            return
         now = time.monotonic()
         origin = self._origins.get(msg.origin)
         if origin is None:
@@ -489,7 +511,7 @@ class Replication:
                 origin.people = {int(p["id"]): p for p in msg.people}
             delay = max(0.0, time.time() - msg.sent_at)
             self._delay.observe(delay)
-            if delay > BEHIND_S:
+            if delay > BEHIND_S and time.monotonic() >= self._quiet_until:
                 self.behind = True
             origin.tick = msg.tick
             self._drop_unlisted(origin, msg.tick)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ("--replicas", "300", "--clients", "6", "--seconds", "1.5", "--near-m", "1000")
+TINY = ("--replicas", "300", "--clients", "6", "--seconds", "1", "--near-m", "1000")
 KEYS = (
     "tick_ms_p99_at_10k",
     "bus_delay_ms_p99",

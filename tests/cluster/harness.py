@@ -3,8 +3,9 @@
 Each backend is ``python -m server run`` on its own loopback address
 (127.0.0.{2+i}) and free port, with ``SERVICEPOINT_CLUSTER=1``, the shared
 ``REDIS_URL`` and one ``SERVICEPOINT_SECRET`` (tokens verify on every process).
-HAProxy (``haproxy -f cfg -db``) balances round-robin over them and checks
-``GET /healthz``. Every process's output goes to a file under ``tmp_path``;
+HAProxy (``haproxy -f cfg -db``) balances the WebSockets by least connections, in a
+backend of their own so page loads never count against a server, and page loads
+round-robin; both check ``GET /healthz``. Every process's output goes to a file under ``tmp_path``;
 the files are printed when the block fails.
 """
 
@@ -48,10 +49,18 @@ defaults
 
 frontend servicepoint
     bind 127.0.0.1:{port}
+    use_backend sockets if {{ path /ws }}
     default_backend servers
 
-backend servers
+# The WebSockets by how many each server holds (page loads never count against them)
+backend sockets
     balance leastconn
+    option httpchk GET /healthz
+    http-check expect status 200
+{sockets}
+
+backend servers
+    balance roundrobin
     option httpchk GET /healthz
     http-check expect status 200
 {servers}
@@ -194,7 +203,7 @@ class Cluster:
         return {
             r["svname"]: r["status"]
             for r in rows
-            if r["pxname"] == "servers" and r["svname"] not in ("BACKEND", "FRONTEND")
+            if r["pxname"] == "sockets" and r["svname"] not in ("BACKEND", "FRONTEND")
         }
 
 
@@ -251,7 +260,7 @@ async def cluster(tmp_path: Path, n: int = 2) -> AsyncIterator[Cluster]:
             f"    server {b.name} {b.host}:{b.port} check inter 1s fall 2 rise 1" for b in backends
         )
         cfg = tmp_path / "haproxy.cfg"
-        cfg.write_text(HAPROXY_CFG.format(stats=stats, port=port, servers=servers))
+        cfg.write_text(HAPROXY_CFG.format(stats=stats, port=port, servers=servers, sockets=servers))
         haproxy_log = tmp_path / "haproxy.log"
         logs.append(haproxy_log)
         haproxy_log_file = haproxy_log.open("ab")

@@ -38,8 +38,8 @@ async def test_round_robin_clients_on_two_processes_share_one_space(tmp_path: Pa
             async with AgentClient(c.url, name="Bo") as bo:
                 bo_at = await owner(c, before)
                 assert ada_at is not bo_at  # round-robin: one each
-                await ada.wait_for(lambda: bo.id in ada.others)
-                await bo.wait_for(lambda: ada.id in bo.others)
+                await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
+                await bo.wait_for(lambda: ada.id in bo.others, timeout=30.0)
                 assert ada.others[bo.id].name == "Bo"
                 target = (bo.x + 1.0, bo.z + 0.5)
                 await bo.move(*target)
@@ -63,7 +63,7 @@ async def test_a_killed_process_s_citizen_leaves_every_view_and_resumes_once(
         await ada.connect()
         ada_at = await owner(c, before)
         async with AgentClient(c.url, name="Bo") as bo:
-            await bo.wait_for(lambda: ada.id in bo.others)
+            await bo.wait_for(lambda: ada.id in bo.others, timeout=30.0)
             ada_id, token = ada.id, ada.resume
             killed = time.monotonic()
             ada_at.kill()  # SIGKILL: no goodbye on the bus, no resume record touched
@@ -82,7 +82,7 @@ async def test_a_killed_process_s_citizen_leaves_every_view_and_resumes_once(
             async with again:
                 assert again.welcome is not None and again.welcome["resumed"]
                 assert again.id == ada_id
-                await bo.wait_for(lambda: ada_id in bo.others)
+                await bo.wait_for(lambda: ada_id in bo.others, timeout=30.0)
                 assert sum(1 for o in bo.others.values() if o.name == "Ada") == 1
                 # The same token again, while Ada is connected: exactly once, the
                 # new connection takes over (4009 on the old), never two Adas.
@@ -91,7 +91,7 @@ async def test_a_killed_process_s_citizen_leaves_every_view_and_resumes_once(
                     assert third.id == ada_id
                     code, _ = await again.wait_closed()
                     assert code == 4009
-                    await bo.wait_for(lambda: ada_id in bo.others)
+                    await bo.wait_for(lambda: ada_id in bo.others, timeout=30.0)
                     survivor = next(b for b in c.backends if b is not ada_at)
                     await poll(
                         lambda: gauge(survivor.metrics(), "servicepoint_avatars") == 2.0,

@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.cluster import codec
-from server.cluster.codec import Beat, BusDecodeError, Kick, RegionBatch, Relay
+from server.cluster.codec import (
+    Beat,
+    BusDecodeError,
+    Kick,
+    RegionBatch,
+    Relay,
+    SnapshotRequest,
+)
 
 origins = st.text(alphabet="0123456789abcdef", min_size=1, max_size=12)
 ticks = st.integers(min_value=0, max_value=2**40)
@@ -74,6 +81,7 @@ def test_region_batches_round_trip(batch: RegionBatch) -> None:
             st.binary(max_size=200),
         ),
         st.builds(Kick, origins, st.integers(0, 2**32 - 1), st.text(max_size=50)),
+        st.builds(SnapshotRequest, origins),
     )
 )
 def test_beats_relays_and_kicks_round_trip(msg: Any) -> None:

@@ -25,7 +25,7 @@ async def test_both_servers_survive_a_redis_restart_and_keep_the_queue(tmp_path:
             AgentClient(ws_url(a), name="Ada") as ada,
             AgentClient(ws_url(b), name="Bo") as bo,
         ):
-            await ada.wait_for(lambda: bo.id in ada.others)
+            await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
             await ada.send({"t": "take_ticket", "service": "general", "lang": "sv"})
             ticket = await ada.expect("ticket")
 

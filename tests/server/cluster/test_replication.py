@@ -22,8 +22,8 @@ async def test_clients_on_two_servers_see_each_other_enter_and_move(tmp_path: Pa
         AgentClient(ws_url(a), name="Ada") as ada,
         AgentClient(ws_url(b), name="Bo") as bo,
     ):
-        await ada.wait_for(lambda: bo.id in ada.others)
-        await bo.wait_for(lambda: ada.id in bo.others)
+        await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
+        await bo.wait_for(lambda: ada.id in bo.others, timeout=30.0)
         assert ada.others[bo.id].name == "Bo" and bo.others[ada.id].name == "Ada"
         # Each server owns its own client's avatar and holds the other as a replica.
         assert a.space.by_id[bo.id].origin > 0 and a.space.by_id[ada.id].origin == 0
@@ -41,8 +41,8 @@ async def test_near_and_zone_chat_reach_the_other_server(tmp_path: Path) -> None
         AgentClient(ws_url(a), name="Ada") as ada,
         AgentClient(ws_url(b), name="Bo") as bo,
     ):
-        await ada.wait_for(lambda: bo.id in ada.others)
-        await bo.wait_for(lambda: ada.id in bo.others)
+        await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
+        await bo.wait_for(lambda: ada.id in bo.others, timeout=30.0)
         await ada.chat("Hello from the first server", scope="near")
         line = await bo.expect("chat", text="Hello from the first server")
         assert line["scope"] == "near" and line["name"] == "Ada"
@@ -58,7 +58,7 @@ async def test_a_host_kicks_an_avatar_on_the_other_server(tmp_path: Path) -> Non
         staff_agent(a, "Hana Host", role="host") as hana,
         AgentClient(ws_url(b), name="Troll") as troll,
     ):
-        await hana.wait_for(lambda: troll.id in hana.others)
+        await hana.wait_for(lambda: troll.id in hana.others, timeout=30.0)
         await hana.send({"t": "kick", "id": troll.id, "reason": "spam"})
         code, _reason = await troll.wait_closed()
         assert code == 4004
@@ -72,7 +72,7 @@ async def test_a_vanished_server_s_avatars_leave_within_the_lease(tmp_path: Path
         AgentClient(ws_url(a), name="Ada") as ada,
         AgentClient(ws_url(b), name="Bo") as bo,
     ):
-        await ada.wait_for(lambda: bo.id in ada.others)
+        await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
         bo_id = bo.id
         # Stop b's publishing without letting it say goodbye: its lease runs out.
         assert b.replication is not None
@@ -87,7 +87,7 @@ async def test_a_beat_removes_replicas_their_owner_no_longer_lists(tmp_path: Pat
         AgentClient(ws_url(a), name="Ada") as ada,
         AgentClient(ws_url(b), name="Bo") as bo,
     ):
-        await ada.wait_for(lambda: bo.id in ada.others)
+        await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
         await bo.close()  # a graceful leave: b stops listing Bo, a's replica goes
         await ada.wait_for(lambda: bo.id not in ada.others)
         assert a.replication is not None and b.replication is not None
@@ -125,8 +125,8 @@ async def test_a_resume_on_the_other_server_moves_the_avatar_exactly_once(
         # region, so it would rightly show Ada to nobody once she moved.
         AgentClient(ws_url(a), name="Ana") as ana,
     ):
-        await watcher.wait_for(lambda: ada.id in watcher.others)
-        await ana.wait_for(lambda: watcher.id in ana.others)
+        await watcher.wait_for(lambda: ada.id in watcher.others, timeout=30.0)
+        await ana.wait_for(lambda: watcher.id in ana.others, timeout=30.0)
         # Ada's connection on a is still open when her resume token arrives at b
         # (a reconnect routed to the other process): a lets go, b takes her over.
         again = AgentClient(ws_url(b), name="Ada", resume=ada.resume)
@@ -143,7 +143,7 @@ async def test_a_resume_on_the_other_server_moves_the_avatar_exactly_once(
             await watcher.wait_for(
                 lambda: ada.id in a.space.by_id and a.space.by_id[ada.id].origin > 0
             )
-            await ana.wait_for(lambda: ada.id in ana.others)
+            await ana.wait_for(lambda: ada.id in ana.others, timeout=30.0)
             assert sum(1 for av in b.space.by_id.values() if av.name == "Ada") == 1
             assert sum(1 for av in a.space.by_id.values() if av.name == "Ada") == 1
             assert int((b.space.entity_ids[b.space.active] == ada.id).sum()) == 1
@@ -158,7 +158,7 @@ async def test_a_server_that_falls_behind_the_bus_resubscribes_and_resyncs(
         AgentClient(ws_url(a), name="Ada") as ada,
         AgentClient(ws_url(b), name="Bo") as bo,
     ):
-        await ada.wait_for(lambda: bo.id in ada.others)
+        await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
         assert a.replication is not None and b.replication is not None
         # A beat of b's heard five seconds after it was sent: a is behind.
         a.replication.receive(Beat(b.replication.origin, 1, time.time() - 5.0))

@@ -30,8 +30,8 @@ async def test_regions_go_on_sharded_channels_on_valkey(tmp_path: Path) -> None:
                 AgentClient(ws_url(a), name="Ada") as ada,
                 AgentClient(ws_url(b), name="Bo") as bo,
             ):
-                await ada.wait_for(lambda: bo.id in ada.others)
-                await bo.wait_for(lambda: ada.id in bo.others)
+                await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
+                await bo.wait_for(lambda: ada.id in bo.others, timeout=30.0)
                 assert a.replication is not None and a.replication.sharded is True
                 assert b.replication is not None and b.replication.sharded is True
                 # What Valkey itself says: region channels are shard channels with two
@@ -59,6 +59,6 @@ async def test_the_embedded_redis_keeps_classic_pub_sub(tmp_path: Path) -> None:
         AgentClient(ws_url(a), name="Ada") as ada,
         AgentClient(ws_url(b), name="Bo") as bo,
     ):
-        await ada.wait_for(lambda: bo.id in ada.others)
+        await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
         assert a.replication is not None and a.replication.sharded is False
         assert b.replication is not None and b.replication.sharded is False
