@@ -282,10 +282,12 @@ class Replication:
                 out.append((region_channel(rx, rz), codec.encode(batch)))
         people = None
         if snapshot:
+            # Once a second, a pass over this process's people (not per tick).
+            ids = space.entity_ids[local].tolist()
             people = tuple(
-                self._identity(int(s))
-                for s in local.tolist()
-                if self._person_of(int(space.entity_ids[s])) is not None
+                self._identity(slot)
+                for slot, entity in zip(local.tolist(), ids, strict=True)
+                if self._person_of(entity) is not None
             )
         out.append((BEATS, codec.encode(Beat(self.origin, tick, now, people))))
         return out

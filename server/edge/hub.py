@@ -21,7 +21,7 @@ from protocol.codec import encode
 from protocol.errors import CloseCode
 from server.edge.link import ClientLink, broadcast
 from server.plug import Outgoing, Person
-from server.space import Space
+from server.space import Avatar, Space
 from server.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -39,6 +39,11 @@ class Remote(Protocol):
         ...
 
     def directory_subject(self, subject: str) -> Person | None: ...
+
+
+def replica_person(avatar: Avatar) -> Person:
+    """The person of an avatar another process owns, as its replica here knows them."""
+    return Person(avatar.id, avatar.subject, avatar.name, avatar.role, avatar.verified)
 
 
 class Hub:
@@ -110,7 +115,7 @@ class Hub:
             return person
         avatar = self.space.by_id.get(entity)
         if avatar is not None and avatar.origin:
-            return Person(avatar.id, avatar.subject, avatar.name, avatar.role, avatar.verified)
+            return replica_person(avatar)
         if avatar is None and self.remote is not None:
             return self.remote.directory_person(entity)
         return None
@@ -155,7 +160,7 @@ class PeoplePort:
             return person
         for avatar in self._space.by_id.values():
             if avatar.origin and avatar.subject == subject:
-                return Person(avatar.id, avatar.subject, avatar.name, avatar.role, avatar.verified)
+                return replica_person(avatar)
         remote = self._hub.remote
         return remote.directory_subject(subject) if remote is not None else None
 
