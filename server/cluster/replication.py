@@ -121,6 +121,11 @@ class Origin:
     """Per region: the last batch's ids (bytes) and their slots, reused while unchanged."""
     people: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Everyone connected to it, from its last snapshot beat (in view here or not)."""
+    armed: bool = False
+    """Whether a beat of it has been heard since this process last (re)subscribed. Only
+    a later beat may drop replicas it did not list: the batches of the first one's
+    tick may have been sent before the regions were subscribed (the avatars would
+    flicker out of view and back in with the next snapshot)."""
 
 
 class Replication:
@@ -443,8 +448,11 @@ class Replication:
                     )
                 self.sharded = sharded
                 self._watched = self.watched_regions()
-                await pubsub.subscribe(BEATS, node_channel(self.origin))
+                # Regions before beats: a beat heard then means every later batch is.
+                for origin in self._origins.values():
+                    origin.armed = False
                 await self._subscribe_regions(pubsub, self._watched)
+                await pubsub.subscribe(BEATS, node_channel(self.origin))
                 # Everyone's identities at once, rather than within the next second.
                 await self._send(BEATS, codec.encode(SnapshotRequest(self.origin)))
                 self.connected = True
@@ -516,7 +524,10 @@ class Replication:
             if delay > BEHIND_S and time.monotonic() >= self._quiet_until:
                 self.behind = True
             origin.tick = msg.tick
-            self._drop_unlisted(origin, msg.tick)
+            if origin.armed:
+                self._drop_unlisted(origin, msg.tick)
+            else:
+                origin.armed = True
             return
         self._apply(origin, msg)
 

@@ -167,7 +167,34 @@ async def test_a_server_that_falls_behind_the_bus_resubscribes_and_resyncs(
         target = (bo.x + 1.0, bo.z)
         await bo.move(*target)  # the fresh subscription carries b's avatars again
         await ada.wait_for(
-            lambda: math.dist((ada.others[bo.id].x, ada.others[bo.id].z), target) < 0.05
+            lambda: (
+                bo.id in ada.others
+                and math.dist((ada.others[bo.id].x, ada.others[bo.id].z), target) < 0.05
+            )
         )
         resyncs = a.metrics.render().decode()
         assert "servicepoint_cluster_bus_resyncs_total 1.0" in resyncs
+        # Bo stayed in view throughout: the resubscription dropped no replica.
+        assert not [m for m in ada.taken("leave") if bo.id in m["ids"]]
+
+
+async def test_the_first_beat_after_subscribing_drops_no_replica(tmp_path: Path) -> None:
+    """The batches of the first beat's tick may have gone out before the regions were
+    subscribed: only a later beat may take an unlisted avatar out of view."""
+    async with (
+        shared_space(tmp_path) as (a, b),
+        AgentClient(ws_url(a), name="Ada") as ada,
+        AgentClient(ws_url(b), name="Bo") as bo,
+    ):
+        await ada.wait_for(lambda: bo.id in ada.others, timeout=30.0)
+        assert a.replication is not None and b.replication is not None
+        # Stop b's publishing, so that only the beats below reach a.
+        b.tick.after_tick.remove(b.replication.after_tick)
+        origin = a.replication._origins[b.replication.origin]
+        origin.armed = False  # as just after a (re)subscription
+        ahead = origin.tick + 1000
+        a.replication.receive(Beat(b.replication.origin, ahead, time.time()))
+        assert bo.id in a.space.by_id and origin.armed
+        a.replication.receive(Beat(b.replication.origin, ahead + 1, time.time()))
+        assert bo.id not in a.space.by_id  # a later beat does: Bo was not listed
+        await ada.wait_for(lambda: bo.id not in ada.others)
