@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
 import signal
 import socket
 import time
@@ -44,18 +45,19 @@ from server.auth.service import AuthService
 from server.auth.settings import AuthSettings, EidSettings
 from server.blocks import Blocks
 from server.bus import LocalBus
+from server.cluster.home import FeatureHome
 from server.cluster.replication import Replication
 from server.config import Config, FeatureSettings, load_section
 from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire_orphans
 from server.edge.dispatch import Dispatcher
 from server.edge.http import HttpRoutes
-from server.edge.hub import Hub, NotifyPort, PeoplePort
+from server.edge.hub import EverywherePeople, Hub, NotifyPort, PeoplePort
 from server.edge.link import broadcast
 from server.features import FEATURES
 from server.identity import Keyring
 from server.logs import SharedLogs
 from server.metrics import Metrics
-from server.plug import Clock, Feature, FeatureContext, HttpRoute, StartupError, SystemClock
+from server.plug import Clock, Feature, FeatureContext, HttpRoute, Person, StartupError, SystemClock
 from server.retention import Retention
 from server.riders import Riders
 from server.rights import DataRights
@@ -146,6 +148,12 @@ class ServicePoint:
         self.routes: HttpRoutes | None = None
         self.replication: Replication | None = None
         """In a cluster (``config.cluster``): the avatars shared with the other processes."""
+        self.home: FeatureHome | None = None
+        """In a cluster: the lease on running the home features (`Feature.home`) for all."""
+        self._dispatcher: Dispatcher | None = None
+        self._started: set[str] = set()
+        self.lost_home = asyncio.Event()
+        """Set when another process took over the feature home: this one stops."""
         self.stopping = False
         self.force_exit = asyncio.Event()
 
@@ -186,10 +194,12 @@ class ServicePoint:
 
     def _context(self, cls: type[Feature], store: Store) -> FeatureContext:
         settings = self._section(cls.Settings, cls.name)
+        everywhere = cls.home and self.config.cluster
+        people = EverywherePeople(self.hub) if everywhere else self.people
         return FeatureContext(
             world=self.world,
-            people=self.people,
-            notify=self.notify,
+            people=people,
+            notify=NotifyPort(self.hub, people) if everywhere else self.notify,
             place=self.hub.place,
             voice=self.rooms,
             store=store.keyspace(cls.name),
@@ -265,12 +275,33 @@ class ServicePoint:
             self.features, config.retention_days, store, self.audit, self.clock.time
         )
         dispatcher = Dispatcher(CORE_MESSAGES, self.features)
+        self._dispatcher = dispatcher
         sessions = store.keyspace("session")
         orphans = await expire_orphans(sessions, config.resume_s)
         if orphans:
             log.info("%d avatars from an earlier run may resume", orphans)
+        if config.cluster:
+            if not isinstance(store, RedisStore):
+                raise StartupError("a cluster shares one space over Redis: it needs a Redis store")
+            self.home = FeatureHome(
+                store.redis,
+                secrets.token_hex(6),
+                config.cluster_lease_s,
+                on_gain=self._home_gained,
+                on_loss=self._home_lost,
+                on_moved=self._home_moved,
+                where=self._where,
+            )
+            await self.home.claim()
+            self.home.start()
+            dispatcher.home = self.home
         for feature in self.features:
+            if feature.home and self.home is not None and not self.home.is_home:
+                continue  # runs at the feature home; started here if this becomes it
             await feature.start()
+            self._started.add(feature.name)
+        if self.home is not None and self.home.is_home:
+            self.home.ready = True
         self.retention.start(self.tasks, config.retention_every_s)
         limits: dict[str, Any] = {
             "max_speed": config.max_speed,
@@ -332,6 +363,7 @@ class ServicePoint:
         async def kick_local(entity: int, reason: str) -> None:
             await self.people.remove(entity, reason)
 
+        assert self.home is not None
         self.replication = Replication(
             self.space,
             store.redis,
@@ -346,7 +378,12 @@ class ServicePoint:
             lease_s=config.cluster_lease_s,
             hz=config.tick_hz,
             sharded=config.cluster_sharded,
+            origin=self.home.origin,
+            place_local=self.hub.place,
         )
+        self.home.replication = self.replication
+        self.home.dispatcher = self._dispatcher
+        self.replication.on_forward = self.home.receive
         self.hub.remote = self.replication
         self.tick.after_tick.append(self.replication.after_tick)
         self.replication.start()
@@ -358,6 +395,46 @@ class ServicePoint:
                 " be on one process (docs/DEPLOY.md)",
                 ", ".join(per_process),
             )
+
+    async def _home_gained(self) -> None:
+        """This process took over the feature home (the one before it died): start the
+        home features, which rebuild from the shared log."""
+        started = []
+        for feature in self.features:
+            if feature.home and feature.name not in self._started:
+                await feature.start()
+                self._started.add(feature.name)
+                started.append(feature)
+                log.info("cluster: %s started here (the feature home)", feature.name)
+        # Whoever is connected here is back for them (as after a resume); the other
+        # processes tell it of theirs when they see the new home (`_home_moved`).
+        for person in self._people_here():
+            for feature in started:
+                try:
+                    await feature.entered(person, True)
+                except Exception:
+                    log.exception("%s: entered hook failed", feature.name)
+
+    def _people_here(self) -> list[Person]:
+        people = (conn.person_or_none() for conn in list(self.hub.by_avatar.values()))
+        return [p for p in people if p is not None]
+
+    def _where(self, entity: int) -> tuple[tuple[float, float] | None, str]:
+        return self.people.position(entity), self.people.zone(entity) or ""
+
+    def _home_moved(self) -> None:
+        """Another process became the feature home: tell it who is connected here."""
+        if self.home is None:
+            return
+        for person in self._people_here():
+            for feature in self.features:
+                if feature.home:
+                    self.home.forward_hook(feature.name, "entered", person, True)
+
+    def _home_lost(self) -> None:
+        self.lost_home.set()
+        if not self.stopping:
+            self.tasks.spawn(self.stop(), name="home-lost")
 
     def _resumed_elsewhere(self, entity: int) -> None:
         """Another process resumed ``entity``'s avatar: its connection here closes (4009)
@@ -413,11 +490,15 @@ class ServicePoint:
             self._tick_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._tick_task
+        if self.home is not None:
+            await self.home.stop()
         if self.replication is not None:
             await self.replication.stop()
         if self.retention is not None:
             self.retention.stop()
         for feature in reversed(self.features):
+            if feature.home and self.home is not None and feature.name not in self._started:
+                continue  # never started here (it ran at another process, the home)
             try:
                 await feature.stop()
             except Exception:
@@ -462,9 +543,15 @@ class ServicePoint:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal)
         print(f"servicepoint: http://{self.config.host}:{self.port}/", flush=True)
-        await stop.wait()
+        signalled = asyncio.ensure_future(stop.wait())
+        lost = asyncio.ensure_future(self.lost_home.wait())
+        await asyncio.wait({signalled, lost}, return_when=asyncio.FIRST_COMPLETED)
+        signalled.cancel()
+        lost.cancel()
         log.info("shutting down")
         await self.stop()
+        if self.lost_home.is_set():
+            raise SystemExit(3)  # a supervisor starts it afresh
 
     # -- connections -----------------------------------------------------
 
@@ -505,7 +592,7 @@ class ServicePoint:
             self.edge.dispatch.zone_changed(person, name)
 
 
-PER_PROCESS_FEATURES = frozenset({"desks", "events", "feedback", "training", "greeter"})
+PER_PROCESS_FEATURES = frozenset({"events"})
 """Features whose state is still each process's own in a cluster (docs/DEPLOY.md)."""
 
 

@@ -417,8 +417,19 @@ class Feature:
     implement `export_data` and `erase_data`: data rights (GDPR art. 15, 17, 20) reach
     every feature through these two methods (`server.rights`)."""
 
+    home: ClassVar[bool] = False
+    """In a cluster: the feature runs on one process only, the feature home
+    (`server.cluster.home`), for everyone; the other processes forward its client
+    messages and lifecycle hooks there (the desks: one queue, one writer)."""
+
     def __init__(self, ctx: FeatureContext) -> None:
         self.ctx = ctx
+
+    def at_home(self, sender: Sender) -> bool:
+        """In a cluster, on a process that is not the feature home: whether this message of
+        ``sender``'s goes to the home rather than to this process's instance (`home`; the
+        voice feature decides per sender: a desk call's room is at home)."""
+        return self.home
 
     async def export_data(self, subject: str) -> Mapping[str, Any]:
         """Everything this feature holds about ``subject``, as JSON-able data keyed by the

@@ -49,6 +49,7 @@ class CoreError:
     UNKNOWN_ENTITY: Final = "unknown_entity"
     SPACE_FULL: Final = "space_full"
     INTERNAL: Final = "internal"
+    NOT_READY: Final = "not_ready"
 
 
 E = CoreError
@@ -80,6 +81,9 @@ ERRORS = documented(
         E.UNKNOWN_ENTITY: "No avatar has the given entity id.",
         E.SPACE_FULL: "The world has no room for another avatar.",
         E.INTERNAL: "The server failed to handle the message; it was not applied.",
+        E.NOT_READY: "In a cluster: the process that runs this feature for everyone (the"
+        " feature home) is not known yet, or is taking over; the message was not applied."
+        " Try again in a moment.",
     },
 )
 

@@ -15,7 +15,11 @@ Four messages, each one msgpack array starting with the version and a kind:
 - `Release` (``l``): let go of one of the receiving process's avatars, which a
   client resumed on the sender (its old connection closes with 4009);
 - `SnapshotRequest` (``s``): the sender (re)subscribed; every publisher sends a
-  snapshot on its next tick instead of waiting for the once-a-second one.
+  snapshot on its next tick instead of waiting for the once-a-second one;
+- `Forward` (``w``): to the feature home (`server.cluster.home`), a client message or
+  a lifecycle hook of a feature that runs there, with the sender's identity;
+- `Place` (``p``): move one of the receiving process's avatars (a feature on another
+  process, such as the desks at home, placed it).
 
 ``sent_at`` is the publisher's wall clock, so a receiver measures the bus delay.
 `decode` raises `BusDecodeError` for anything malformed; a receiver drops it.
@@ -130,7 +134,37 @@ class SnapshotRequest:
     origin: str
 
 
-BusMessage = RegionBatch | Beat | Relay | Kick | Release | SnapshotRequest
+HOOKS = ("message", "entered", "left", "zone")
+
+
+@dataclass(frozen=True)
+class Forward:
+    """For the feature home: ``hook`` ``message`` carries the client's message (``body``,
+    encoded as the client sent it, validated again at home); ``entered`` and ``left``
+    carry ``flag`` (resumed, for good); ``zone`` the zone id in ``body``. ``at`` and
+    ``zone_id``: where the sender's own process had them then (the home may not have
+    them in view: a kiosk asks how far away they are)."""
+
+    origin: str
+    feature: str
+    hook: str
+    person: dict[str, Any]
+    body: bytes = b""
+    flag: bool = False
+    at: tuple[float, float] | None = None
+    zone_id: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    origin: str
+    id: int
+    x: float
+    z: float
+    yaw: float
+
+
+BusMessage = RegionBatch | Beat | Relay | Kick | Release | SnapshotRequest | Forward | Place
 
 
 def encode(msg: BusMessage) -> bytes:
@@ -162,6 +196,13 @@ def encode(msg: BusMessage) -> bytes:
         body = [VERSION, "k", msg.origin, msg.id, msg.reason]
     elif isinstance(msg, SnapshotRequest):
         body = [VERSION, "s", msg.origin]
+    elif isinstance(msg, Forward):
+        person = {k: msg.person[k] for k in IDENTITY_KEYS if k in msg.person}
+        at = list(msg.at) if msg.at is not None else None
+        body = [VERSION, "w", msg.origin, msg.feature, msg.hook, person, msg.body, msg.flag]
+        body += [at, msg.zone_id]
+    elif isinstance(msg, Place):
+        body = [VERSION, "p", msg.origin, msg.id, msg.x, msg.z, msg.yaw]
     else:
         body = [VERSION, "l", msg.origin, msg.id]
     return bytes(msgpack.packb(body, use_bin_type=True))
@@ -239,4 +280,20 @@ def decode(data: bytes) -> BusMessage:
         return Kick(origin, _int(body[3]), _str(body[4]))
     if kind == "l" and len(body) == 4:
         return Release(origin, _int(body[3]))
+    if kind == "w" and len(body) == 10:
+        feature, hook, person, raw, flag, at, zone_id = body[3:]
+        if (
+            not isinstance(feature, str)
+            or hook not in HOOKS
+            or not _valid_identity(person)
+            or not isinstance(raw, bytes)
+            or not isinstance(flag, bool)
+            or not isinstance(zone_id, str)
+            or not (at is None or (isinstance(at, list) and len(at) == 2))
+        ):
+            raise BusDecodeError("bad forward")
+        where = (_float(at[0]), _float(at[1])) if at is not None else None
+        return Forward(origin, feature, hook, person, raw, flag, where, zone_id)
+    if kind == "p" and len(body) == 7:
+        return Place(origin, _int(body[3]), _float(body[4]), _float(body[5]), _float(body[6]))
     raise BusDecodeError(f"unknown bus message kind {kind!r}")

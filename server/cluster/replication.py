@@ -28,6 +28,7 @@ channel (`deliver`, `kick`), which `server.edge.hub` calls through its
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import math
@@ -45,7 +46,9 @@ from server.cluster import codec
 from server.cluster.codec import (
     Beat,
     BusDecodeError,
+    Forward,
     Kick,
+    Place,
     RegionBatch,
     Relay,
     Release,
@@ -105,6 +108,17 @@ def _person(ident: Mapping[str, Any]) -> Person:
     )
 
 
+@dataclass(frozen=True)
+class Met:
+    """Someone whose message was forwarded here (`Forward`): their process, identity and
+    where that process had them."""
+
+    process: str
+    identity: dict[str, Any]
+    at: tuple[float, float] | None
+    zone: str
+
+
 class FellBehind(Exception):
     """The reader is too far behind the bus to catch up message by message."""
 
@@ -145,11 +159,13 @@ class Replication:
         lease_s: float,
         hz: int,
         sharded: str = "auto",
+        origin: str | None = None,
+        place_local: Callable[[int, float, float, float], None] | None = None,
     ) -> None:
         self.space = space
         self.redis = redis
         self.tasks = tasks
-        self.origin = secrets.token_hex(6)
+        self.origin = origin or secrets.token_hex(6)
         """This process's name on the bus (random per start: a restarted process is new)."""
         self.region_m = region_m
         self.reach_m = reach_m
@@ -198,15 +214,25 @@ class Replication:
         self._snapshot_next = False
         """Another process asked for a snapshot (`SnapshotRequest`): send one next tick."""
         self._replicas = metrics.gauge("replicas", "Avatars shown here that other processes own.")
+        self._place_local = place_local
+        self.on_forward: Callable[[Forward], None] | None = None
+        """The feature home's handler of forwarded messages and hooks (`server.cluster.home`)."""
+        self._met: dict[int, Met] = {}
+        """People whose messages were forwarded here: their process and identity, so the
+        feature home reaches them before the directory lists them (and out of view)."""
+        self._outbox: collections.deque[tuple[str, bytes]] = collections.deque()
+        self._outbox_ready = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> None:
         self._reader = asyncio.create_task(self._read_forever(), name="cluster-reader")
+        self._sender = asyncio.create_task(self._send_forever(), name="cluster-sender")
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in (self._reader, self._publishing):
+        for task in (self._reader, self._publishing, self._sender):
             if task is None:
                 continue
             # redis-py's get_message can swallow a cancellation that lands inside its
@@ -299,8 +325,17 @@ class Replication:
 
     # -- the directory (who is connected where, from the snapshot beats) ----
 
+    def last_seen(self, entity: int) -> tuple[tuple[float, float] | None, str]:
+        """Where ``entity``'s own process had them when it last forwarded something of
+        theirs here (position, zone id): for the feature home, out of its view."""
+        met = self._met.get(entity)
+        return (met.at, met.zone) if met is not None else (None, "")
+
     def directory_person(self, entity: int) -> Person | None:
         """The person connected to another process with this entity id (in view or not)."""
+        met = self._met.get(entity)
+        if met is not None:
+            return _person(met.identity)
         for origin in self._origins.values():
             ident = origin.people.get(entity)
             if ident is not None:
@@ -311,6 +346,9 @@ class Replication:
         """The person connected to another process with this durable subject."""
         if not subject:
             return None
+        for met in self._met.values():
+            if met.identity.get("subject") == subject:
+                return _person(met.identity)
         for origin in self._origins.values():
             for ident in origin.people.values():
                 if ident.get("subject") == subject:
@@ -343,27 +381,71 @@ class Replication:
 
     # -- reaching avatars other processes own (the hub's remote port) -----
 
+    def owner_of(self, entity: int) -> str | None:
+        """The process that holds ``entity``'s connection: from its replica here, from a
+        message forwarded here, or from the directory (None: nobody known has it)."""
+        avatar = self.space.by_id.get(entity)
+        if avatar is not None:
+            if not avatar.origin:
+                return None  # ours
+            for name, o in self._origins.items():
+                if o.index == avatar.origin:
+                    return name
+        met = self._met.get(entity)
+        if met is not None:
+            return met.process
+        for name, o in self._origins.items():
+            if entity in o.people:
+                return name
+        return None
+
     def deliver(self, entities: Iterable[int], payload: bytes) -> int:
         by_owner: dict[str, list[int]] = {}
-        names = {o.index: name for name, o in self._origins.items()}
-        n = 0
         for e in entities:
-            avatar = self.space.by_id.get(e)
-            if avatar is not None and avatar.origin in names:
-                by_owner.setdefault(names[avatar.origin], []).append(e)
-                n += 1
+            owner = self.owner_of(e)
+            if owner is not None:
+                by_owner.setdefault(owner, []).append(e)
         for owner, ids in by_owner.items():
-            data = codec.encode(Relay(self.origin, tuple(ids), payload))
-            self.tasks.spawn(self._send(node_channel(owner), data), name="cluster-relay")
-        return n
+            self.post(owner, Relay(self.origin, tuple(ids), payload))
+        return sum(len(ids) for ids in by_owner.values())
+
+    def place(self, entity: int, x: float, z: float, yaw: float) -> bool:
+        """Ask the process that holds ``entity`` to move it (a feature here placed it)."""
+        owner = self.owner_of(entity)
+        if owner is None:
+            return False
+        self.post(owner, Place(self.origin, entity, x, z, yaw))
+        return True
+
+    def post(self, process: str, msg: codec.BusMessage) -> None:
+        """Send ``msg`` to one process: in order with everything posted before it (a
+        ticket before its call), published by one sender in the background."""
+        self._outbox.append((node_channel(process), codec.encode(msg)))
+        self._outbox_ready.set()
+
+    async def _send_forever(self) -> None:
+        while not self._stopping:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox:
+                batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), 256))]
+                try:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for channel, data in batch:
+                            pipe.publish(channel, data)
+                        await pipe.execute()
+                    self._bytes_out.inc(sum(len(d) for _, d in batch))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("cluster: %d messages to other processes lost: %s", len(batch), exc)
 
     def kick(self, entity: int, reason: str) -> bool:
         avatar = self.space.by_id.get(entity)
         names = {o.index: name for name, o in self._origins.items()}
         if avatar is None or avatar.origin not in names:
             return False
-        data = codec.encode(Kick(self.origin, entity, reason))
-        self.tasks.spawn(self._send(node_channel(names[avatar.origin]), data), name="cluster-kick")
+        self.post(names[avatar.origin], Kick(self.origin, entity, reason))
         return True
 
     async def release(self, entity: int) -> None:
@@ -510,6 +592,19 @@ class Replication:
         if isinstance(msg, SnapshotRequest):
             self._snapshot_next = True
             return
+        if isinstance(msg, Forward):
+            entity = int(msg.person["id"])
+            if msg.hook == "left" and msg.flag:
+                self._met.pop(entity, None)
+            else:
+                self._met[entity] = Met(msg.origin, msg.person, msg.at, msg.zone_id)
+            if self.on_forward is not None:
+                self.on_forward(msg)
+            return
+        if isinstance(msg, Place):
+            if self._place_local is not None and self._link_of(msg.id) is not None:
+                self._place_local(msg.id, msg.x, msg.z, msg.yaw)
+            return
         now = time.monotonic()
         origin = self._origins.get(msg.origin)
         if origin is None:
@@ -615,6 +710,7 @@ class Replication:
                 )
                 self._remove(origin, np.flatnonzero(self.space.origin == origin.index))
                 del self._origins[name]
+                self._met = {e: m for e, m in self._met.items() if m.process != name}
         self._replicas.set(int(np.count_nonzero(self.space.origin)))
 
     def _remove(self, origin: Origin, slots: NDArray[np.intp]) -> None:

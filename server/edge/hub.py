@@ -33,12 +33,16 @@ class Remote(Protocol):
 
     def deliver(self, entities: Iterable[int], payload: bytes) -> int: ...
     def kick(self, entity: int, reason: str) -> bool: ...
+    def place(self, entity: int, x: float, z: float, yaw: float) -> bool: ...
     async def release(self, entity: int) -> None: ...
     def directory_person(self, entity: int) -> Person | None:
         """Someone connected to another process (in view here or not)."""
         ...
 
     def directory_subject(self, subject: str) -> Person | None: ...
+    def last_seen(self, entity: int) -> tuple[tuple[float, float] | None, str]:
+        """Where a person out of view here was, as their own process last said."""
+        ...
 
 
 def replica_person(avatar: Avatar) -> Person:
@@ -125,6 +129,8 @@ class Hub:
     def place(self, entity: int, x: float, z: float, yaw: float) -> None:
         avatar = self.space.by_id.get(entity)
         if avatar is None or avatar.link is None:
+            if self.remote is not None:  # a feature at home placed someone elsewhere
+                self.remote.place(entity, x, z, yaw)
             return
         px, pz = self.space.place(avatar, x, z, yaw)
         msg: dict[str, Any] = {"t": "correct", "seq": avatar.last_seq, "x": px, "z": pz}
@@ -155,7 +161,7 @@ class PeoplePort:
         return conn.person_or_none() if conn is not None else None
 
     def find_subject(self, subject: str) -> Person | None:
-        person = self.by_subject(subject)
+        person = PeoplePort.by_subject(self, subject)
         if person is not None or not subject:
             return person
         for avatar in self._space.by_id.values():
@@ -222,8 +228,8 @@ class NotifyPort:
             link = hub.link_of(e)
             if link is not None:
                 links.append(link)
-            elif (avatar := by_id.get(e)) is not None and avatar.origin:
-                elsewhere.append(e)
+            elif (avatar := by_id.get(e)) is None or avatar.origin:
+                elsewhere.append(e)  # a replica, or out of view (the feature home)
         payload = msg if isinstance(msg, bytes) else encode(msg)
         here = broadcast(links, payload)
         return here + (hub.remote.deliver(elsewhere, payload) if elsewhere else 0)
@@ -237,3 +243,35 @@ class NotifyPort:
         if self._hub.remote is not None and space.origin[slots].any():
             return self.to_many(self._people.near(x, z, radius, everywhere=True), msg)
         return broadcast((space.links[s] for s in slots.tolist()), msg)
+
+
+class EverywherePeople(PeoplePort):
+    """The people port of a feature that runs on one process for the whole cluster (the
+    feature home, `server.cluster.home`): `get` is anyone connected anywhere, and
+    `in_zone` and `near` list every avatar shown here, not only this process's."""
+
+    def get(self, entity: int) -> Person | None:
+        return self._hub.find(entity)
+
+    def by_subject(self, subject: str) -> Person | None:
+        return self.find_subject(subject)
+
+    def position(self, entity: int) -> tuple[float, float] | None:
+        at = super().position(entity)
+        remote = self._hub.remote
+        if at is None and remote is not None:
+            at = remote.last_seen(entity)[0]
+        return at
+
+    def zone(self, entity: int) -> str | None:
+        zone = super().zone(entity)
+        remote = self._hub.remote
+        if zone is None and remote is not None:
+            zone = remote.last_seen(entity)[1] or None
+        return zone
+
+    def in_zone(self, zone: str, everywhere: bool = True) -> list[int]:
+        return super().in_zone(zone, True)
+
+    def near(self, x: float, z: float, radius: float, everywhere: bool = True) -> list[int]:
+        return super().near(x, z, radius, True)

@@ -34,6 +34,8 @@ class Desks(Feature):
     name = "desks"
     protocol = wire.PROTOCOL
     Settings = DeskSettings
+    home = True
+    """One queue for the whole cluster: the desks run on the feature home."""
     shares = ("queue", "duty")
     """The queue's event log and the duty log: read by the statistics (docs/METRICS.md)."""
     personal_data = rights.KINDS

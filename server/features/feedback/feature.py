@@ -39,6 +39,8 @@ STREAM = "answers"
 
 class Feedback(Feature):
     name = "feedback"
+    home = True
+    """With the desks, whose closed cases it asks about, at the feature home."""
     protocol = wire.PROTOCOL
     Settings = FeedbackSettings
     shares = (STREAM,)

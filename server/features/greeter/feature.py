@@ -64,6 +64,9 @@ OUTCOMES = ("resolved", "handoff", "abandoned")
 
 class Greeter(Feature):
     name = "greeter"
+    home = True
+    """With the desks it hands citizens over to, at the feature home: the greeter bot
+    and the citizens it talks with may be connected to any process."""
     protocol = wire.PROTOCOL
     Settings = GreeterSettings
     shares = (STREAM,)

@@ -38,6 +38,13 @@ class VoiceSignalling(Feature):
             "hangup": self.on_hangup,
         }
 
+    def at_home(self, sender: Sender) -> bool:
+        """In a cluster: a call whose room is not on this process is the desks', at the
+        feature home; its signalling goes there, and the media flows between the
+        client and that process."""
+        voice = self.ctx.voice
+        return voice is not None and voice.room_of(sender.person.id) is None
+
     def _rooms(self) -> VoicePort:
         voice = self.ctx.voice
         if voice is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +71,10 @@ async def wait_socket(socket: Path) -> None:
     async with asyncio.timeout(10):
         while not socket.exists():
             await asyncio.sleep(0.05)
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll server-side state (a client's wait_for only looks again when it hears one)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)

@@ -14,7 +14,9 @@ from server.cluster import codec
 from server.cluster.codec import (
     Beat,
     BusDecodeError,
+    Forward,
     Kick,
+    Place,
     RegionBatch,
     Relay,
     SnapshotRequest,
@@ -82,6 +84,25 @@ def test_region_batches_round_trip(batch: RegionBatch) -> None:
         ),
         st.builds(Kick, origins, st.integers(0, 2**32 - 1), st.text(max_size=50)),
         st.builds(SnapshotRequest, origins),
+        st.builds(
+            Forward,
+            origins,
+            st.sampled_from(["desks", "voice"]),
+            st.sampled_from(codec.HOOKS),
+            identities,
+            st.binary(max_size=200),
+            st.booleans(),
+            st.none() | st.tuples(st.floats(-1e4, 1e4), st.floats(-1e4, 1e4)),
+            st.sampled_from(["", "lobby", "desks"]),
+        ),
+        st.builds(
+            Place,
+            origins,
+            st.integers(0, 2**32 - 1),
+            st.floats(-1e4, 1e4),
+            st.floats(-1e4, 1e4),
+            st.floats(-4, 4),
+        ),
     )
 )
 def test_beats_relays_and_kicks_round_trip(msg: Any) -> None:
@@ -178,3 +199,15 @@ def test_a_beat_with_a_bad_directory_is_refused() -> None:
     raw[5] = [{**GOOD, "role": "emperor"}]
     with pytest.raises(BusDecodeError, match="bad people"):
         codec.decode(msgpack.packb(raw))
+
+
+def test_a_forward_with_an_unknown_hook_or_a_bad_identity_is_refused() -> None:
+    person = {"id": 7, "name": "Ada", "role": "citizen"}
+    good = codec.encode(Forward("a1", "desks", "message", person, b"\x80"))
+    assert codec.decode(good) == Forward("a1", "desks", "message", person, b"\x80")
+    body = msgpack.unpackb(good)
+    for i, bad in ((4, "drop_tables"), (5, {"id": -1, "name": "Ada"}), (6, "text")):
+        wrong = list(body)
+        wrong[i] = bad
+        with pytest.raises(BusDecodeError, match="bad forward"):
+            codec.decode(msgpack.packb(wrong))

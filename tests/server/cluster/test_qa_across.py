@@ -5,27 +5,18 @@ one leaves none of the words on the other."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agents.client import AgentClient
 from server.features.qa.feature import QaWall
-from tests.server.cluster.conftest import shared_space
+from tests.server.cluster.conftest import shared_space, until
 from tests.server.harness import staff_agent, ws_url
 
 FEATURES = {
     "qa": {"new_topic_rate": "100/minute", "new_reply_rate": "100/minute", "follow_every_s": 0.1}
 }
 TITLE = "Hur lång tid tar en flyttanmälan?"
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll server-side state (a client's wait_for only looks again when it hears one)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 async def search(client: AgentClient, q: str, ref: int) -> list[dict[str, Any]]:
