@@ -1,7 +1,8 @@
 """One space behind a real HAProxy: two real server processes (``python -m server run``)
 on one Redis, real WebSocket clients let in round-robin. They see and hear each other
-across processes; a process killed with SIGKILL takes its avatars out of every view
-within its lease, and its citizens resume on the survivor exactly once."""
+across processes, and staff on one serve a citizen on the other at a desk with voice;
+a process killed with SIGKILL takes its avatars out of every view within its lease,
+and its citizens resume on the survivor exactly once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import time
 from pathlib import Path
 
 from agents.client import AgentClient
+from agents.voice_peer import VoicePeer
 from tests.cluster.harness import Backend, Cluster, cluster, gauge, poll
+from tests.server.features.desks.test_desk_voice import signal_through
+from tests.server.harness import mint, open_desk_call
 
 
 def connections(b: Backend) -> float:
@@ -117,3 +121,37 @@ async def test_a_restarted_process_rejoins_the_space(tmp_path: Path) -> None:
         finally:
             for cl in clients:
                 await cl.close()
+
+
+async def test_staff_and_a_citizen_on_two_processes_meet_at_one_desk_with_voice(
+    tmp_path: Path,
+) -> None:
+    """One queue for the cluster, and a desk call across processes carries audio both
+    ways (FFT): the desks run at the feature home, the other process forwards."""
+    async with cluster(tmp_path, 2) as c:
+        before = [connections(b) for b in c.backends]
+        token = mint("staff", "Sara Lind", "sara")
+        async with AgentClient(c.url, name="x", token=token) as sara:
+            sara_at = await owner(c, before)
+            before = [connections(b) for b in c.backends]
+            async with AgentClient(c.url, name="Ada") as ada:
+                ada_at = await owner(c, before)
+                assert ada_at is not sara_at
+                call = await open_desk_call(sara, ada)
+                assert {m["id"] for m in call["members"]} == {ada.id, sara.id}
+                citizen = VoicePeer("citizen", tone_hz=440.0)
+                staff = VoicePeer("staff", tone_hz=660.0)
+                try:
+                    await citizen.connect(signal_through(ada))
+                    await staff.connect(signal_through(sara))
+                    await citizen.wait_connected(20)
+                    await staff.wait_connected(20)
+                    await staff.wait_for_audio(1.0, timeout=30)
+                    await citizen.wait_for_audio(1.0, timeout=30)
+                    assert abs(staff.dominant_frequency() - 440.0) < 10.0
+                    assert abs(citizen.dominant_frequency() - 660.0) < 10.0
+                finally:
+                    await citizen.close()
+                    await staff.close()
+                await sara.send({"t": "close_case", "outcome": "resolved"})
+                await ada.expect("ticket", status="done", timeout=15)
