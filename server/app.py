@@ -31,6 +31,7 @@ import socket
 import time
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -182,6 +183,12 @@ class ServicePoint:
             host = f"[{host}]"
         return f"ws://{host}:{self.port}/ws"
 
+    @property
+    def settle_s(self) -> float:
+        """In a cluster: how long after start until the people connected to the other
+        processes are known (two leases, and the once-a-second directory); 0 alone."""
+        return 2 * self.config.cluster_lease_s + 1.0 if self.config.cluster else 0.0
+
     def feature(self, name: str) -> Feature:
         """The running feature called ``name`` (tests and tools)."""
         return next(f for f in self.features if f.name == name)
@@ -211,7 +218,7 @@ class ServicePoint:
             tasks=self.tasks,
             resume_s=float(self.config.resume_s),
             # two leases, and the once-a-second directory of who is connected where
-            settle_s=2 * self.config.cluster_lease_s + 1.0 if self.config.cluster else 0.0,
+            settle_s=self.settle_s,
             server_url=self.ws_url,
             data_dir=self.config.data_dir,
             stage=self.staging,
@@ -277,9 +284,22 @@ class ServicePoint:
         dispatcher = Dispatcher(CORE_MESSAGES, self.features)
         self._dispatcher = dispatcher
         sessions = store.keyspace("session")
-        orphans = await expire_orphans(sessions, config.resume_s)
-        if orphans:
-            log.info("%d avatars from an earlier run may resume", orphans)
+        if config.cluster:
+            # Other processes' live records have no expiry either: wait until the
+            # people connected to them are known, and leave theirs alone.
+            async def orphans_later() -> None:
+                alive = partial(_found, self.hub)
+                orphans = await expire_orphans(sessions, config.resume_s, alive)
+                if orphans:
+                    log.info("%d avatars from a process that stopped may resume", orphans)
+
+            self.tasks.later(
+                self.settle_s, lambda: self.tasks.spawn(orphans_later(), name="orphans")
+            )
+        else:
+            orphans = await expire_orphans(sessions, config.resume_s)
+            if orphans:
+                log.info("%d avatars from an earlier run may resume", orphans)
         if config.cluster:
             if not isinstance(store, RedisStore):
                 raise StartupError("a cluster shares one space over Redis: it needs a Redis store")
@@ -590,6 +610,10 @@ class ServicePoint:
         person = self.hub.get(avatar.id)
         if person is not None:
             self.edge.dispatch.zone_changed(person, name)
+
+
+def _found(hub: Hub, entity: int) -> bool:
+    return hub.find(entity) is not None
 
 
 PER_PROCESS_FEATURES = frozenset({"events"})

@@ -22,6 +22,7 @@ import math
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,14 +108,26 @@ async def drop_resume(sessions: Keyspace, token: str) -> None:
     await sessions.delete("resume:" + token)
 
 
-async def expire_orphans(sessions: Keyspace, ttl_s: float) -> int:
-    """Give resume records without expiry (left by a crashed process) ``ttl_s`` to live."""
+async def expire_orphans(
+    sessions: Keyspace, ttl_s: float, alive: Callable[[int], bool] | None = None
+) -> int:
+    """Give resume records without expiry (left by a crashed process) ``ttl_s`` to live.
+    ``alive(entity)``: in a cluster, whether the record's avatar is connected to some
+    process (its record has no expiry because it is live there): such records are left
+    alone, or that person could not resume after their next drop."""
     count = 0
     for key in await sessions.scan("resume:*"):
         try:
-            if await sessions.ttl(key) is None:
-                await sessions.expire(key, ttl_s)
-                count += 1
+            if await sessions.ttl(key) is not None:
+                continue
+            if alive is not None:
+                raw = await sessions.get(key)
+                record = msgpack.unpackb(raw, raw=False) if raw is not None else None
+                entity = record.get("id") if isinstance(record, dict) else None
+                if isinstance(entity, int) and alive(entity):
+                    continue
+            await sessions.expire(key, ttl_s)
+            count += 1
         except KeyError:
             continue
     return count
