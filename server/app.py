@@ -315,6 +315,9 @@ class ServicePoint:
             await self.home.claim()
             self.home.start()
             dispatcher.home = self.home
+            self.rights.home = self.home
+            home = self.home
+            self.retention.at_home = lambda: home.is_home
         for feature in self.features:
             if feature.home and self.home is not None and not self.home.is_home:
                 continue  # runs at the feature home; started here if this becomes it
@@ -403,7 +406,7 @@ class ServicePoint:
         )
         self.home.replication = self.replication
         self.home.dispatcher = self._dispatcher
-        self.replication.on_forward = self.home.receive
+        self.replication.on_home = self.home.receive
         self.hub.remote = self.replication
         self.tick.after_tick.append(self.replication.after_tick)
         self.replication.start()

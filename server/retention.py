@@ -63,6 +63,9 @@ class Retention:
         self.clock = clock
         self.job: Repeating | None = None
         self.last: RetentionRun | None = None
+        self.at_home: Callable[[], bool] | None = None
+        """Set in a cluster: whether this process is the feature home. Elsewhere the
+        home features' kinds are left to the home, which holds their state."""
 
     @staticmethod
     def check(features: Sequence[Feature], days: Mapping[str, float]) -> dict[str, Feature]:
@@ -96,7 +99,10 @@ class Retention:
         now = self.clock() if now is None else now
         result = RetentionRun(now)
         for kind, days in sorted(self.days.items()):
-            done = await self.owners[kind].expire_data(kind, now - days * DAY_S)
+            owner = self.owners[kind]
+            if owner.home and self.at_home is not None and not self.at_home():
+                continue  # the feature home expires these
+            done = await owner.expire_data(kind, now - days * DAY_S)
             if done.removed or done.anonymised:
                 result.done[kind] = done
         if result.done:

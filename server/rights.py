@@ -11,6 +11,11 @@ holders, which no feature owns:
   target are kept (the record of what staff did must stay) with the subject
   replaced by one ``erased:<random>`` tombstone per erasure.
 
+In a cluster, the features that run at the feature home (`Feature.home`: the desks,
+feedback, the greeter) hold their state there: a request on another process asks the
+home for their part (`HomeRights`), first, so an erasure the home cannot do now fails
+before anything else is erased (``not_ready``: try again).
+
 Erasure ends with `Store.compact` (Redis: ``BGREWRITEAOF`` and a fresh
 snapshot), so the erased bytes are on no disk either. Every request is
 recorded in the audit trail, by the subject of a tombstone, never the
@@ -23,7 +28,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from protocol.messages.core import MY_DATA_PART
 from server.audit import STREAM as AUDIT_STREAM
@@ -34,6 +39,18 @@ from server.plug import Erased, Feature
 from server.store import Store, rewrite_entries
 
 log = logging.getLogger(__name__)
+
+
+class RightsUnavailable(Exception):
+    """The feature home could not answer for its features now (try again)."""
+
+
+class HomeRights(Protocol):
+    """The feature home, for the data rights of its features (`server.cluster.home`)."""
+
+    @property
+    def is_home(self) -> bool: ...
+    async def rights(self, feature: str, op: str, subject: str) -> dict[str, Any]: ...
 
 
 class DataRights:
@@ -52,6 +69,20 @@ class DataRights:
         self.blocks = blocks
         self.audit = audit
         self.verifications = verifications
+        self.home: HomeRights | None = None
+        """Set in a cluster: the home features' part is asked there."""
+
+    def _at_home(self, feature: Feature) -> HomeRights | None:
+        home = self.home
+        if home is None or not feature.home or home.is_home:
+            return None
+        return home
+
+    async def _remote(self, home: HomeRights, feature: str, op: str, subject: str) -> Any:
+        try:
+            return await home.rights(feature, op, subject)
+        except Exception as exc:
+            raise RightsUnavailable(f"{feature}: {exc}") from None
 
     @staticmethod
     def check(features: Sequence[Feature]) -> None:
@@ -78,7 +109,11 @@ class DataRights:
         """Everything held about ``subject``: one section per feature that keeps any."""
         out: dict[str, Any] = {}
         for feature in self.features:
-            if feature.personal_data:
+            if not feature.personal_data:
+                continue
+            if (home := self._at_home(feature)) is not None:
+                out[feature.name] = await self._remote(home, feature.name, "export", subject)
+            else:
                 out[feature.name] = dict(await feature.export_data(subject))
         out["blocks"] = {"blocked": len(self.blocks.blocked_by(subject))}
         record = await self.verifications.record(subject) if self.verifications else None
@@ -92,8 +127,14 @@ class DataRights:
     async def erase(self, subject: str) -> Erased:
         """Erase ``subject`` everywhere, then compact the store; what was done in total."""
         removed = anonymised = 0
+        # The home's part first: if it cannot be done now, nothing else is either.
         for feature in self.features:
-            if feature.personal_data:
+            if feature.personal_data and (home := self._at_home(feature)) is not None:
+                result = await self._remote(home, feature.name, "erase", subject)
+                removed += int(result.get("removed", 0))
+                anonymised += int(result.get("anonymised", 0))
+        for feature in self.features:
+            if feature.personal_data and self._at_home(feature) is None:
                 done = await feature.erase_data(subject)
                 removed += done.removed
                 anonymised += done.anonymised

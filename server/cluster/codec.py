@@ -19,7 +19,9 @@ Four messages, each one msgpack array starting with the version and a kind:
 - `Forward` (``w``): to the feature home (`server.cluster.home`), a client message or
   a lifecycle hook of a feature that runs there, with the sender's identity;
 - `Place` (``p``): move one of the receiving process's avatars (a feature on another
-  process, such as the desks at home, placed it).
+  process, such as the desks at home, placed it);
+- `RightsCall` (``c``) and `RightsAnswer` (``a``): a citizen's data export or erasure
+  asked on one process, for the features at the home, and their answer.
 
 ``sent_at`` is the publisher's wall clock, so a receiver measures the bus delay.
 `decode` raises `BusDecodeError` for anything malformed; a receiver drops it.
@@ -164,7 +166,44 @@ class Place:
     yaw: float
 
 
-BusMessage = RegionBatch | Beat | Relay | Kick | Release | SnapshotRequest | Forward | Place
+RIGHTS_OPS = ("export", "erase")
+
+
+@dataclass(frozen=True)
+class RightsCall:
+    """Run a home feature's `export_data` or `erase_data` for ``subject`` (never logged)."""
+
+    origin: str
+    id: int
+    feature: str
+    op: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class RightsAnswer:
+    """``result``: the export, or ``{"removed", "anonymised"}``; ``error`` when it failed."""
+
+    origin: str
+    id: int
+    result: dict[str, Any]
+    error: str = ""
+
+
+HomeMessage = Forward | RightsCall | RightsAnswer
+
+BusMessage = (
+    RegionBatch
+    | Beat
+    | Relay
+    | Kick
+    | Release
+    | SnapshotRequest
+    | Forward
+    | Place
+    | RightsCall
+    | RightsAnswer
+)
 
 
 def encode(msg: BusMessage) -> bytes:
@@ -203,6 +242,10 @@ def encode(msg: BusMessage) -> bytes:
         body += [at, msg.zone_id]
     elif isinstance(msg, Place):
         body = [VERSION, "p", msg.origin, msg.id, msg.x, msg.z, msg.yaw]
+    elif isinstance(msg, RightsCall):
+        body = [VERSION, "c", msg.origin, msg.id, msg.feature, msg.op, msg.subject]
+    elif isinstance(msg, RightsAnswer):
+        body = [VERSION, "a", msg.origin, msg.id, msg.result, msg.error]
     else:
         body = [VERSION, "l", msg.origin, msg.id]
     return bytes(msgpack.packb(body, use_bin_type=True))
@@ -294,6 +337,14 @@ def decode(data: bytes) -> BusMessage:
             raise BusDecodeError("bad forward")
         where = (_float(at[0]), _float(at[1])) if at is not None else None
         return Forward(origin, feature, hook, person, raw, flag, where, zone_id)
+    if kind == "c" and len(body) == 7:
+        if body[5] not in RIGHTS_OPS:
+            raise BusDecodeError("bad rights call")
+        return RightsCall(origin, _int(body[3]), _str(body[4]), body[5], _str(body[6]))
+    if kind == "a" and len(body) == 6:
+        if not isinstance(body[4], dict):
+            raise BusDecodeError("bad rights answer")
+        return RightsAnswer(origin, _int(body[3]), body[4], _str(body[5]))
     if kind == "p" and len(body) == 7:
         return Place(origin, _int(body[3]), _float(body[4]), _float(body[5]), _float(body[6]))
     raise BusDecodeError(f"unknown bus message kind {kind!r}")

@@ -35,15 +35,22 @@ from redis.asyncio import Redis
 
 from protocol.codec import Message, decode_client, encode
 from protocol.errors import ErrorCode, ProtocolError
-from server.cluster.codec import Forward, Relay
+from server.cluster.codec import Forward, HomeMessage, Relay, RightsAnswer, RightsCall
 from server.cluster.replication import PREFIX, Replication, _person
 from server.edge.dispatch import Dispatcher
-from server.plug import Caller, Feature, Outgoing, Person
+from server.plug import Caller, Erased, Feature, Outgoing, Person
 
 log = logging.getLogger(__name__)
 
 HOME_KEY = PREFIX + "home"
 NOT_READY_REASON = "The process that runs this for everyone is getting ready. Try again."
+RIGHTS_TIMEOUT_S = 30.0
+"""How long a data-rights call waits for the home (an erasure rewrites logs)."""
+
+
+class HomeUnavailable(Exception):
+    """No feature home answered (none known, it failed, or it did not answer in time)."""
+
 
 _RENEW = """
 local held = redis.call('GET', KEYS[1])
@@ -130,6 +137,8 @@ class FeatureHome:
         """At home: the home features are started (until then their messages get
         ``not_ready``); the app sets it after its start, a takeover after `on_gain`."""
         self._gained = False
+        self._calls: dict[int, asyncio.Future[RightsAnswer]] = {}
+        self._next_call = 1
 
     @property
     def is_home(self) -> bool:
@@ -249,10 +258,63 @@ class FeatureHome:
         forward = Forward(replication.origin, feature, hook, ident, body, flag, at, zone)
         replication.post(self.holder, forward)
 
+    async def rights(self, feature: str, op: str, subject: str) -> dict[str, Any]:
+        """Run a home feature's data export (``op`` ``export``) or erasure (``erase``:
+        ``{"removed", "anonymised"}``) at the home, for a citizen asking here."""
+        replication = self.replication
+        if self.holder is None or replication is None:
+            raise HomeUnavailable("no feature home is known")
+        call_id = self._next_call
+        self._next_call += 1
+        answer: asyncio.Future[RightsAnswer] = asyncio.get_running_loop().create_future()
+        self._calls[call_id] = answer
+        try:
+            replication.post(
+                self.holder, RightsCall(replication.origin, call_id, feature, op, subject)
+            )
+            done = await asyncio.wait_for(answer, RIGHTS_TIMEOUT_S)
+        except TimeoutError:
+            raise HomeUnavailable("the feature home did not answer in time") from None
+        finally:
+            self._calls.pop(call_id, None)
+        if done.error:
+            raise HomeUnavailable(f"the feature home could not do it: {done.error}")
+        return done.result
+
+    async def _answer_rights(self, call: RightsCall) -> None:
+        assert self.replication is not None and self.dispatcher is not None
+        feature = next((f for f in self.dispatcher.features if f.name == call.feature), None)
+        result: dict[str, Any] = {}
+        error = ""
+        if feature is None or not self.ready:
+            error = "not ready" if feature is not None else "no such feature"
+        else:
+            try:
+                if call.op == "export":
+                    result = dict(await feature.export_data(call.subject))
+                else:
+                    erased: Erased = await feature.erase_data(call.subject)
+                    result = {"removed": erased.removed, "anonymised": erased.anonymised}
+            except Exception as exc:
+                log.exception("%s: %s for another process failed", call.feature, call.op)
+                error = type(exc).__name__
+        answer = RightsAnswer(self.replication.origin, call.id, result, error)
+        self.replication.post(call.origin, answer)
+
     # -- at home -----------------------------------------------------------------
 
-    def receive(self, msg: Forward) -> None:
-        """A forwarded message or hook (the bus reader calls this)."""
+    def receive(self, msg: HomeMessage) -> None:
+        """A forwarded message or hook, or a data-rights call or answer (the bus reader
+        calls this)."""
+        if isinstance(msg, RightsAnswer):
+            waiting = self._calls.get(msg.id)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(msg)
+            return
+        if isinstance(msg, RightsCall):
+            if self.replication is not None:
+                self.replication.tasks.spawn(self._answer_rights(msg), name="home-rights")
+            return
         if not self.is_home or self.replication is None or self.dispatcher is None:
             return  # sent to an old home: the client hears nothing and may try again
         if not self.ready:

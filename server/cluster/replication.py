@@ -52,6 +52,8 @@ from server.cluster.codec import (
     RegionBatch,
     Relay,
     Release,
+    RightsAnswer,
+    RightsCall,
     SnapshotRequest,
 )
 from server.edge.link import ClientLink, broadcast
@@ -215,7 +217,7 @@ class Replication:
         """Another process asked for a snapshot (`SnapshotRequest`): send one next tick."""
         self._replicas = metrics.gauge("replicas", "Avatars shown here that other processes own.")
         self._place_local = place_local
-        self.on_forward: Callable[[Forward], None] | None = None
+        self.on_home: Callable[[codec.HomeMessage], None] | None = None
         """The feature home's handler of forwarded messages and hooks (`server.cluster.home`)."""
         self._met: dict[int, Met] = {}
         """People whose messages were forwarded here: their process and identity, so the
@@ -598,8 +600,12 @@ class Replication:
                 self._met.pop(entity, None)
             else:
                 self._met[entity] = Met(msg.origin, msg.person, msg.at, msg.zone_id)
-            if self.on_forward is not None:
-                self.on_forward(msg)
+            if self.on_home is not None:
+                self.on_home(msg)
+            return
+        if isinstance(msg, RightsCall | RightsAnswer):
+            if self.on_home is not None:
+                self.on_home(msg)
             return
         if isinstance(msg, Place):
             if self._place_local is not None and self._link_of(msg.id) is not None:

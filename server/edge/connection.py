@@ -45,7 +45,7 @@ from server.identity import Keyring, TokenError
 from server.metrics import Metrics
 from server.plug import Caller, Outgoing, Person
 from server.privacy import redact
-from server.rights import DataRights, export_parts
+from server.rights import DataRights, RightsUnavailable, export_parts
 from server.space import Avatar, Space, SpaceFull
 from server.store import Keyspace
 
@@ -285,6 +285,18 @@ class ClientConnection:
         rights = self.edge.rights
         if rights is None:
             raise ProtocolError(ErrorCode.FORBIDDEN, "This server keeps no personal data.", t)
+        try:
+            await self._my_data(rights, t, msg)
+        except RightsUnavailable as exc:
+            log.warning("data rights: the feature home did not answer (%s)", exc)
+            raise ProtocolError(
+                ErrorCode.NOT_READY,
+                "Your data could not be gathered right now. Nothing was changed; please"
+                " try again in a moment.",
+                t,
+            ) from None
+
+    async def _my_data(self, rights: DataRights, t: str, msg: Message) -> None:
         if t == "my_data":
             parts = export_parts(await rights.export(self.subject), time.time())
             for n, part in enumerate(parts, 1):
@@ -357,7 +369,10 @@ class ClientConnection:
         for_good = not self.keep_for_resume and not self.replaced
         await edge.dispatch.left(person, for_good=for_good)
         if self.erased and edge.rights is not None:
-            await edge.rights.erase(self.subject)
+            try:  # once more, for what was written while the connection closed
+                await edge.rights.erase(self.subject)
+            except RightsUnavailable as exc:
+                log.warning("data rights: the second erasure pass did not reach home (%s)", exc)
         record = self.detach(avatar)
         if self.keep_for_resume:
             try:

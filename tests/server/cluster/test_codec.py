@@ -19,6 +19,8 @@ from server.cluster.codec import (
     Place,
     RegionBatch,
     Relay,
+    RightsAnswer,
+    RightsCall,
     SnapshotRequest,
 )
 
@@ -94,6 +96,21 @@ def test_region_batches_round_trip(batch: RegionBatch) -> None:
             st.booleans(),
             st.none() | st.tuples(st.floats(-1e4, 1e4), st.floats(-1e4, 1e4)),
             st.sampled_from(["", "lobby", "desks"]),
+        ),
+        st.builds(
+            RightsCall,
+            origins,
+            st.integers(0, 2**40),
+            st.sampled_from(["desks", "feedback"]),
+            st.sampled_from(codec.RIGHTS_OPS),
+            st.text(max_size=60),
+        ),
+        st.builds(
+            RightsAnswer,
+            origins,
+            st.integers(0, 2**40),
+            st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=20)),
+            st.text(max_size=30),
         ),
         st.builds(
             Place,
