@@ -333,6 +333,11 @@ class Replication:
         met = self._met.get(entity)
         return (met.at, met.zone) if met is not None else (None, "")
 
+    def met_in_zone(self, zone: str) -> list[int]:
+        """The people forwarded here whose process last had them in ``zone`` (every
+        process forwards everyone's entering and zone changes to the feature home)."""
+        return [e for e, met in self._met.items() if met.zone == zone]
+
     def directory_person(self, entity: int) -> Person | None:
         """The person connected to another process with this entity id (in view or not)."""
         met = self._met.get(entity)

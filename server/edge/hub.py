@@ -44,6 +44,10 @@ class Remote(Protocol):
         """Where a person out of view here was, as their own process last said."""
         ...
 
+    def met_in_zone(self, zone: str) -> list[int]:
+        """People out of view here in ``zone``, as their own processes last said."""
+        ...
+
 
 def replica_person(avatar: Avatar) -> Person:
     """The person of an avatar another process owns, as its replica here knows them."""
@@ -271,7 +275,14 @@ class EverywherePeople(PeoplePort):
         return zone
 
     def in_zone(self, zone: str, everywhere: bool = True) -> list[int]:
-        return super().in_zone(zone, True)
+        shown = super().in_zone(zone, True)
+        remote = self._hub.remote
+        if remote is None:
+            return shown
+        seen = set(shown)
+        by_id = self._space.by_id
+        # Out of view here: where their own process last said they were.
+        return shown + [e for e in remote.met_in_zone(zone) if e not in seen and e not in by_id]
 
     def near(self, x: float, z: float, radius: float, everywhere: bool = True) -> list[int]:
         return super().near(x, z, radius, True)

@@ -55,6 +55,13 @@ async def test_surveys_reach_a_citizen_on_another_process_than_the_home(tmp_path
             AgentClient(ws_url(b), name="Ada") as ada,
         ):
             # Everyone on b; the desks and the feedback run on a, which sees nobody.
+            async with AgentClient(ws_url(b), name="Eve") as eve:
+                await eve.expect("desk_board", timeout=15)  # on entering
+                await sara.send({"t": "duty", "status": "available", "desk": "desk-2"})
+                # The board changes for everyone in the hall, out of a's view too.
+                board = await eve.expect("desk_board", timeout=15)
+                assert any(d["desk"] == "desk-2" and d["staffed"] for d in board["desks"])
+                assert eve.id not in a.space.by_id
             await open_desk_call(sara, ada)
             await sara.send({"t": "close_case", "outcome": "resolved"})
             survey = await ada.expect("survey", kind="case", timeout=15)
