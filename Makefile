@@ -128,6 +128,7 @@ bench: setup
 	$(PY) -m bench.search --json
 	$(PY) -m bench.privacy --json
 	$(PY) -m bench.scale --json
+	$(PY) -m bench.home --json
 
 clean:
 	rm -rf $(VENV) clients/web/node_modules tests/oidc/node_modules tests/lighthouse/node_modules .mypy_cache .ruff_cache .pytest_cache

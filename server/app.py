@@ -46,7 +46,7 @@ from server.auth.service import AuthService
 from server.auth.settings import AuthSettings, EidSettings
 from server.blocks import Blocks
 from server.bus import LocalBus
-from server.cluster.home import FeatureHome
+from server.cluster.home import FeatureHome, home_lease_s
 from server.cluster.replication import Replication
 from server.config import Config, FeatureSettings, load_section
 from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire_orphans
@@ -306,7 +306,7 @@ class ServicePoint:
             self.home = FeatureHome(
                 store.redis,
                 secrets.token_hex(6),
-                config.cluster_lease_s,
+                home_lease_s(config.cluster_lease_s),
                 on_gain=self._home_gained,
                 on_loss=self._home_lost,
                 on_moved=self._home_moved,

@@ -36,13 +36,24 @@ from redis.asyncio import Redis
 from protocol.codec import Message, decode_client, encode
 from protocol.errors import ErrorCode, ProtocolError
 from server.cluster.codec import Forward, HomeMessage, Relay, RightsAnswer, RightsCall
-from server.cluster.replication import PREFIX, Replication, _person
+from server.cluster.replication import PREFIX, STOP_TRIES, STOP_WAIT_S, Replication, _person
 from server.edge.dispatch import Dispatcher
 from server.plug import Caller, Erased, Feature, Outgoing, Person
 
 log = logging.getLogger(__name__)
 
 HOME_KEY = PREFIX + "home"
+HOME_LEASE_MIN_S = 5.0
+
+
+def home_lease_s(cluster_lease_s: float) -> float:
+    """The home's lease: three of the cluster's (avatar) leases, at least 5 s. Longer than
+    an avatar's, because a takeover is costly (the home features rebuild, and a home that
+    was only slow, not dead, must stop): a process starting up (its first compile of the
+    interest kernels) or a starved machine must not lose it."""
+    return max(HOME_LEASE_MIN_S, 3 * cluster_lease_s)
+
+
 NOT_READY_REASON = "The process that runs this for everyone is getting ready. Try again."
 RIGHTS_TIMEOUT_S = 30.0
 """How long a data-rights call waits for the home (an erasure rewrites logs)."""
@@ -139,6 +150,7 @@ class FeatureHome:
         self._gained = False
         self._calls: dict[int, asyncio.Future[RightsAnswer]] = {}
         self._next_call = 1
+        self._stopping = False
 
     @property
     def is_home(self) -> bool:
@@ -157,20 +169,31 @@ class FeatureHome:
         self._renewing = asyncio.create_task(self._renew_forever(), name="cluster-home")
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in (self._renewing, self._gaining):
-            if task is not None:
+            if task is None:
+                continue
+            # redis-py can turn a cancellation inside a command into another error,
+            # which the loop would survive: it also checks `_stopping`, and is cancelled
+            # again (as the bus reader is).
+            for _ in range(STOP_TRIES):
                 task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                done, _pending = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+                if done:
+                    break
+            else:
+                log.warning("cluster: the home lease task did not stop")
         if self.is_home:  # let the next home take over at once
             try:
-                held = await self.redis.get(HOME_KEY)
-                if _text(held) == self.origin:
-                    await self.redis.delete(HOME_KEY)
+                async with asyncio.timeout(2.0):
+                    held = await self.redis.get(HOME_KEY)
+                    if _text(held) == self.origin:
+                        await self.redis.delete(HOME_KEY)
             except Exception as exc:
                 log.debug("cluster: could not hand back the home lease: %s", exc)
 
     async def _renew_forever(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.lease_s / 3)
             try:
                 await self._check(may_take=False)
