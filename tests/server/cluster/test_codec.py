@@ -109,7 +109,9 @@ def test_region_batches_round_trip(batch: RegionBatch) -> None:
             RightsAnswer,
             origins,
             st.integers(0, 2**40),
-            st.dictionaries(st.text(max_size=10), st.integers() | st.text(max_size=20)),
+            st.dictionaries(
+                st.text(max_size=10), st.integers(-(2**31), 2**31) | st.text(max_size=20)
+            ),
             st.text(max_size=30),
         ),
         st.builds(
