@@ -36,7 +36,7 @@ from redis.asyncio import Redis
 from protocol.codec import Message, decode_client, encode
 from protocol.errors import ErrorCode, ProtocolError
 from server.cluster.codec import Forward, HomeMessage, Relay, RightsAnswer, RightsCall
-from server.cluster.replication import PREFIX, STOP_TRIES, STOP_WAIT_S, Replication, _person
+from server.cluster.replication import PREFIX, Replication, _person, stop_task
 from server.edge.dispatch import Dispatcher
 from server.plug import Caller, Erased, Feature, Outgoing, Person
 
@@ -171,18 +171,8 @@ class FeatureHome:
     async def stop(self) -> None:
         self._stopping = True
         for task in (self._renewing, self._gaining):
-            if task is None:
-                continue
-            # redis-py can turn a cancellation inside a command into another error,
-            # which the loop would survive: it also checks `_stopping`, and is cancelled
-            # again (as the bus reader is).
-            for _ in range(STOP_TRIES):
-                task.cancel()
-                done, _pending = await asyncio.wait({task}, timeout=STOP_WAIT_S)
-                if done:
-                    break
-            else:
-                log.warning("cluster: the home lease task did not stop")
+            if task is not None:
+                await stop_task(task)  # the renew loop also checks `_stopping`
         if self.is_home:  # let the next home take over at once
             try:
                 async with asyncio.timeout(2.0):

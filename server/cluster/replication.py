@@ -121,6 +121,22 @@ class Met:
     zone: str
 
 
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` until it ends (at most `STOP_TRIES` times). redis-py can swallow a
+    cancellation that lands inside a command or its read timeout, or turn it into another
+    error; the loops of the bus also check a stopping flag, and are cancelled again."""
+    for _ in range(STOP_TRIES):
+        task.cancel()
+        done, _pending = await asyncio.wait({task}, timeout=STOP_WAIT_S)
+        if done:
+            break
+    else:
+        log.warning("cluster: %s did not stop", task.get_name())
+    if task.done() and not task.cancelled():
+        with contextlib.suppress(Exception):
+            task.result()
+
+
 class FellBehind(Exception):
     """The reader is too far behind the bus to catch up message by message."""
 
@@ -235,20 +251,8 @@ class Replication:
     async def stop(self) -> None:
         self._stopping = True
         for task in (self._reader, self._publishing, self._sender):
-            if task is None:
-                continue
-            # redis-py's get_message can swallow a cancellation that lands inside its
-            # read timeout; the reader also checks `_stopping`, and is cancelled again.
-            for _ in range(STOP_TRIES):
-                task.cancel()
-                done, _pending = await asyncio.wait({task}, timeout=STOP_WAIT_S)
-                if done:
-                    break
-            else:
-                log.warning("cluster: the bus reader did not stop")
-            if task.done() and not task.cancelled():
-                with contextlib.suppress(Exception):
-                    task.result()
+            if task is not None:
+                await stop_task(task)
         for avatar in [a for a in self.space.by_id.values() if a.origin]:
             self.space.remove(avatar)
 

@@ -82,15 +82,19 @@ STAFF_FOR = {  # who serves "general" in that language (server/data/world.toml)
 
 
 @contextlib.asynccontextmanager
-async def greeter_bot(sp: ServicePoint, subject: str = "greeter") -> AsyncIterator[GreeterBot]:
-    """The greeter agent as a task, connected and serving."""
+async def greeter_bot(
+    sp: ServicePoint, subject: str = "greeter", home: ServicePoint | None = None
+) -> AsyncIterator[GreeterBot]:
+    """The greeter agent as a task, connected to ``sp`` and serving (in a cluster: the
+    greeter feature of ``home``, the feature home)."""
     client = AgentClient(ws_url(sp), name="Greeter", token=mint("bot", "Greeter", subject))
     await client.connect()
     bot = GreeterBot(client)
     task = asyncio.create_task(bot.run())
-    feature: Any = sp.feature("greeter")
-    while feature.bot is None or feature.bot.id != client.id:
-        await asyncio.sleep(0.01)
+    feature: Any = (home or sp).feature("greeter")
+    async with asyncio.timeout(15):
+        while feature.bot is None or feature.bot.id != client.id:
+            await asyncio.sleep(0.01)
     try:
         yield bot
     finally:

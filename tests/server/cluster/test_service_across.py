@@ -6,37 +6,16 @@ processes the citizen, the staff and the greeter bot are connected to."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from agents.client import AgentClient
-from agents.greeter import GreeterBot
-from server.app import ServicePoint
 from server.privacy import redact
-from tests.server.cluster.conftest import shared_space, until
-from tests.server.harness import desk_events, mint, open_desk_call, staff_agent, ws_url
+from tests.agents.test_greeter import greeter_bot
+from tests.server.cluster.conftest import shared_space
+from tests.server.harness import desk_events, open_desk_call, staff_agent, ws_url
 
 PNR = "811218-9876"
-
-
-@contextlib.asynccontextmanager
-async def greeter_bot(on: ServicePoint, home: ServicePoint) -> AsyncIterator[GreeterBot]:
-    """The greeter agent connected to ``on``, serving the greeter at ``home``."""
-    client = AgentClient(ws_url(on), name="Greeter", token=mint("bot", "Greeter", "greeter"))
-    await client.connect()
-    bot = GreeterBot(client)
-    task = asyncio.create_task(bot.run())
-    feature: Any = home.feature("greeter")
-    await until(lambda: feature.bot is not None and feature.bot.id == client.id, timeout=15)
-    try:
-        yield bot
-    finally:
-        bot.stopping.set()
-        assert await task == 0
-        await client.close()
 
 
 async def walk(agent: AgentClient, x: float, z: float) -> None:
@@ -94,7 +73,7 @@ async def test_the_greeter_hands_a_citizen_on_one_process_to_staff_on_another(
     async with shared_space(tmp_path) as (a, b):
         assert a.home is not None and a.home.is_home
         async with (
-            greeter_bot(b, a),  # the bot is on b, the greeter feature at a
+            greeter_bot(b, home=a),  # the bot is on b, the greeter feature at a
             AgentClient(ws_url(b), name="Ada") as ada,
             staff_agent(a, "Sara Lind", subject="sara") as sara,
         ):
