@@ -188,7 +188,7 @@ class Moderation(Feature):
         await self.ctx.people.remove(target, reason)
 
     def _other(self, sender: Sender, entity: int, ref: str) -> Person:
-        other = self.ctx.people.get(entity)
+        other = self.ctx.people.find(entity)  # anywhere in the space (a cluster)
         if other is None or entity == sender.person.id:
             raise ProtocolError(ErrorCode.UNKNOWN_ENTITY, "There is no such person here.", ref)
         return other
@@ -201,7 +201,7 @@ class Moderation(Feature):
         me = sender.person
         await blocks.set(me.subject, other.subject, bool(msg["on"]))
         mine = blocks.blocked_by(me.subject)
-        ids = sorted(p.id for s in mine if (p := self.ctx.people.by_subject(s)) is not None)
+        ids = sorted(p.id for s in mine if (p := self.ctx.people.find_subject(s)) is not None)
         sender.reply({"t": "blocked", "ids": ids})
 
     async def on_report(self, sender: Sender, msg: Message) -> None:
