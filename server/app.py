@@ -29,7 +29,7 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from types import TracebackType
@@ -46,8 +46,10 @@ from server.auth.service import AuthService
 from server.auth.settings import AuthSettings, EidSettings
 from server.blocks import Blocks
 from server.bus import LocalBus
+from server.cluster.codec import BlockChange, Stage
 from server.cluster.home import FeatureHome, home_lease_s
 from server.cluster.replication import Replication
+from server.cluster.stage import SharedStage
 from server.config import Config, FeatureSettings, load_section
 from server.edge.connection import CORE_MESSAGES, ClientConnection, Edge, expire_orphans
 from server.edge.dispatch import Dispatcher
@@ -58,7 +60,17 @@ from server.features import FEATURES
 from server.identity import Keyring
 from server.logs import SharedLogs
 from server.metrics import Metrics
-from server.plug import Clock, Feature, FeatureContext, HttpRoute, Person, StartupError, SystemClock
+from server.plug import (
+    Clock,
+    Feature,
+    FeatureContext,
+    HttpReply,
+    HttpRequest,
+    HttpRoute,
+    Person,
+    StartupError,
+    SystemClock,
+)
 from server.retention import Retention
 from server.riders import Riders
 from server.rights import DataRights
@@ -133,6 +145,18 @@ class ServicePoint:
         self.voice: VoiceRouter | None = None
         self.rooms: VoiceRooms | None = None
         self.stage_voice: StageVoice | None = None
+        self.origin = secrets.token_hex(6)
+        """This process's name on the bus, in a cluster (random per start)."""
+        self.shared_stage: SharedStage | None = None
+        if config.cluster:
+            self.shared_stage = SharedStage(
+                self.space,
+                self.riders,
+                self.origin,
+                is_home=lambda: self.home is not None and self.home.is_home,
+                broadcast=self._broadcast,
+                hz=config.tick_hz,
+            )
         self.blocks: Blocks | None = None
         self.audit: AuditLog | None = None
         """The audit trail (`server.audit`), once started: features and sign-in record
@@ -221,7 +245,7 @@ class ServicePoint:
             settle_s=self.settle_s,
             server_url=self.ws_url,
             data_dir=self.config.data_dir,
-            stage=self.staging,
+            stage=self.shared_stage or self.staging,
             stage_voice=self.stage_voice,
             blocks=self.blocks,
             audit=self.audit,
@@ -305,7 +329,7 @@ class ServicePoint:
                 raise StartupError("a cluster shares one space over Redis: it needs a Redis store")
             self.home = FeatureHome(
                 store.redis,
-                secrets.token_hex(6),
+                self.origin,
                 home_lease_s(config.cluster_lease_s),
                 on_gain=self._home_gained,
                 on_loss=self._home_lost,
@@ -350,6 +374,8 @@ class ServicePoint:
         )
         origins = [o.strip() for o in config.allowed_origins.split(",") if o.strip()]
         api = api_routes(self.features)
+        if self.home is not None:
+            api = self._homeward(api)
         self.routes = HttpRoutes(
             config.web_root,
             self.metrics,
@@ -409,19 +435,44 @@ class ServicePoint:
         self.replication.on_home = self.home.receive
         self.hub.remote = self.replication
         self.tick.after_tick.append(self.replication.after_tick)
+        if self.shared_stage is not None:
+            self.replication.on_stage = self.shared_stage.receive
+            self.replication.on_added = self.shared_stage.added
+            self.tick.after_tick.append(self.shared_stage.after_tick)
+        if self.blocks is not None:
+            blocks, origin = self.blocks, self.replication.origin
+            replication = self.replication
+            blocks.on_change = lambda s, o, on: replication.broadcast(BlockChange(origin, s, o, on))
+            self.replication.on_block = lambda msg: blocks.apply(msg.subject, msg.other, msg.on)
         self.replication.start()
         log.info("cluster: this process is %s on the bus", self.replication.origin)
-        per_process = sorted(f.name for f in self.features if f.name in PER_PROCESS_FEATURES)
-        if per_process:
-            log.warning(
-                "cluster: %s still run per process: staff and the citizens they serve must"
-                " be on one process (docs/DEPLOY.md)",
-                ", ".join(per_process),
-            )
+
+    def _broadcast(self, msg: Stage) -> None:
+        if self.replication is not None:
+            self.replication.broadcast(msg)
+
+    def _homeward(self, api: dict[str, HttpRoute]) -> dict[str, HttpRoute]:
+        """A home feature's HTTP routes answer at the home, whichever process is asked
+        (its state is there: an event's schedule, questions and slides)."""
+        home = self.home
+        assert home is not None
+        out = dict(api)
+        for feature in self.features:
+            if not feature.home:
+                continue
+            prefix = f"/api/{feature.name}/"
+            for path, route in api.items():
+                if path.startswith(prefix):
+                    out[path] = replace(
+                        route, handler=partial(_at_home, home, feature.name, route.handler)
+                    )
+        return out
 
     async def _home_gained(self) -> None:
         """This process took over the feature home (the one before it died): start the
         home features, which rebuild from the shared log."""
+        if self.shared_stage is not None:
+            self.shared_stage.reset()
         started = []
         for feature in self.features:
             if feature.home and feature.name not in self._started:
@@ -615,12 +666,17 @@ class ServicePoint:
             self.edge.dispatch.zone_changed(person, name)
 
 
+async def _at_home(
+    home: FeatureHome,
+    feature: str,
+    handler: Callable[[HttpRequest], Awaitable[HttpReply]],
+    req: HttpRequest,
+) -> HttpReply:
+    return await handler(req) if home.is_home else await home.http(feature, req)
+
+
 def _found(hub: Hub, entity: int) -> bool:
     return hub.find(entity) is not None
-
-
-PER_PROCESS_FEATURES = frozenset({"events"})
-"""Features whose state is still each process's own in a cluster (docs/DEPLOY.md)."""
 
 
 def api_routes(features: Iterable[Feature]) -> dict[str, HttpRoute]:

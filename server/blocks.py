@@ -26,6 +26,9 @@ class Blocks:
         self._by: dict[str, list[str]] = {}
         self._involving: dict[str, set[str]] = {}
         self._handlers: list[Callable[[str, str, bool], None]] = []
+        self.on_change: Callable[[str, str, bool], None] | None = None
+        """Told of every block set or lifted here (in a cluster: sent to the other
+        processes, which `apply` it)."""
 
     async def load(self) -> None:
         self._by.clear()
@@ -58,20 +61,39 @@ class Blocks:
     async def set(self, subject: str, other: str, on: bool) -> bool:
         if subject == other:
             return False
+        mine = self._changed(subject, other, on)
+        if mine is None:
+            return False
+        if mine:
+            await self._ks.hset(KEY, {subject: json.dumps(mine).encode()})
+        else:
+            await self._ks.hdel(KEY, subject)
+        self._told(subject, other, on)
+        if self.on_change is not None:
+            self.on_change(subject, other, on)
+        return True
+
+    def apply(self, subject: str, other: str, on: bool) -> None:
+        """Another process set or lifted a block (and stored it): follow it here."""
+        if subject != other and self._changed(subject, other, on) is not None:
+            self._told(subject, other, on)
+
+    def _changed(self, subject: str, other: str, on: bool) -> list[str] | None:
+        """Change the copy held here; the subject's new list (None: nothing changed)."""
         mine = self._by.get(subject, [])
         if on == (other in mine):
-            return False
+            return None
         mine = [*mine, other][-MAX_BLOCKS:] if on else [o for o in mine if o != other]
         if mine:
             self._by[subject] = mine
-            await self._ks.hset(KEY, {subject: json.dumps(mine).encode()})
         else:
             self._by.pop(subject, None)
-            await self._ks.hdel(KEY, subject)
         self._reindex()
+        return mine
+
+    def _told(self, subject: str, other: str, on: bool) -> None:
         for handler in self._handlers:
             handler(subject, other, on)
-        return True
 
     async def forget(self, subject: str) -> None:
         """Erasure: drop every block ``subject`` made and every block of them."""

@@ -21,7 +21,15 @@ Four messages, each one msgpack array starting with the version and a kind:
 - `Place` (``p``): move one of the receiving process's avatars (a feature on another
   process, such as the desks at home, placed it);
 - `RightsCall` (``c``) and `RightsAnswer` (``a``): a citizen's data export or erasure
-  asked on one process, for the features at the home, and their answer.
+  asked on one process, for the features at the home, and their answer;
+- `HttpCall` (``h``) and `HttpAnswer` (``o``): a home feature's HTTP route asked on
+  another process (an event's schedule or slide), answered at the home;
+- `Stage` (``g``): from the feature home to everyone, how the events stage avatars
+  (`Staged`: instance, audience, spotlight, rider channel) and the tick's rider
+  payloads (an event's listen-only audio, encoded once at home, fanned out by each
+  process to its own listeners);
+- `BlockChange` (``x``): a citizen blocked (or unblocked) someone on the sender; every
+  process applies it to its copy of the blocks (the store already has it).
 
 ``sent_at`` is the publisher's wall clock, so a receiver measures the bus delay.
 `decode` raises `BusDecodeError` for anything malformed; a receiver drops it.
@@ -190,7 +198,84 @@ class RightsAnswer:
     error: str = ""
 
 
-HomeMessage = Forward | RightsCall | RightsAnswer
+HTTP_BODY_MAX = 32 * 1024 * 1024
+"""An HTTP answer from home at most this long (a rendered slide is far smaller)."""
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """Answer a home feature's HTTP route (``route``: its name) at the home for a caller
+    whose token the asking process verified (the subject is never logged)."""
+
+    origin: str
+    id: int
+    feature: str
+    route: str
+    query: dict[str, str]
+    caller: tuple[str, str, str]
+    """Subject, name and role."""
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """The home's reply; ``error`` set (and ``status`` 0) when it could not answer."""
+
+    origin: str
+    id: int
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    filename: str = ""
+    error: str = ""
+
+
+CHANNEL_MAX = 64
+LAYER_MAX = 0x7FFF
+"""`Space.layer` is int16."""
+RIDER_MAX = 256 * 1024
+STAGED_MAX = 1 << 20
+
+
+@dataclass(frozen=True)
+class Staged:
+    """How an avatar is staged (`server.staging.Staging`): its event instance (0: the
+    shared space), whether it is in an audience or spotlit, its rider channel ("": none)."""
+
+    layer: int = 0
+    audience: bool = False
+    spotlight: bool = False
+    channel: str = ""
+
+    @property
+    def plain(self) -> bool:
+        """Not staged at all (as every avatar starts)."""
+        return self == PLAIN
+
+
+PLAIN = Staged()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """``staged``: what changed since the home's last `Stage` (a `PLAIN` entry unstages),
+    or, in a ``snapshot`` (once a second), everyone staged; ``riders``: this tick's
+    payloads by rider channel."""
+
+    origin: str
+    snapshot: bool
+    staged: tuple[tuple[int, Staged], ...] = ()
+    riders: tuple[tuple[str, bytes], ...] = ()
+
+
+@dataclass(frozen=True)
+class BlockChange:
+    origin: str
+    subject: str
+    other: str
+    on: bool
+
+
+HomeMessage = Forward | RightsCall | RightsAnswer | HttpCall | HttpAnswer
 
 BusMessage = (
     RegionBatch
@@ -203,6 +288,10 @@ BusMessage = (
     | Place
     | RightsCall
     | RightsAnswer
+    | HttpCall
+    | HttpAnswer
+    | Stage
+    | BlockChange
 )
 
 
@@ -246,6 +335,18 @@ def encode(msg: BusMessage) -> bytes:
         body = [VERSION, "c", msg.origin, msg.id, msg.feature, msg.op, msg.subject]
     elif isinstance(msg, RightsAnswer):
         body = [VERSION, "a", msg.origin, msg.id, msg.result, msg.error]
+    elif isinstance(msg, HttpCall):
+        body = [VERSION, "h", msg.origin, msg.id, msg.feature, msg.route, msg.query]
+        body.append(list(msg.caller))
+    elif isinstance(msg, HttpAnswer):
+        body = [VERSION, "o", msg.origin, msg.id, msg.status, msg.body, msg.content_type]
+        body += [msg.filename, msg.error]
+    elif isinstance(msg, Stage):
+        staged = [[e, s.layer, s.audience, s.spotlight, s.channel] for e, s in msg.staged]
+        riders = [[c, p] for c, p in msg.riders]
+        body = [VERSION, "g", msg.origin, msg.snapshot, staged, riders]
+    elif isinstance(msg, BlockChange):
+        body = [VERSION, "x", msg.origin, msg.subject, msg.other, msg.on]
     else:
         body = [VERSION, "l", msg.origin, msg.id]
     return bytes(msgpack.packb(body, use_bin_type=True))
@@ -347,4 +448,66 @@ def decode(data: bytes) -> BusMessage:
         return RightsAnswer(origin, _int(body[3]), body[4], _str(body[5]))
     if kind == "p" and len(body) == 7:
         return Place(origin, _int(body[3]), _float(body[4]), _float(body[5]), _float(body[6]))
+    if kind == "h" and len(body) == 8:
+        query, caller = body[6], body[7]
+        if (
+            not isinstance(query, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in query.items())
+            or not (isinstance(caller, list) and len(caller) == 3)
+            or not all(isinstance(c, str) for c in caller)
+        ):
+            raise BusDecodeError("bad http call")
+        return HttpCall(origin, _int(body[3]), _str(body[4]), _str(body[5]), query, tuple(caller))
+    if kind == "o" and len(body) == 9:
+        raw = body[5]
+        if not isinstance(raw, bytes) or len(raw) > HTTP_BODY_MAX:
+            raise BusDecodeError("bad http answer")
+        status = _int(body[4])
+        if not (status == 0 or 100 <= status <= 599):
+            raise BusDecodeError("bad http status")
+        return HttpAnswer(
+            origin, _int(body[3]), status, raw, _str(body[6]), _str(body[7]), _str(body[8])
+        )
+    if kind == "g" and len(body) == 6:
+        return _stage(origin, body[3], body[4], body[5])
+    if kind == "x" and len(body) == 6:
+        if not isinstance(body[5], bool):
+            raise BusDecodeError("bad block change")
+        return BlockChange(origin, _str(body[3]), _str(body[4]), body[5])
     raise BusDecodeError(f"unknown bus message kind {kind!r}")
+
+
+def _stage(origin: str, snapshot: Any, staged: Any, riders: Any) -> Stage:
+    if (
+        not isinstance(snapshot, bool)
+        or not isinstance(staged, list)
+        or not isinstance(riders, list)
+        or len(staged) > STAGED_MAX
+    ):
+        raise BusDecodeError("bad stage")
+    entries: list[tuple[int, Staged]] = []
+    for item in staged:
+        if not isinstance(item, list) or len(item) != 5:
+            raise BusDecodeError("bad staged avatar")
+        entity, layer, audience, spotlight, channel = item
+        if (
+            not 0 <= _int(entity) < 2**32
+            or not 0 <= _int(layer) <= LAYER_MAX
+            or not isinstance(audience, bool)
+            or not isinstance(spotlight, bool)
+            or len(_str(channel)) > CHANNEL_MAX
+        ):
+            raise BusDecodeError("bad staged avatar")
+        entries.append((entity, Staged(layer, audience, spotlight, channel)))
+    payloads: list[tuple[str, bytes]] = []
+    for item in riders:
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not 0 < len(_str(item[0])) <= CHANNEL_MAX
+            or not isinstance(item[1], bytes)
+            or len(item[1]) > RIDER_MAX
+        ):
+            raise BusDecodeError("bad rider")
+        payloads.append((item[0], item[1]))
+    return Stage(origin, snapshot, tuple(entries), tuple(payloads))

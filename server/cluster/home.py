@@ -21,6 +21,9 @@ the other processes reach it.
   on its own process. Whatever the feature sends anyone later goes the same way
   (`NotifyPort` relays to whichever process holds the person), and a feature that
   places someone (`Place`) moves their avatar on the process that owns it.
+- **HTTP and data rights.** A home feature's HTTP route asked on another process
+  (`http`: an event's schedule or slide) and a citizen's export or erasure (`rights`)
+  are answered at the home over the bus (`HttpCall`, `RightsCall`).
 """
 
 from __future__ import annotations
@@ -35,10 +38,27 @@ from redis.asyncio import Redis
 
 from protocol.codec import Message, decode_client, encode
 from protocol.errors import ErrorCode, ProtocolError
-from server.cluster.codec import Forward, HomeMessage, Relay, RightsAnswer, RightsCall
+from server.cluster.codec import (
+    Forward,
+    HomeMessage,
+    HttpAnswer,
+    HttpCall,
+    Relay,
+    RightsAnswer,
+    RightsCall,
+)
 from server.cluster.replication import PREFIX, Replication, _person, stop_task
 from server.edge.dispatch import Dispatcher
-from server.plug import Caller, Erased, Feature, Outgoing, Person
+from server.plug import (
+    Caller,
+    Erased,
+    Feature,
+    HttpError,
+    HttpReply,
+    HttpRequest,
+    Outgoing,
+    Person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +77,8 @@ def home_lease_s(cluster_lease_s: float) -> float:
 NOT_READY_REASON = "The process that runs this for everyone is getting ready. Try again."
 RIGHTS_TIMEOUT_S = 30.0
 """How long a data-rights call waits for the home (an erasure rewrites logs)."""
+HTTP_TIMEOUT_S = 15.0
+"""How long a home feature's HTTP route asked elsewhere waits for the home."""
 
 
 class HomeUnavailable(Exception):
@@ -148,7 +170,7 @@ class FeatureHome:
         """At home: the home features are started (until then their messages get
         ``not_ready``); the app sets it after its start, a takeover after `on_gain`."""
         self._gained = False
-        self._calls: dict[int, asyncio.Future[RightsAnswer]] = {}
+        self._calls: dict[int, asyncio.Future[Any]] = {}
         self._next_call = 1
         self._stopping = False
 
@@ -294,6 +316,62 @@ class FeatureHome:
             raise HomeUnavailable(f"the feature home could not do it: {done.error}")
         return done.result
 
+    async def http(self, feature: str, req: HttpRequest) -> HttpReply:
+        """Answer a home feature's HTTP route at the home, for a caller here (503
+        ``not_ready`` when no home answers)."""
+        replication = self.replication
+        if self.holder is None or replication is None:
+            raise HttpError(503, ErrorCode.NOT_READY, NOT_READY_REASON)
+        call_id = self._next_call
+        self._next_call += 1
+        answer: asyncio.Future[HttpAnswer] = asyncio.get_running_loop().create_future()
+        self._calls[call_id] = answer
+        caller = (req.caller.subject, req.caller.name, req.caller.role)
+        call = HttpCall(replication.origin, call_id, feature, req.route, dict(req.query), caller)
+        try:
+            replication.post(self.holder, call)
+            done = await asyncio.wait_for(answer, HTTP_TIMEOUT_S)
+        except TimeoutError:
+            raise HttpError(503, ErrorCode.NOT_READY, NOT_READY_REASON) from None
+        finally:
+            self._calls.pop(call_id, None)
+        if done.error:
+            raise HttpError(done.status or 503, done.error, done.body.decode(errors="replace"))
+        return HttpReply(done.body, done.content_type, done.status, done.filename or None)
+
+    async def _answer_http(self, call: HttpCall) -> None:
+        assert self.replication is not None and self.dispatcher is not None
+        feature = next((f for f in self.dispatcher.features if f.name == call.feature), None)
+        route = feature.http_routes().get(call.route) if feature is not None else None
+        origin = self.replication.origin
+        if route is None or not self.ready:
+            why = NOT_READY_REASON if route is not None else "There is no such API route."
+            status, code = (503, ErrorCode.NOT_READY) if route is not None else (404, "not_found")
+            answer = HttpAnswer(origin, call.id, status, why.encode(), error=code)
+        else:
+            req = HttpRequest(call.route, call.query, Caller(*call.caller))
+            try:
+                reply = await route.handler(req)
+                answer = HttpAnswer(
+                    origin,
+                    call.id,
+                    reply.status,
+                    reply.body,
+                    reply.content_type,
+                    reply.filename or "",
+                )
+            except HttpError as exc:
+                answer = HttpAnswer(
+                    origin, call.id, exc.status, exc.reason.encode(), error=exc.code
+                )
+            except Exception:
+                log.exception(
+                    "%s: HTTP route %s for another process failed", call.feature, call.route
+                )
+                reason = b"The server could not answer; the error is logged."
+                answer = HttpAnswer(origin, call.id, 500, reason, error="internal")
+        self.replication.post(call.origin, answer)
+
     async def _answer_rights(self, call: RightsCall) -> None:
         assert self.replication is not None and self.dispatcher is not None
         feature = next((f for f in self.dispatcher.features if f.name == call.feature), None)
@@ -319,7 +397,7 @@ class FeatureHome:
     def receive(self, msg: HomeMessage) -> None:
         """A forwarded message or hook, or a data-rights call or answer (the bus reader
         calls this)."""
-        if isinstance(msg, RightsAnswer):
+        if isinstance(msg, RightsAnswer | HttpAnswer):
             waiting = self._calls.get(msg.id)
             if waiting is not None and not waiting.done():
                 waiting.set_result(msg)
@@ -327,6 +405,10 @@ class FeatureHome:
         if isinstance(msg, RightsCall):
             if self.replication is not None:
                 self.replication.tasks.spawn(self._answer_rights(msg), name="home-rights")
+            return
+        if isinstance(msg, HttpCall):
+            if self.replication is not None:
+                self.replication.tasks.spawn(self._answer_http(msg), name="home-http")
             return
         if not self.is_home or self.replication is None or self.dispatcher is None:
             return  # sent to an old home: the client hears nothing and may try again

@@ -45,8 +45,11 @@ from redis.asyncio import Redis
 from server.cluster import codec
 from server.cluster.codec import (
     Beat,
+    BlockChange,
     BusDecodeError,
     Forward,
+    HttpAnswer,
+    HttpCall,
     Kick,
     Place,
     RegionBatch,
@@ -55,6 +58,7 @@ from server.cluster.codec import (
     RightsAnswer,
     RightsCall,
     SnapshotRequest,
+    Stage,
 )
 from server.edge.link import ClientLink, broadcast
 from server.metrics import FeatureMetrics
@@ -66,6 +70,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = "sp:cluster:"
 BEATS = PREFIX + "beat"
+EVERYONE = PREFIX + "all"
+"""Messages for every process (`broadcast`): the stage, block changes."""
 RESUBSCRIBE_TICKS = 10
 """How often (ticks) the watched regions are recomputed from the observers' positions."""
 RETRY_S = 0.5
@@ -238,6 +244,11 @@ class Replication:
         self._met: dict[int, Met] = {}
         """People whose messages were forwarded here: their process and identity, so the
         feature home reaches them before the directory lists them (and out of view)."""
+        self.on_stage: Callable[[Stage], None] | None = None
+        """The shared stage's handler of the home's `Stage` (`server.cluster.stage`)."""
+        self.on_block: Callable[[BlockChange], None] | None = None
+        self.on_added: Callable[[Avatar], None] | None = None
+        """Called with each replica as it comes into view here."""
         self._outbox: collections.deque[tuple[str, bytes]] = collections.deque()
         self._outbox_ready = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
@@ -434,6 +445,12 @@ class Replication:
         self._outbox.append((node_channel(process), codec.encode(msg)))
         self._outbox_ready.set()
 
+    def broadcast(self, msg: codec.BusMessage) -> None:
+        """Send ``msg`` to every process (this one ignores its own), in order with what
+        was posted before it."""
+        self._outbox.append((EVERYONE, codec.encode(msg)))
+        self._outbox_ready.set()
+
     async def _send_forever(self) -> None:
         while not self._stopping:
             await self._outbox_ready.wait()
@@ -545,7 +562,7 @@ class Replication:
                 for origin in self._origins.values():
                     origin.armed = False
                 await self._subscribe_regions(pubsub, self._watched)
-                await pubsub.subscribe(BEATS, node_channel(self.origin))
+                await pubsub.subscribe(BEATS, EVERYONE, node_channel(self.origin))
                 # Everyone's identities at once, rather than within the next second.
                 await self._send(BEATS, codec.encode(SnapshotRequest(self.origin)))
                 self.connected = True
@@ -612,9 +629,17 @@ class Replication:
             if self.on_home is not None:
                 self.on_home(msg)
             return
-        if isinstance(msg, RightsCall | RightsAnswer):
+        if isinstance(msg, RightsCall | RightsAnswer | HttpCall | HttpAnswer):
             if self.on_home is not None:
                 self.on_home(msg)
+            return
+        if isinstance(msg, Stage):
+            if self.on_stage is not None:
+                self.on_stage(msg)
+            return
+        if isinstance(msg, BlockChange):
+            if self.on_block is not None:
+                self.on_block(msg)
             return
         if isinstance(msg, Place):
             if self._place_local is not None and self._link_of(msg.id) is not None:
@@ -699,6 +724,8 @@ class Replication:
                     avatar = space.add(replica, x, z, float(batch.yaw[i]), now)
                 except SpaceFull:
                     break
+                if self.on_added is not None:
+                    self.on_added(avatar)
             elif avatar.origin != origin.index:
                 continue  # ours, or claimed by another process: never overwrite
             out[i] = avatar.slot

@@ -125,6 +125,10 @@ class Events(Feature):
     protocol = wire.PROTOCOL
     Settings = EventSettings
     personal_data = KINDS
+    home = True
+    """In a cluster one process runs every event, for attendees connected anywhere: the
+    stage port (`server.cluster.stage`) stages them and carries the listen-only audio to
+    their processes, a speaker's and a WebRTC listener's media flow to the home."""
 
     def __init__(self, ctx: FeatureContext) -> None:
         super().__init__(ctx)
