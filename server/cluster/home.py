@@ -410,14 +410,21 @@ class FeatureHome:
             if self.replication is not None:
                 self.replication.tasks.spawn(self._answer_http(msg), name="home-http")
             return
-        if not self.is_home or self.replication is None or self.dispatcher is None:
-            return  # sent to an old home: the client hears nothing and may try again
+        if self.replication is None or self.dispatcher is None:
+            return
+        if not self.is_home:
+            # Sent to an old home (the lease moved while it was on its way): a message
+            # is refused as while a new home starts, so its client tries again.
+            if msg.hook == "message":
+                sender = RemoteSender(_person(msg.person), msg.origin, self.replication)
+                sender.reply(_error(ErrorCode.NOT_READY, NOT_READY_REASON, _ref(msg.body)))
+            return
         if not self.ready:
             if msg.hook != "message":
                 self._held.append(msg)
                 return
             sender = RemoteSender(_person(msg.person), msg.origin, self.replication)
-            sender.reply(_error(ErrorCode.NOT_READY, NOT_READY_REASON, None))
+            sender.reply(_error(ErrorCode.NOT_READY, NOT_READY_REASON, _ref(msg.body)))
             return
         feature = next((f for f in self.dispatcher.features if f.name == msg.feature), None)
         if feature is None:
@@ -481,6 +488,15 @@ def _error(code: str, reason: str, ref: str | None) -> dict[str, Any]:
     if ref:
         msg["ref"] = ref
     return msg
+
+
+def _ref(body: bytes) -> str | None:
+    """The type of a forwarded client message, for the ``ref`` of a refusal (None when
+    it does not decode: it is refused all the same)."""
+    try:
+        return str(decode_client(body)["t"])
+    except (ProtocolError, KeyError, TypeError):
+        return None
 
 
 def _text(value: bytes | str | None) -> str | None:

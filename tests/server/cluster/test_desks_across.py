@@ -15,6 +15,9 @@ from pathlib import Path
 
 from agents.client import AgentClient
 from agents.voice_peer import VoicePeer
+from protocol.codec import encode
+from server.cluster.codec import Forward
+from server.cluster.home import identity_of
 from tests.server.cluster.conftest import shared_space, until
 from tests.server.features.desks.test_desk_voice import signal_through
 from tests.server.harness import desk_events, staff_agent, ws_url
@@ -125,3 +128,24 @@ async def test_when_the_home_stops_the_other_process_takes_over_the_queue(
                 case = await sara.expect("case", timeout=15)
                 assert case["ticket"] == ticket  # the queue came through the takeover
                 await bo.expect("called", timeout=15)
+
+
+async def test_a_message_forwarded_to_a_process_that_is_no_longer_home_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The lease moved while a forward was on its way: the old home says ``not_ready``
+    (the client tries again) instead of leaving the client waiting for an answer."""
+    async with shared_space(tmp_path) as (a, b):
+        assert a.home is not None and a.home.is_home
+        assert b.home is not None and b.replication is not None and a.replication is not None
+        async with AgentClient(ws_url(a), name="Ada") as ada:
+            person = a.hub.get(ada.id)
+            assert person is not None
+            ticket = {"t": "take_ticket", "service": "general", "lang": "sv"}
+            forward = Forward(
+                a.replication.origin, "desks", "message", identity_of(person), encode(ticket)
+            )
+            a.replication.post(b.replication.origin, forward)  # as if b were the home
+            refused = await ada.expect("error", timeout=15)
+            assert (refused["code"], refused["ref"]) == ("not_ready", "take_ticket")
+            assert not ada.taken("ticket")
