@@ -971,6 +971,19 @@ class Events(Feature):
                 with contextlib.suppress(ProtocolError):  # ended, full or banned meanwhile
                     await self._join(person, event)
                     return
+        live_now = next(iter(self.live.values()), None)
+        if (
+            resumed
+            and live_now is not None
+            and person.id not in self.attending
+            and self.ctx.people.zone(person.id) == self.settings.zone
+        ):
+            # Back in the auditorium without a seat kept here (in a cluster: a new
+            # feature home took over, and the old one's attendance went with it): being
+            # in the auditorium is attending, as when walking in.
+            with contextlib.suppress(ProtocolError):  # full or banned: as walking in
+                await self._join(person, live_now.event)
+                return
         for event_id, live in self.live.items():
             if person.subject in self.registered.get(event_id, ()):
                 self.ctx.notify.to(

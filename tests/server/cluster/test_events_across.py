@@ -128,3 +128,23 @@ async def test_an_event_on_two_processes_stages_hears_and_moderates_as_one(
             assert left["event"] == event_id
             a_slot = a.space.by_id[ada.id].slot
             await until(lambda: not bool(a.space.audience[a_slot]))
+
+
+async def test_when_the_home_goes_the_audience_is_seated_again_by_the_new_home(
+    tmp_path: Path,
+) -> None:
+    async with shared_space(tmp_path, cluster_lease_s=0.5, resume_s=30) as (a, b):
+        assert a.home is not None and a.home.is_home
+        async with (
+            staff_agent(b, "Hana Host", role="host") as host,
+            AgentClient(ws_url(b), name="Bo") as bo,
+        ):
+            event_id = await create_event(host, capacity=10)
+            await join(bo, event_id)
+            await a.stop()  # the home goes, and the live attendance with it
+            await until(lambda: b.home is not None and b.home.ready, timeout=15)
+            # Bo is still in the auditorium: the new home (b) seats him again.
+            again = await bo.expect("event_joined", timeout=15)
+            assert again["event"]["id"] == event_id
+            slot = b.space.by_id[bo.id].slot
+            await until(lambda: bool(b.space.audience[slot]))
