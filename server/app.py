@@ -40,14 +40,14 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from protocol import permissions
 from protocol.catalogue import MAX_MESSAGE_BYTES
 from protocol.codec import encode
-from protocol.errors import CloseCode
+from protocol.errors import CloseCode, ErrorCode
 from server.audit import AuditLog, default_process
 from server.auth.service import AuthService
 from server.auth.settings import AuthSettings, EidSettings
 from server.blocks import Blocks
 from server.bus import LocalBus
 from server.cluster.codec import BlockChange, Stage
-from server.cluster.home import FeatureHome, home_lease_s
+from server.cluster.home import NOT_READY_REASON, FeatureHome, home_lease_s
 from server.cluster.replication import Replication
 from server.cluster.stage import SharedStage
 from server.config import Config, FeatureSettings, load_section
@@ -64,6 +64,7 @@ from server.plug import (
     Clock,
     Feature,
     FeatureContext,
+    HttpError,
     HttpReply,
     HttpRequest,
     HttpRoute,
@@ -672,7 +673,11 @@ async def _at_home(
     handler: Callable[[HttpRequest], Awaitable[HttpReply]],
     req: HttpRequest,
 ) -> HttpReply:
-    return await handler(req) if home.is_home else await home.http(feature, req)
+    if not home.is_home:
+        return await home.http(feature, req)
+    if not home.ready:  # taking over: the feature is still starting
+        raise HttpError(503, ErrorCode.NOT_READY, NOT_READY_REASON)
+    return await handler(req)
 
 
 def _found(hub: Hub, entity: int) -> bool:

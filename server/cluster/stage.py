@@ -162,8 +162,7 @@ class SharedStage:
             for entity in [e for e in self.staged if e not in fresh]:
                 self._set(entity, PLAIN)
             for entity, staged in fresh.items():
-                if self.staged.get(entity, PLAIN) != staged:
-                    self._set(entity, staged)
+                self._set(entity, staged)  # also a slot made since (a resume here)
         else:
             for entity, staged in msg.staged:
                 self._set(entity, staged)
