@@ -1,6 +1,6 @@
 """The bus's wire format between server processes (never sent to clients).
 
-Four messages, each one msgpack array starting with the version and a kind:
+Each message is one msgpack array starting with the version and a kind:
 
 - `RegionBatch` (``r``): one process's avatars in one region (a grid cell) at one
   tick: ids, float32 positions and yaw as packed little-endian arrays (``bin``),

@@ -22,7 +22,8 @@ at-most-once):
 
 Messages for replicas (chat, announcements) and kicks go to the owner's own
 channel (`deliver`, `kick`), which `server.edge.hub` calls through its
-``remote`` port.
+``remote`` port. What every process must hear (the feature home's `Stage`, a
+`BlockChange`) goes on one channel all of them read (`broadcast`).
 """
 
 from __future__ import annotations
