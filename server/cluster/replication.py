@@ -207,6 +207,8 @@ class Replication:
         self._kick_local = kick_local
         self._release_local = release_local
         self._origins: dict[str, Origin] = {}
+        self._expired: set[str] = set()
+        """Processes whose lease ran out here (a snapshot is asked for if one returns)."""
         self._next_index = 1
         self._seen = np.zeros(space.capacity, dtype=np.int64)
         """Per slot: the owner's tick that last listed the replica."""
@@ -651,6 +653,14 @@ class Replication:
         if origin is None:
             origin = self._origins[msg.origin] = Origin(self._next_index, now)
             self._next_index += 1
+            if msg.origin in self._expired:
+                # Heard again after its lease ran out here (this process or that one was
+                # starved): its replicas and its people are gone from here, and the
+                # batches that follow name only avatars that enter. A snapshot now
+                # brings them back in a round trip instead of at its next second's; only
+                # that process is asked.
+                self._expired.discard(msg.origin)
+                self.post(msg.origin, SnapshotRequest(self.origin))
         origin.heard = now
         if isinstance(msg, Beat):
             if msg.people is not None:
@@ -753,6 +763,7 @@ class Replication:
                 )
                 self._remove(origin, np.flatnonzero(self.space.origin == origin.index))
                 del self._origins[name]
+                self._expired.add(name)
                 self._met = {e: m for e, m in self._met.items() if m.process != name}
         self._replicas.set(int(np.count_nonzero(self.space.origin)))
 

@@ -4,6 +4,7 @@ across; a server that vanishes takes its avatars out of every view."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from agents.client import AgentClient
-from server.cluster.codec import Beat
-from tests.server.cluster.conftest import shared_space
+from server.cluster import codec
+from server.cluster.codec import Beat, SnapshotRequest
+from server.cluster.replication import node_channel
+from tests.server.cluster.conftest import shared_space, until
 from tests.server.harness import staff_agent, ws_url
 
 
@@ -198,3 +201,34 @@ async def test_the_first_beat_after_subscribing_drops_no_replica(tmp_path: Path)
         a.replication.receive(Beat(b.replication.origin, ahead + 1, time.time()))
         assert bo.id not in a.space.by_id  # a later beat does: Bo was not listed
         await ada.wait_for(lambda: bo.id not in ada.others)
+
+
+async def test_a_process_heard_again_after_its_lease_ran_out_is_asked_for_a_snapshot(
+    tmp_path: Path,
+) -> None:
+    """A starved process (here, or the other one) lets the other's lease run out: its
+    avatars and its people leave the directory here. When it is heard again, it alone
+    is asked for a snapshot, so they come back in a round trip (CI once found a staff
+    member missing from the directory of a process that had just been starved)."""
+    async with shared_space(tmp_path) as (a, b), staff_agent(a, "Sara Lind", subject="sara"):
+        await until(lambda: b.people.find_subject("id:sara") is not None)
+        pubsub = a.replication.redis.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(node_channel(a.replication.origin))
+        try:
+            # b's clock says a has been silent for a minute: a's lease runs out at b.
+            b.replication._expire(time.monotonic() + 60.0)
+            assert b.people.find_subject("id:sara") is None
+            async with asyncio.timeout(10):
+                while True:
+                    msg = await pubsub.get_message(timeout=1.0)
+                    if msg is None or msg["type"] != "message":
+                        continue
+                    heard = codec.decode(msg["data"])
+                    if isinstance(heard, SnapshotRequest):
+                        assert heard.origin == b.replication.origin
+                        break
+            await until(lambda: b.people.find_subject("id:sara") is not None)
+            person = b.people.find_subject("id:sara")
+            assert person is not None and person.name == "Sara Lind"
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
