@@ -4,7 +4,8 @@ the other processes reach it.
 
 - **The lease.** Redis key `HOME_KEY` holds the home's bus origin with a TTL of the
   cluster lease; the home renews it three times a lease. A process starting when
-  nobody holds it takes it (``SET NX``). When the home dies its key runs out and the
+  nobody holds it and no other process runs takes it (``SET NX``); beside running
+  processes it waits a whole lease, as they do. When the home dies its key runs out and the
   first process to see it gone for a whole lease takes over: it starts the home
   features, which rebuild from the shared log (the desks' settle time then keeps them
   from undoing what people connected elsewhere still hold). The home itself takes its
@@ -47,7 +48,7 @@ from server.cluster.codec import (
     RightsAnswer,
     RightsCall,
 )
-from server.cluster.replication import PREFIX, Replication, _person, stop_task
+from server.cluster.replication import BEATS, PREFIX, Replication, _person, stop_task
 from server.edge.dispatch import Dispatcher
 from server.plug import (
     Caller,
@@ -181,11 +182,24 @@ class FeatureHome:
     # -- the lease -------------------------------------------------------------
 
     async def claim(self) -> bool:
-        """At start: take the lease if nobody holds it; either way learn who does (the
-        app starts the home features itself when this process is the home)."""
-        await self._check(may_take=True)
+        """At start: take the lease if nobody holds it and no other process is running;
+        either way learn who does (the app starts the home features itself when this
+        process is the home).
+
+        With other processes running (subscribed to the beats; this one's replication
+        starts later), a missing key is treated as any non-holder treats it: the home
+        may only have been starved past its lease (a loaded machine, a slow start
+        beside it) and takes its key back at once, so the newcomer waits a whole lease
+        first. Taking it at start would make the slow home, not dead, stop."""
+        others = await self._running_elsewhere()
+        await self._check(may_take=not others)
         self._gained = self.is_home
         return self.is_home
+
+    async def _running_elsewhere(self) -> int:
+        """How many other processes of the cluster listen to the beats now."""
+        counts = await self.redis.pubsub_numsub(BEATS)
+        return sum(int(n) for _channel, n in counts)
 
     def start(self) -> None:
         self._renewing = asyncio.create_task(self._renew_forever(), name="cluster-home")
