@@ -41,6 +41,7 @@ class QaError:
     EMPTY_EDIT: Final = "empty_edit"
     ALREADY_FLAGGED: Final = "already_flagged"
     NOT_ERASED: Final = "not_erased"
+    CHANGED_ELSEWHERE: Final = "changed_elsewhere"
 
 
 E = QaError
@@ -63,6 +64,8 @@ ERRORS = documented(
         E.EMPTY_EDIT: "An edit must change the title or the body.",
         E.ALREADY_FLAGGED: "The identity flagged this post already.",
         E.NOT_ERASED: "qa_erase_me needs confirm = true.",
+        E.CHANGED_ELSEWHERE: "Other processes kept changing these posts while this change"
+        " was written; nothing was changed. Try again.",
     },
 )
 

@@ -247,6 +247,22 @@ class Keyspace(Protocol):
         """Remove fields; returns how many were there."""
         ...
 
+    async def hset_versioned(
+        self,
+        key: str,
+        versions: str,
+        changes: Mapping[str, bytes | None],
+        expected: Mapping[str, int],
+    ) -> dict[str, int] | None:
+        """Compare and set fields of the hash at ``key`` (a value of None deletes the
+        field) against their versions, kept in the hash ``versions`` (a field never
+        written is at version 0). If every field of ``changes`` is at its ``expected``
+        version, all are written and each version goes up by one, atomically, and the
+        new versions are returned; otherwise nothing is written and the answer is
+        None: another writer (another process of a cluster) changed one of them since
+        the caller read it."""
+        ...
+
     # -- pub/sub ----------------------------------------------------------
 
     async def publish(self, channel: str, data: bytes) -> int:

@@ -422,6 +422,35 @@ class MemoryKeyspace:
         self._s._drop_if_empty(full, h)
         return removed
 
+    async def hset_versioned(
+        self,
+        key: str,
+        versions: str,
+        changes: Mapping[str, bytes | None],
+        expected: Mapping[str, int],
+    ) -> dict[str, int] | None:
+        checked = {str(f): None if v is None else as_bytes(v) for f, v in changes.items()}
+        held = self._s._get(self._k(versions), _Hash)
+        for field in checked:
+            have = int(held[field]) if held is not None and field in held else 0
+            if have != int(expected.get(field, 0)):
+                return None
+        if not checked:
+            return {}
+        full = self._k(key)
+        h = self._s._get_or_create(full, _Hash)
+        counts = self._s._get_or_create(self._k(versions), _Hash)
+        out: dict[str, int] = {}
+        for field, value in checked.items():
+            if value is None:
+                h.pop(field, None)
+            else:
+                h[field] = value
+            out[field] = int(counts.get(field, b"0")) + 1
+            counts[field] = str(out[field]).encode()
+        self._s._drop_if_empty(full, h)
+        return out
+
     # -- pub/sub ----------------------------------------------------------
 
     async def publish(self, channel: str, data: bytes) -> int:

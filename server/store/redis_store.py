@@ -43,6 +43,27 @@ _BUSY = ("in progress", "child process is active")
 """What Redis answers a background rewrite or save while another child runs."""
 _POLL_S = 0.02  # how often compact() looks whether a background rewrite is done
 
+# Compare and set fields of hash KEYS[1] against their versions in hash KEYS[2]. ARGV:
+# per field its name, the version expected, and 's' with a value or 'd' (delete) with
+# ''. All are written and their versions bumped, or none (nil) if any version differs.
+_HSET_VERSIONED = """
+for i = 1, #ARGV, 4 do
+  local have = redis.call('HGET', KEYS[2], ARGV[i])
+  if have == false then have = '0' end
+  if have ~= ARGV[i + 1] then return false end
+end
+local out = {}
+for i = 1, #ARGV, 4 do
+  if ARGV[i + 2] == 's' then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 3])
+  else
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+  out[#out + 1] = redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
+end
+return out
+"""
+
 # Rebuild stream KEYS[1] without the entries ARGV (canonical ids); returns how many went.
 # Keeps the last generated id (so ids never repeat) and the expiry; drops consumer groups.
 _ERASE_ENTRIES = """
@@ -193,6 +214,7 @@ class RedisStore:
         self._keyspaces: dict[str, RedisKeyspace] = {}
         self._subscriptions: set[_RedisSubscription] = set()
         self._erase_entries = client.register_script(_ERASE_ENTRIES)
+        self._hset_versioned = client.register_script(_HSET_VERSIONED)
 
     async def ping(self) -> bool:
         try:
@@ -420,6 +442,31 @@ class RedisKeyspace:
         if not checked:
             return 0
         return int(await self._r.hset(self._k(key), mapping=checked))  # type: ignore[arg-type]
+
+    @_translated
+    async def hset_versioned(
+        self,
+        key: str,
+        versions: str,
+        changes: Mapping[str, bytes | None],
+        expected: Mapping[str, int],
+    ) -> dict[str, int] | None:
+        fields = [str(f) for f in changes]
+        if not fields:
+            return {}
+        args: list[str | bytes] = []
+        for field, value in changes.items():
+            want = str(int(expected.get(field, 0)))
+            if value is None:
+                args += [str(field), want, "d", ""]
+            else:
+                args += [str(field), want, "s", as_bytes(value)]
+        out: Any = await self._store._hset_versioned(
+            keys=[self._k(key), self._k(versions)], args=args
+        )
+        if out is None:
+            return None
+        return {f: int(v) for f, v in zip(fields, out, strict=True)}
 
     @_translated
     async def hget(self, key: str, field: str) -> bytes | None:

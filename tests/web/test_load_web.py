@@ -33,7 +33,9 @@ def test_the_status_line_tells_of_a_busy_hall(
     join(page, "Astrid")
     status = page.locator("#status")
     assert status.get_attribute("role") == "status"
-    assert status.get_attribute("data-busy") == "false"
+    # A starved machine (CI: two cores, Chromium starting) may run the first
+    # ticks late, so the line may begin busy; it must settle on time first.
+    page.wait_for_selector("#status[data-busy=false]", timeout=WAIT_MS)
     agents.loop.call_soon_threadsafe(sp.tick.after_tick.append, slow_tick)
     page.wait_for_selector("#status[data-busy=true]", timeout=WAIT_MS)
     assert "Hallen är hårt belastad" in status.inner_text()

@@ -33,6 +33,7 @@ in ``Config.retention_days``; none by default) works on records made before the 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
 import io
 import json
@@ -40,9 +41,9 @@ import math
 import secrets
 import statistics
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from protocol.codec import Message
 from protocol.errors import ProtocolError
@@ -70,6 +71,12 @@ from server.tasks import Repeating
 E = wire.QaError
 
 POSTS = "posts"
+VERSIONS = "versions"
+"""Hash: each post's version, bumped by every write of it (`Keyspace.hset_versioned`): a
+process of a cluster that changed a post it had read at an older version writes
+nothing, reads the post again and makes its change anew (`QaWall._until_written`)."""
+STALE_RETRIES = 8
+"""Attempts at one change whose posts other processes keep changing meanwhile."""
 REVISIONS = "revisions"
 IDENTITIES = "identities"
 NOTICES = "notices"
@@ -87,6 +94,20 @@ MAX_NOTICES = 50
 PRIVATE_FIELDS = ("author", "voters", "counted", "flags", "voted_at", "flagged_at")
 """Fields of a post that name identities: never exported, to the author or the agency."""
 QUOTA_ACTIONS = ("topic", "reply", "vote")
+
+
+_TAKEN: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("qa_taken", default=None)
+"""Quota actions one message has taken: an attempt made anew takes none again."""
+
+_T = TypeVar("_T")
+
+
+class StaleWrite(Exception):
+    """A write of posts that another process changed since this one read them."""
+
+    def __init__(self, posts: Iterable[int]) -> None:
+        self.posts = sorted(set(posts))
+        super().__init__(f"posts changed elsewhere: {self.posts}")
 
 
 def _ids(text: str) -> list[int]:
@@ -124,11 +145,17 @@ class QaWall(Feature):
         """Writes of this process (`_save`); a follow round that saw one begin meanwhile
         leaves the posts alone that this process wrote, which are newer than what it read."""
         self._written: dict[int, int] = {}
+        self._versions: dict[int, int] = {}
+        """Each post's version as this process last read or wrote it."""
         self._retention: Repeating | None = None
         self._recounting: Repeating | None = None
         self._overdue: dict[str, int] | None = None
         m = ctx.metrics
         self.m_posts = m.counter("posts", "Posts stored, by kind.", ["kind"])
+        self.m_stale = m.counter(
+            "stale_writes",
+            "Changes made anew because another process changed their posts first.",
+        )
         self.m_held = m.counter(
             "held", "Posts held back for personal data, by what was found.", ["kind"]
         )
@@ -146,20 +173,20 @@ class QaWall(Feature):
         return {
             "qa_search": self.on_search,
             "qa_get": self.on_get,
-            "qa_post": self.on_post,
-            "qa_reply": self.on_reply,
-            "qa_edit": self.on_edit,
-            "qa_vote": self.on_vote,
-            "qa_accept": self.on_accept,
-            "qa_flag": self.on_flag,
-            "qa_moderate": self.on_moderate,
-            "qa_set": self.on_set,
-            "qa_merge": self.on_merge,
+            "qa_post": self._retrying(self.on_post),
+            "qa_reply": self._retrying(self.on_reply),
+            "qa_edit": self._retrying(self.on_edit),
+            "qa_vote": self._retrying(self.on_vote),
+            "qa_accept": self._retrying(self.on_accept),
+            "qa_flag": self._retrying(self.on_flag),
+            "qa_moderate": self._retrying(self.on_moderate),
+            "qa_set": self._retrying(self.on_set),
+            "qa_merge": self._retrying(self.on_merge),
             "qa_revisions": self.on_revisions,
             "qa_queue": self.on_queue,
             "qa_mine": self.on_mine,
             "qa_export_mine": self.on_export_mine,
-            "qa_erase_me": self.on_erase_me,
+            "qa_erase_me": self._retrying(self.on_erase_me),
         }
 
     def http_routes(self) -> Mapping[str, HttpRoute]:
@@ -177,6 +204,9 @@ class QaWall(Feature):
         # Changes logged before the posts are read are in what is read; later ones follow.
         last = await store.tail(CHANGES, 1)
         self._changes_cursor = last[0][0] if last else "0-0"
+        # Versions before posts: a post read newer than its version only makes the next
+        # write of it start over, never overwrite a newer one.
+        self._versions = {int(k): int(v) for k, v in (await store.hgetall(VERSIONS)).items()}
         posts = [Post.from_json(json.loads(v)) for v in (await store.hgetall(POSTS)).values()]
         seen = {k: float(v) for k, v in (await store.hgetall(IDENTITIES)).items()}
         self.board.load(posts, seen)
@@ -297,6 +327,9 @@ class QaWall(Feature):
     async def _take(self, actor: Actor, action: str) -> None:
         if actor.staff:
             return
+        taken = _TAKEN.get()
+        if taken is not None and action in taken:
+            return  # this message's first attempt took it
         now = self._now()
         new = self.board.is_new(actor.subject, now)
         s = self.settings
@@ -307,6 +340,8 @@ class QaWall(Feature):
         }[action]
         wait = await self.quota.take(rule, action, actor.subject)
         if wait is None:
+            if taken is not None:
+                taken.add(action)
             return
         code = E.VOTE_LIMIT if action == "vote" else E.POST_LIMIT
         who = "A new identity" if new and action != "vote" else "An identity"
@@ -353,19 +388,20 @@ class QaWall(Feature):
         self._writes += 1
         for pid in (*changed, *[int(p) for p in removed]):
             self._written[pid] = self._writes
-        values = {
+        writes: dict[str, bytes | None] = {
             str(pid): json.dumps(self.board.posts[pid].to_json(), ensure_ascii=False).encode()
             for pid in changed
             if pid in self.board.posts
         }
-        if values:
-            await store.hset(POSTS, values)
-        gone = [str(p) for p in removed]
-        if gone:
-            await store.hdel(POSTS, *gone)
+        removed = [int(p) for p in removed]
+        writes.update({str(pid): None for pid in removed})
+        expected = {f: self._versions.get(int(f), 0) for f in writes}
+        versions = await store.hset_versioned(POSTS, VERSIONS, writes, expected)
+        if versions is None:
+            raise StaleWrite([*changed, *removed])
+        self._versions.update({int(f): v for f, v in versions.items()})
         self.rev = await store.incr("rev")
         topics = list(topics)
-        removed = [int(p) for p in removed]
         await store.append(
             CHANGES,
             {
@@ -428,7 +464,12 @@ class QaWall(Feature):
         # board, the index and the watchers never see a half-applied round.
         began = self._writes
         fetched: list[tuple[Post, bytes | None]] = []
-        for pid in sorted(changed):
+        read_at: dict[int, int] = {}
+        for pid in sorted(changed | removed):
+            raw_version = await store.hget(VERSIONS, str(pid))  # before the post (see start)
+            read_at[pid] = int(raw_version) if raw_version is not None else 0
+            if pid in removed:
+                continue
             raw = await store.hget(POSTS, str(pid))
             if raw is None:
                 removed.add(pid)
@@ -437,11 +478,23 @@ class QaWall(Feature):
         seen = await store.hgetall(IDENTITIES)
         raw_rev = await store.get("rev")
         # What this process wrote since the round began is newer than what it read.
-        fetched = [(p, h) for p, h in fetched if self._written.get(p.id, 0) <= began]
-        removed = {pid for pid in removed if self._written.get(pid, 0) <= began}
+        # So is a version this process has already read or written (a post made anew).
+        fetched = [
+            (p, h)
+            for p, h in fetched
+            if self._written.get(p.id, 0) <= began and read_at[p.id] >= self._versions.get(p.id, 0)
+        ]
+        removed = {
+            pid
+            for pid in removed
+            if self._written.get(pid, 0) <= began
+            and read_at.get(pid, 0) >= self._versions.get(pid, 0)
+        }
         changed = {p.id for p, _h in fetched}
         if len(self._written) > 10_000:
             self._written = {k: v for k, v in self._written.items() if v > began}
+        for pid in (*changed, *removed):
+            self._versions[pid] = read_at.get(pid, 0)
         for post, history in fetched:
             self.board.put(post)
             if history is None:
@@ -463,6 +516,61 @@ class QaWall(Feature):
             old = await store.read(CHANGES, count=CHANGES_KEPT)
             await store.trim(CHANGES, [entry_id for entry_id, _ in old])
         return applied
+
+    async def _until_written(self, attempt: Callable[[], Awaitable[_T]]) -> _T:
+        """Run ``attempt`` (a change to the board ending in `_save`) until its write lands.
+        When another process of a cluster changed one of its posts since this one read
+        it (two votes at once, an erasure during a reply), the write is refused whole,
+        the posts are read again and the change is made anew on them, so neither
+        change is lost (an erased name never comes back with a late vote)."""
+        for _ in range(STALE_RETRIES):
+            try:
+                return await attempt()
+            except StaleWrite as stale:
+                self.m_stale.inc()
+                await self._refresh(stale.posts)
+        raise ProtocolError(
+            E.CHANGED_ELSEWHERE,
+            "These posts were changed elsewhere many times while this was written; "
+            "nothing was changed. Try again.",
+        )
+
+    def _retrying(self, handler: Handler) -> Handler:
+        """``handler`` made anew on fresh posts when its write was stale (`_until_written`);
+        the quota it took on its first attempt is not taken again."""
+
+        async def run(sender: Sender, msg: Message) -> None:
+            token = _TAKEN.set(set())
+            try:
+                await self._until_written(lambda: handler(sender, msg))
+            finally:
+                _TAKEN.reset(token)
+
+        return run
+
+    async def _refresh(self, pids: Iterable[int]) -> None:
+        """Read ``pids`` again as they are stored (undoing what a refused write changed on
+        the board: a post it made is dropped)."""
+        store = self.ctx.store
+        changed: list[int] = []
+        removed: list[int] = []
+        for pid in pids:
+            raw_version = await store.hget(VERSIONS, str(pid))  # before the post (see start)
+            raw = await store.hget(POSTS, str(pid))
+            history = await store.hget(REVISIONS, str(pid))
+            self._versions[pid] = int(raw_version) if raw_version is not None else 0
+            if raw is None:
+                self.board.drop(pid)
+                self.revisions.pop(pid, None)
+                removed.append(pid)
+                continue
+            self.board.put(Post.from_json(json.loads(raw)))
+            if history is None:
+                self.revisions.pop(pid, None)
+            else:
+                self.revisions[pid] = json.loads(history)
+            changed.append(pid)
+        self._reindex(changed, removed, ())
 
     async def _remember(self, actor: Actor) -> None:
         if self.board.seen(actor.subject, self._now()):
@@ -794,10 +902,10 @@ class QaWall(Feature):
         )
         history = [*self.revisions.get(post.id, []), revision]
         self.revisions[post.id] = history
+        await self._save([post.id])  # first: a refused write reads the history again
         await self.ctx.store.hset(
             REVISIONS, {str(post.id): json.dumps(history, ensure_ascii=False).encode()}
         )
-        await self._save([post.id])
         self._reply(sender, msg, {"t": "qa_posted", "post": self._view(post, actor, full=True)})
         self._updated(self.board.posts[post.topic], post)
 
@@ -985,7 +1093,7 @@ class QaWall(Feature):
             sender.reply({"t": "qa_export", "data": chunk, "part": n, "parts": len(chunks)})
 
     async def erase_data(self, subject: str) -> Erased:
-        posts, votes, changed = await self._erase(subject)
+        posts, votes, changed = await self._until_written(lambda: self._erase(subject))
         self._announce(changed)
         return Erased(anonymised=posts + votes)
 
@@ -1039,6 +1147,9 @@ class QaWall(Feature):
 
     async def apply_retention(self) -> None:
         """Archive or purge topics whose type's retention has passed since their last activity."""
+        await self._until_written(self._apply_retention)
+
+    async def _apply_retention(self) -> None:
         now = self._now()
         days = self.settings.retention_days
         expired = [
@@ -1087,6 +1198,9 @@ class QaWall(Feature):
     async def expire_data(self, kind: str, before: float) -> Erased:
         """Delete or unlink the records of ``kind`` made before ``before`` (see the module's
         note on retention for each kind). ValueError for a kind not ours."""
+        return await self._until_written(lambda: self._expire_data(kind, before))
+
+    async def _expire_data(self, kind: str, before: float) -> Erased:
         if kind == "qa_posts":
             return await self._expire_posts(before)
         if kind == "qa_revisions":

@@ -5,10 +5,12 @@ one leaves none of the words on the other."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from agents.client import AgentClient
+from server.app import ServicePoint
 from server.features.qa.feature import QaWall
 from tests.server.cluster.conftest import shared_space, until
 from tests.server.harness import staff_agent, ws_url
@@ -94,3 +96,57 @@ async def test_a_question_asked_on_one_process_is_answered_on_the_other(tmp_path
         await until(lambda: qa_b.board.posts[topic].erased)
         assert qa_b.board.posts[topic].body == "" and not qa_b.board.authored(ada_subject)
         assert await search(cy, "mars", 4) == []
+
+
+SLOW_FOLLOW = {"qa": {**FEATURES["qa"], "follow_every_s": 60}}
+"""Neither process follows the other during the test: each changes a post it read
+before the other's write, as two processes do when their writes cross."""
+
+
+async def stored_post(sp: ServicePoint, post: int) -> dict[str, Any]:
+    raw = await sp.store.keyspace("qa").hget("posts", str(post))
+    assert raw is not None
+    stored: dict[str, Any] = json.loads(raw)
+    return stored
+
+
+async def test_crossing_writes_of_one_post_on_two_processes_lose_nothing(tmp_path: Path) -> None:
+    """Before, each process wrote the whole post as its board had it: a vote on b undid a
+    vote cast on a a moment before, and brought back the vote of someone erased on a."""
+    async with (
+        shared_space(tmp_path, features=SLOW_FOLLOW) as (a, b),
+        AgentClient(ws_url(a), name="Ada", join=False) as ada,
+        AgentClient(ws_url(a), name="Bo", join=False) as bo,
+        AgentClient(ws_url(b), name="Cy", join=False) as cy,
+        AgentClient(ws_url(b), name="Dee", join=False) as dee,
+    ):
+        qa_a, qa_b = a.feature("qa"), b.feature("qa")
+        assert isinstance(qa_a, QaWall) and isinstance(qa_b, QaWall)
+        idea = {"t": "qa_post", "type": "idea", "title": "Öppna på lördagar", "lang": "sv"}
+        await ada.send({**idea, "body": "Många arbetar på vardagar."})
+        topic = (await ada.expect("qa_posted"))["post"]["id"]
+        await qa_b.follow()
+        assert topic in qa_b.board.posts
+
+        # Bo votes on a; Cy votes on b, whose board still has the topic without Bo's vote.
+        await bo.send({"t": "qa_vote", "post": topic, "up": True})
+        assert (await bo.expect("qa_update"))["topic"]["votes"] == 1
+        await cy.send({"t": "qa_vote", "post": topic, "up": True})
+        assert (await cy.expect("qa_update"))["topic"]["votes"] == 2
+        both = set((await stored_post(a, topic))["voters"])
+        assert len(both) == 2
+        await qa_a.follow()
+        assert set(qa_a.board.posts[topic].voters) == both
+
+        # Bo erases himself on a (his vote still counts, unlinked from him); Dee then votes
+        # on b, whose board still names Bo: Dee's vote lands, and Bo's name does not come
+        # back with it.
+        await bo.send({"t": "qa_erase_me", "confirm": True})
+        await bo.expect("qa_erased")
+        [bo_subject] = both - set((await stored_post(a, topic))["voters"])
+        assert bo_subject in qa_b.board.posts[topic].voters  # b has not followed
+        await dee.send({"t": "qa_vote", "post": topic, "up": True})
+        assert (await dee.expect("qa_update"))["topic"]["votes"] == 3
+        voters = set((await stored_post(a, topic))["voters"])
+        assert bo_subject not in voters and len(voters) == 3
+        assert bo_subject not in qa_b.board.posts[topic].voters

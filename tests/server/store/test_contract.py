@@ -430,6 +430,24 @@ async def test_hashes(ks: Keyspace) -> None:
     assert await ks.scan() == []  # an emptied hash is gone
 
 
+async def test_versioned_hash_writes_compare_and_set_all_or_nothing(ks: Keyspace) -> None:
+    # Never written: version 0.
+    assert await ks.hset_versioned("posts", "ver", {"1": b"a", "2": b"b"}, {}) == {"1": 1, "2": 1}
+    assert await ks.hgetall("posts") == {"1": b"a", "2": b"b"}
+    # A writer that read version 1 of both writes both.
+    assert await ks.hset_versioned("posts", "ver", {"1": b"a2"}, {"1": 1}) == {"1": 2}
+    # A stale writer (it read 1 of "1") writes nothing, not even the field that matched.
+    assert await ks.hset_versioned("posts", "ver", {"1": b"x", "2": b"y"}, {"1": 1, "2": 1}) is None
+    assert await ks.hgetall("posts") == {"1": b"a2", "2": b"b"}
+    # A delete is a write: its version goes up, so a stale writer cannot bring it back.
+    assert await ks.hset_versioned("posts", "ver", {"2": None}, {"2": 1}) == {"2": 2}
+    assert await ks.hget("posts", "2") is None
+    assert await ks.hset_versioned("posts", "ver", {"2": b"back"}, {"2": 1}) is None
+    assert await ks.hset_versioned("posts", "ver", {"3": b"c"}, {"3": 1}) is None
+    assert await ks.hset_versioned("posts", "ver", {}, {}) == {}
+    assert await ks.hgetall("ver") == {"1": b"2", "2": b"2"}
+
+
 # -- pub/sub --------------------------------------------------------------
 
 
