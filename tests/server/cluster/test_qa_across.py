@@ -9,8 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agents.client import AgentClient
 from server.app import ServicePoint
+from server.features.qa import feature as qa_feature
 from server.features.qa.feature import QaWall
 from tests.server.cluster.conftest import shared_space, until
 from tests.server.harness import staff_agent, ws_url
@@ -150,3 +153,77 @@ async def test_crossing_writes_of_one_post_on_two_processes_lose_nothing(tmp_pat
         voters = set((await stored_post(a, topic))["voters"])
         assert bo_subject not in voters and len(voters) == 3
         assert bo_subject not in qa_b.board.posts[topic].voters
+
+
+ONE_REPLY = {"qa": {**SLOW_FOLLOW["qa"], "new_reply_rate": "1/minute"}}
+
+
+async def test_a_change_made_anew_takes_its_quota_once(tmp_path: Path) -> None:
+    """A new identity may reply once a minute. Its reply on b is written against a topic
+    that a vote on a changed first, so it is made anew on the fresh topic; the second
+    attempt must not take the minute's one reply again (it would refuse itself)."""
+    async with (
+        shared_space(tmp_path, features=ONE_REPLY) as (a, b),
+        AgentClient(ws_url(a), name="Ada", join=False) as ada,
+        AgentClient(ws_url(a), name="Bo", join=False) as bo,
+        AgentClient(ws_url(b), name="Cy", join=False) as cy,
+    ):
+        qa_b = b.feature("qa")
+        assert isinstance(qa_b, QaWall)
+        await ada.send(
+            {"t": "qa_post", "type": "question", "title": TITLE, "body": "Snart.", "lang": "sv"}
+        )
+        topic = (await ada.expect("qa_posted"))["post"]["id"]
+        await qa_b.follow()
+        await bo.send({"t": "qa_vote", "post": topic, "up": True})
+        await bo.expect("qa_update")
+
+        await cy.send({"t": "qa_reply", "topic": topic, "body": "En vecka, tror jag."})
+        reply = (await cy.expect("qa_posted"))["post"]["id"]
+        stored = await stored_post(a, topic)
+        assert len(stored["voters"]) == 1  # Bo's vote, not undone by the reply
+        assert (await stored_post(a, reply))["body"] == "En vecka, tror jag."
+        # The quota still holds: the minute's one reply is spent.
+        await cy.send({"t": "qa_reply", "topic": topic, "body": "Eller två."})
+        error = await cy.expect("error", ref="qa_reply")
+        assert error["code"] == "post_limit"
+
+
+async def test_a_change_that_keeps_losing_is_refused_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one attempt allowed, a vote on b against a topic changed on a is refused with
+    changed_elsewhere; nothing of it is stored, b's board now has the topic as stored,
+    and the same vote sent again lands."""
+    monkeypatch.setattr(qa_feature, "STALE_RETRIES", 1)
+    async with (
+        shared_space(tmp_path, features=SLOW_FOLLOW) as (a, b),
+        AgentClient(ws_url(a), name="Ada", join=False) as ada,
+        AgentClient(ws_url(a), name="Bo", join=False) as bo,
+        AgentClient(ws_url(b), name="Cy", join=False) as cy,
+    ):
+        qa_b = b.feature("qa")
+        assert isinstance(qa_b, QaWall)
+        await ada.send(
+            {
+                "t": "qa_post",
+                "type": "idea",
+                "title": "Öppna på lördagar",
+                "body": "Ja.",
+                "lang": "sv",
+            }
+        )
+        topic = (await ada.expect("qa_posted"))["post"]["id"]
+        await qa_b.follow()
+        await bo.send({"t": "qa_vote", "post": topic, "up": True})
+        await bo.expect("qa_update")
+
+        await cy.send({"t": "qa_vote", "post": topic, "up": True})
+        error = await cy.expect("error", ref="qa_vote")
+        assert error["code"] == "changed_elsewhere" and error["msg"]
+        assert len((await stored_post(a, topic))["voters"]) == 1
+        assert len(qa_b.board.posts[topic].voters) == 1  # read again: Bo's vote, not Cy's
+
+        await cy.send({"t": "qa_vote", "post": topic, "up": True})
+        assert (await cy.expect("qa_update"))["topic"]["votes"] == 2
+        assert len((await stored_post(a, topic))["voters"]) == 2
