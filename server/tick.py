@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from protocol.codec import encode
 from protocol.delta import DeltaFrameEncoder
 from protocol.frames import StateFrameEncoder
 from server.metrics import Metrics
@@ -119,13 +120,17 @@ class TickLoop:
             links = space.links[observers]  # a gather; every observer has a link
             ids = space.entity_ids
 
-            # Leaves before enters, so a slot that left and (later) re-entered is never doubled.
+            # Each observer's leaves and enters go with its frame, in one write (leaves
+            # before enters, so a slot that left and re-entered is never doubled).
+            must: dict[int, list[bytes]] = {}
             for j in np.flatnonzero(np.diff(diff.left_ptr)).tolist():
                 gone = diff.left[diff.left_ptr[j] : diff.left_ptr[j + 1]]
-                links[j].send({"t": "leave", "ids": ids[gone].tolist()})
+                must[j] = [encode({"t": "leave", "ids": ids[gone].tolist()})]
             for j in np.flatnonzero(np.diff(diff.entered_ptr)).tolist():
                 new = diff.entered[diff.entered_ptr[j] : diff.entered_ptr[j + 1]].tolist()
-                links[j].send({"t": "enter", "e": [self._entry(s) for s in new]})
+                must.setdefault(j, []).append(
+                    encode({"t": "enter", "e": [self._entry(s) for s in new]})
+                )
 
             now = time.monotonic()
             riding = self.riders.collect()
@@ -135,14 +140,14 @@ class TickLoop:
                     zip(links, payloads, channels, strict=True)
                 ):
                     extra = riding.get(channel) if channel is not None else None
-                    if payload is not None:
-                        written[j] = link.write(payload, droppable=True, now=now, extra=extra)
-                    elif extra is not None:  # no frame this tick: the audio goes alone
-                        link.write(extra, droppable=True, now=now)
+                    first = must.get(j, ())
+                    if payload is not None or extra is not None or first:
+                        written[j] = link.write_tick(first, payload, now, extra)
             else:
                 for j, (link, payload) in enumerate(zip(links, payloads, strict=True)):
-                    if payload is not None:  # one write per client
-                        written[j] = link.write(payload, droppable=True, now=now)
+                    first = must.get(j, ())
+                    if payload is not None or first:  # one write per client
+                        written[j] = link.write_tick(first, payload, now)
         finally:
             if self.delta is not None:
                 self.delta.commit(written)

@@ -577,16 +577,33 @@ class _RedisSubscription(QueuedSubscription):
         self._finish()
 
 
+POOL_CONNECTIONS = 64
+"""Connections to Redis per process. Redis runs one command at a time, so more would
+not answer sooner; a burst beyond them (hundreds of people joining at once, each saving
+a resume record) waits for a free one. redis-py's default pool instead refused the
+101st command at once (``MaxConnectionsError``), and the join failed."""
+POOL_WAIT_S = 20.0
+"""How long a command waits for a free connection before it fails."""
+
+
 async def open_store(redis_url: str | None, data_dir: Path) -> RedisStore:
     """Connect to ``redis_url`` (``redis://``, ``rediss://``, ``unix://``), or start the
     embedded Redis under ``data_dir``. Raises `RuntimeError` if Redis does not answer."""
+    pool: aioredis.BlockingConnectionPool
+    embedded: EmbeddedRedis | None = None
     if redis_url:
-        client = aioredis.from_url(redis_url)
-        store = RedisStore(client)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            redis_url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S
+        )
     else:
         embedded = EmbeddedRedis(data_dir)
-        client = aioredis.Redis(unix_socket_path=embedded.socket_path)
-        store = RedisStore(client, embedded)
+        pool = aioredis.BlockingConnectionPool(
+            connection_class=aioredis.UnixDomainSocketConnection,
+            path=embedded.socket_path,
+            max_connections=POOL_CONNECTIONS,
+            timeout=POOL_WAIT_S,
+        )
+    store = RedisStore(aioredis.Redis.from_pool(pool), embedded)
     if not await store.ping():
         await store.close()
         raise RuntimeError("Redis does not answer")

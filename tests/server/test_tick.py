@@ -6,6 +6,7 @@ delta tests check what the default encoding leaves out and what it keeps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ class RecordingLink:
         self.messages: list[dict[str, Any]] = []
         self.decoder = StateFrameDecoder()
         self.full = False  # True: refuse frames, as a full send buffer does
+        self.tick_writes = 0
 
     def write(self, payload: bytes, droppable: bool = False, now: float = 0.0) -> bool:
         assert droppable, "state frames are droppable writes"
@@ -41,6 +43,16 @@ class RecordingLink:
     def send(self, msg: dict[str, Any]) -> bool:
         self.messages.append(msg)
         return True
+
+    def write_tick(
+        self, must: Sequence[bytes], frame: bytes | None, now: float, extra: bytes | None = None
+    ) -> bool:
+        """A tick's one write: leaves and enters that must arrive, then the frame."""
+        self.tick_writes += 1
+        self.messages.extend(msgpack.unpackb(m, raw=False) for m in must)
+        if frame is None:
+            return False
+        return self.write(frame, droppable=True, now=now)
 
     def of(self, t: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["t"] == t]
@@ -77,6 +89,7 @@ def test_each_observer_gets_one_frame_per_tick_and_sees_others_enter_once() -> N
     for _ in range(3):
         tick.step()
     assert len(la.frames) == len(lb.frames) == 3
+    assert la.tick_writes == lb.tick_writes == 3  # enters ride with the first frame
     assert sorted(la.frames[-1].ids.tolist()) == [2, 3]  # everyone else in view
     entered = [e["id"] for m in la.of("enter") for e in m["e"]]
     assert sorted(entered) == [2, 3]  # names and looks once, not every tick

@@ -15,12 +15,16 @@ class FakeTransport:
     def __init__(self) -> None:
         self.buffer = 0
         self.aborted = False
+        self.writes = 0  # writelines calls: one system call each
 
     def get_write_buffer_size(self) -> int:
         return self.buffer
 
     def abort(self) -> None:
         self.aborted = True
+
+    def writelines(self, chunks: list[bytes]) -> None:
+        self.writes += 1
 
 
 class FakeProtocol:
@@ -33,6 +37,9 @@ class FakeProtocol:
     def send_binary(self, payload: bytes) -> None:
         self.sent.append(payload)
         self.transport.buffer += len(payload)
+
+    def data_to_send(self) -> list[bytes]:
+        return []
 
     def send_close(self, code: int, reason: str) -> None:
         self.close_code = code
@@ -105,3 +112,30 @@ async def test_a_message_sent_while_full_does_not_start_the_slow_clock_at_zero()
     assert not lk.dropped
     assert not lk.write(b"f", droppable=True, now=5002.5)  # full for 2.5 s > slow_s
     assert lk.dropped
+
+
+async def test_a_tick_write_is_one_system_call_and_skips_only_the_frame_while_full() -> None:
+    lk, ws = link(limit=1000, slow_s=1.0)
+    assert lk.write_tick([b"leave", b"enter"], b"frame", now=0.0, extra=b"audio")
+    assert ws.protocol.sent == [b"leave", b"enter", b"frame", b"audio"]
+    assert ws.transport.writes == 1
+    assert lk.metrics.messages_out == 4
+    ws.transport.buffer = 1500  # over the limit
+    # The enter must arrive; the frame and its rider are skipped together.
+    assert not lk.write_tick([b"enter2"], b"frame2", now=1.0, extra=b"audio2")
+    assert ws.protocol.sent[-1] == b"enter2" and lk.metrics.frames_skipped == 1
+    assert not lk.dropped
+    assert not lk.write_tick([], b"frame3", now=2.5)  # full for 1.5 s > slow_s
+    assert lk.dropped and ws.protocol.close_code == 4003
+    sent = len(ws.protocol.sent)
+    assert not lk.write_tick([b"enter3"], b"frame4", now=3.0)  # nothing more once dropped
+    assert len(ws.protocol.sent) == sent
+
+
+async def test_a_tick_write_past_four_times_the_limit_drops_at_once() -> None:
+    lk, ws = link(limit=1000)
+    ws.transport.buffer = 900
+    enters = [b"e" * 1000] * 3  # must arrive, but 900 + 3000 + headers passes the cap
+    assert not lk.write_tick(enters, None, now=0.0)
+    assert lk.dropped and ws.protocol.close_code == 4003
+    assert ws.transport.buffer <= 4 * 1000

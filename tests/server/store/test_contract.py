@@ -111,6 +111,16 @@ async def test_namespaces_are_isolated(store: Store) -> None:
     assert await b.scan() == []
 
 
+async def test_a_burst_of_more_commands_than_connections_all_land(ks: Keyspace) -> None:
+    """Hundreds of people joining at once each save a record: the Redis backends queue
+    for a free connection (redis-py's default pool refused the 101st command)."""
+    burst = 500
+    await asyncio.gather(*(ks.set(f"k{i}", str(i).encode()) for i in range(burst)))
+    counts = await asyncio.gather(*(ks.incr("n") for _ in range(burst)))
+    assert sorted(counts) == list(range(1, burst + 1))
+    assert await ks.get(f"k{burst - 1}") == str(burst - 1).encode()
+
+
 async def test_compact_completes(store: Store, ks: Keyspace) -> None:
     await ks.set("k", b"v")
     await store.compact()
