@@ -40,6 +40,16 @@ _FRAME_OVERHEAD = 10
 _CONTROL_RESERVE = 2 * (_FRAME_OVERHEAD + 125)
 
 
+def frame_header(size: int) -> bytes:
+    """The header of one final, unmasked binary WebSocket frame of ``size`` bytes
+    (RFC 6455 §5.2: a server's frames carry no mask)."""
+    if size < 126:
+        return bytes((0x82, size))
+    if size < 1 << 16:
+        return b"\x82\x7e" + size.to_bytes(2, "big")
+    return b"\x82\x7f" + size.to_bytes(8, "big")
+
+
 class ClientLink:
     def __init__(
         self,
@@ -56,6 +66,9 @@ class ClientLink:
         self.close_s = close_s
         self.full_since: float | None = None
         self.dropped = False
+        self._plain = not ws.protocol.extensions
+        """No extension (the server turns compression off): a tick's frames are framed
+        here (`frame_header`) instead of by the protocol object, one object less each."""
 
     @property
     def open(self) -> bool:
@@ -156,11 +169,17 @@ class ClientLink:
             self.drop("send buffer overflow")
             return False
         protocol = self.ws.protocol
-        for part in parts:
-            protocol.send_binary(part)
         transport = self.ws.transport
+        if self._plain:
+            chunks = protocol.data_to_send()  # anything queued before (a pong) goes first
+            for part in parts:
+                chunks += (frame_header(len(part)), part)
+        else:
+            for part in parts:
+                protocol.send_binary(part)
+            chunks = protocol.data_to_send()
         if transport is not None:
-            transport.writelines(protocol.data_to_send())
+            transport.writelines(chunks)
         self.metrics.messages_out += len(parts)
         self.metrics.bytes_out += size
         return frame is not None

@@ -21,6 +21,7 @@ from agents.swarm import (
     client_figures,
     histogram_quantile,
     is_state_frame,
+    is_view_change,
     limits,
     metrics_url,
     parse_metrics,
@@ -115,6 +116,7 @@ def test_no_other_message_looks_like_a_frame() -> None:
         {"t": "fx", "k": 1, "i": b"", "p": b""},
     ):
         assert not is_state_frame(encode(msg))
+        assert is_view_change(encode(msg)) == (msg["t"] in ("enter", "leave"))
 
 
 # -- rates and counts --------------------------------------------------------------

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-from server.edge.link import ClientLink, broadcast
+from server.edge.link import ClientLink, broadcast, frame_header
 from server.metrics import Metrics
 
 
@@ -16,6 +18,7 @@ class FakeTransport:
         self.buffer = 0
         self.aborted = False
         self.writes = 0  # writelines calls: one system call each
+        self.framed: list[bytes] = []
 
     def get_write_buffer_size(self) -> int:
         return self.buffer
@@ -24,7 +27,10 @@ class FakeTransport:
         self.aborted = True
 
     def writelines(self, chunks: list[bytes]) -> None:
+        """Frames written here (`frame_header` then payload) are kept, unframed."""
         self.writes += 1
+        self.buffer += sum(len(c) for c in chunks)
+        self.framed += chunks[1::2]
 
 
 class FakeProtocol:
@@ -33,6 +39,7 @@ class FakeProtocol:
         self.transport = transport
         self.sent: list[bytes] = []
         self.close_code: int | None = None
+        self.extensions: list[Any] = []
 
     def send_binary(self, payload: bytes) -> None:
         self.sent.append(payload)
@@ -117,19 +124,19 @@ async def test_a_message_sent_while_full_does_not_start_the_slow_clock_at_zero()
 async def test_a_tick_write_is_one_system_call_and_skips_only_the_frame_while_full() -> None:
     lk, ws = link(limit=1000, slow_s=1.0)
     assert lk.write_tick([b"leave", b"enter"], b"frame", now=0.0, extra=b"audio")
-    assert ws.protocol.sent == [b"leave", b"enter", b"frame", b"audio"]
+    assert ws.transport.framed == [b"leave", b"enter", b"frame", b"audio"]
     assert ws.transport.writes == 1
     assert lk.metrics.messages_out == 4
     ws.transport.buffer = 1500  # over the limit
     # The enter must arrive; the frame and its rider are skipped together.
     assert not lk.write_tick([b"enter2"], b"frame2", now=1.0, extra=b"audio2")
-    assert ws.protocol.sent[-1] == b"enter2" and lk.metrics.frames_skipped == 1
+    assert ws.transport.framed[-1] == b"enter2" and lk.metrics.frames_skipped == 1
     assert not lk.dropped
     assert not lk.write_tick([], b"frame3", now=2.5)  # full for 1.5 s > slow_s
     assert lk.dropped and ws.protocol.close_code == 4003
-    sent = len(ws.protocol.sent)
+    sent = len(ws.transport.framed)
     assert not lk.write_tick([b"enter3"], b"frame4", now=3.0)  # nothing more once dropped
-    assert len(ws.protocol.sent) == sent
+    assert len(ws.transport.framed) == sent
 
 
 async def test_a_tick_write_past_four_times_the_limit_drops_at_once() -> None:
@@ -139,3 +146,10 @@ async def test_a_tick_write_past_four_times_the_limit_drops_at_once() -> None:
     assert not lk.write_tick(enters, None, now=0.0)
     assert lk.dropped and ws.protocol.close_code == 4003
     assert ws.transport.buffer <= 4 * 1000
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_frame_header_is_what_websockets_writes_for_a_server(size: int) -> None:
+    payload = bytes(size)
+    wire = Frame(Opcode.BINARY, payload).serialize(mask=False, extensions=[])
+    assert frame_header(size) + payload == wire
