@@ -3,7 +3,9 @@
 The tick loop writes to every observer in one pass; it must never wait on a
 client. Each write goes through the websockets sans-I/O protocol object and
 straight to the transport (the same two calls `Connection.send` makes, minus
-its wait for the buffer to drain). While a client's transport buffer is above
+its wait for the buffer to drain). A tick's messages to one client (its leaves,
+enters, state frame and event audio) go in one ``writelines``, one system call,
+framed here (`frame_header`) when no extension is in use. While a client's transport buffer is above
 ``limit`` bytes, state frames to it are skipped (the next frame supersedes
 them); if it stays above the limit for ``slow_s`` seconds, or any write would
 take it past four times the limit, the client is dropped with close code 4003.
