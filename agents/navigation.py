@@ -78,7 +78,16 @@ class Navigator:
         return [*waypoints, (gx, gz)]
 
     def goal(self, part: str, rng: random.Random) -> Point:
-        """Somewhere an agent playing ``part`` wants to go next."""
+        """Somewhere an agent playing ``part`` wants to go next (``"place"``: a spot of
+        the entrance zone, uniformly spread, where a member of a still crowd stands)."""
+        if part == "place":
+            entrance = [i for i, z in enumerate(self.zones) if z.get("kind") == "entrance"]
+            if entrance:
+                x0, z0, x1, z1 = self.zones[entrance[0]]["rect"]
+                for _ in range(50):  # not where another zone (a room) lies inside it
+                    x, z = rng.uniform(x0 + 2, x1 - 2), rng.uniform(z0 + 2, z1 - 2)
+                    if self.zone_of(x, z) == entrance[0]:
+                        return x, z
         if part == "desk" and self.world.get("desks"):
             desk = rng.choice(self.world["desks"])
             x, z = desk["position"]

@@ -119,6 +119,12 @@ STOP_WAIT_S = 60.0
 """How long a worker stays connected after the window, waiting for "stop"."""
 LAG_INTERVAL_S = 0.05
 MOVE_HZ = 10.0
+PLACE_SPEED = 3.5
+"""m/s an idle agent walks to its place at (the server allows 4)."""
+PLACE_HZ = 2.0
+"""Its moves per second on the way: a crowd arriving all at once sends thousands of moves
+a second on its way in, and at 10 Hz the opening handshakes of those still arriving
+timed out behind them."""
 
 Role = Literal["observer", "walker"]
 State = Literal["measured", "late", "dropped", "failed"]
@@ -524,7 +530,6 @@ class _Worker:
                 await asyncio.wait_for(client.close(), CLOSE_TIMEOUT_S)
             return
         r.client = client
-        r.tried.set()
         client.keep_messages = False  # a swarm only counts; it keeps no message log
         client.track_positions = False
         client.messages.clear()
@@ -540,6 +545,9 @@ class _Worker:
 
             client.on_frame = on_frame
         try:
+            if r.plan["idle"]:
+                await self._take_place(client)
+            r.tried.set()  # connected (and, if idle, in place): the window may start
             if not r.plan["idle"]:
                 await self._walk(r, client)
             await self.ended.wait()
@@ -554,6 +562,27 @@ class _Worker:
                 self.close_codes[str(code)] += 1
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), CLOSE_TIMEOUT_S)
+
+    async def _take_place(self, client: AgentClient) -> None:
+        """Walk briskly to a spot of the entrance zone (`Navigator.goal` "place") and
+        stand there: a still crowd spread as one stands, about one person per square
+        metre at 2,000, not a heap on the spawn point (the spawn's few metres held
+        everyone before, and each walker among them changed every still view)."""
+        assert client.welcome is not None and client.closed is not None
+        rng = random.Random(self.spec["seed"] * 1_000_003 + client.id)
+        nav = Navigator(client.welcome["world"])
+        gx, gz = nav.goal("place", rng)
+        x, z = client.x, client.z
+        for wx, wz in nav.route(x, z, gx, gz):
+            while not self.ended.is_set() and not client.closed.done():
+                dx, dz = wx - x, wz - z
+                d = math.hypot(dx, dz)
+                if d < 0.05:
+                    break
+                step = min(d, PLACE_SPEED / PLACE_HZ)
+                x, z = x + dx / d * step, z + dz / d * step
+                await client.move(x, z, math.atan2(-dx, -dz))
+                await asyncio.sleep(1 / PLACE_HZ)
 
     async def _walk(self, r: _Run, client: AgentClient) -> None:
         assert client.welcome is not None and client.closed is not None
@@ -1114,7 +1143,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metrics-url", default=None, help="default: /metrics beside --url")
     p.add_argument("--ramp", type=float, default=None, help="seconds to connect everyone")
     p.add_argument("--late", type=int, default=0, help="walkers that join inside the window")
-    p.add_argument("--idle", type=int, default=0, help="walkers that never walk")
+    p.add_argument(
+        "--idle", type=int, default=0, help="agents that walk to a place and stand still"
+    )
     p.add_argument(
         "--near-m", type=float, default=NEAR_M, help="measure latency on movers this near"
     )

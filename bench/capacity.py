@@ -42,6 +42,10 @@ from bench.swarm import run_swarm, server_process
 
 OBSERVERS = 4
 """The swarm's observers with its default two worker processes (two each)."""
+SEATED_RAMP_PER_S = 150.0
+"""A seated crowd arrives at this many a second, as an audience comes in over a while
+(each arrival walks to its place; at the swarm's 250 a second the arrivals kept two
+cores busy and the accept queue hundreds deep)."""
 
 
 def _ints(text: str) -> list[int]:
@@ -132,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             # Mostly still: a few walk (one in twenty, at least 16) so the observers,
             # which match the moves of their own process's agents, have moves to see.
             still = max(0, count - OBSERVERS - max(16, count // 20))
+            ramp = ["--ramp", str(max(1.0, count / SEATED_RAMP_PER_S))]
             run = run_swarm(
-                port, count, args.seconds, pid, args.processes, "--idle", str(still), *near
+                port, count, args.seconds, pid, args.processes, "--idle", str(still), *ramp, *near
             )
             step = step_figures(count, run)
             step["held"] = held(step, args.p99_ms)

@@ -39,7 +39,9 @@ with only 10 observers on the same world, the part that does not scale with
 observers (per-call overhead, taking positions, the query grid).
 
 It prints one JSON object per line per configuration plus one line for frame
-assembly (``StateFrameEncoder.encode`` for 1k observers at k=64) and one
+assembly (``StateFrameEncoder.encode`` for 1k observers at k=64, and the
+server's default ``DeltaFrameEncoder`` on the same ticks, every frame taken as
+written) and one
 ``numpy_floor`` line: the least per-tick numpy work any exact manager needs
 at 10k/1k (rank 32 distances per observer, build the visible arrays), timed
 alone, next to a tenth of cKDTree's tick.
@@ -80,6 +82,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from bench.machine import machine
+from protocol.delta import DeltaFrameEncoder
 from protocol.frames import StateFrameEncoder
 from spatial.audience import AudienceInterest
 from spatial.hashgrid import distances_to
@@ -414,6 +417,7 @@ def run_config(cfg: Config, frames: dict[str, Any] | None) -> dict[str, Any]:
     fixed_ms: list[float] = []
     stats0 = InterestStats()
     encoder = StateFrameEncoder()
+    delta = DeltaFrameEncoder(near_m=6.0, heartbeat=20)  # the server's defaults
     ids = np.arange(n, dtype=np.uint32) + 1
     yaw = np.zeros(n, dtype=np.float32)
 
@@ -421,6 +425,9 @@ def run_config(cfg: Config, frames: dict[str, Any] | None) -> dict[str, Any]:
     base_ms: list[float] = []
     frame_ms: list[float] = []
     frame_bytes = 0
+    delta_ms: list[float] = []
+    delta_bytes = 0
+    everyone = np.ones(observers.size, dtype=np.bool_)
     recall_hit = recall_all = 0
     r5_hit = r5_all = r5any_hit = r5any_all = 0
     flick_ours_sample = flick_ours_all = flick_exact = 0
@@ -466,6 +473,11 @@ def run_config(cfg: Config, frames: dict[str, Any] | None) -> dict[str, Any]:
                 out = encoder.encode(tick, ids, pos, yaw, diff.visible_ptr, diff.visible)
                 frame_ms.append((time.perf_counter() - t3) * 1e3)
                 frame_bytes = sum(map(len, out))
+                t3 = time.perf_counter()
+                sent = delta.encode(tick, ids, pos, yaw, observers, diff.visible_ptr, diff.visible)
+                delta.commit(everyone)
+                delta_ms.append((time.perf_counter() - t3) * 1e3)
+                delta_bytes = sum(len(f) for f in sent if f is not None)
             counts = np.diff(diff.visible_ptr)
             max_visible = max(max_visible, int(counts.max(initial=0)))
             vis_total += int(counts.sum())
@@ -579,6 +591,11 @@ def run_config(cfg: Config, frames: dict[str, Any] | None) -> dict[str, Any]:
                 "ms_p99": round(_pct(frame_ms, 99), 3),
                 "bytes_per_tick": frame_bytes,
                 "goal_ms": 2.0,
+                # The server's default encoding (protocol.delta), on the same ticks.
+                "delta_ms_median": round(_pct(delta_ms, 50), 3),
+                "delta_ms_p99": round(_pct(delta_ms, 99), 3),
+                "delta_bytes_per_tick": delta_bytes,
+                "delta_ms_ratio_vs_full": round(_pct(delta_ms, 50) / _pct(frame_ms, 50), 2),
             }
         )
     return row
