@@ -15,7 +15,8 @@ line: p50/p99 latency, the server's tick p50/p99 and CPU (from ``/metrics`` and
 swarm's own CPU says so: on a small machine the clients compete with the server).
 
 The seated crowd: the same, with all but one client in twenty standing still
-(``--idle``), as attendees in an auditorium do.
+(``--idle``: each walks to a place spread over the entrance zone, then stands), as
+attendees in an auditorium do, arriving at ``SEATED_RAMP_PER_S``.
 
 The last line is one JSON object: ``clients_per_process`` (the largest walking step
 that held), ``tick_ms_p99`` and ``bytes_per_s_per_client`` at that step,
