@@ -32,6 +32,7 @@ in ``Config.retention_days``; none by default) works on records made before the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import csv
@@ -146,6 +147,7 @@ class QaWall(Feature):
         leaves the posts alone that this process wrote, which are newer than what it read."""
         self._written: dict[int, int] = {}
         self._versions: dict[int, int] = {}
+        self._follow_lock = asyncio.Lock()
         """Each post's version as this process last read or wrote it."""
         self._retention: Repeating | None = None
         self._recounting: Repeating | None = None
@@ -440,7 +442,12 @@ class QaWall(Feature):
     async def follow(self) -> int:
         """Read what other processes of a cluster changed since the last look into this
         board, index and watchers (each process writes through `_save`, which logs the
-        post ids in ``changes``). Returns how many of their changes were applied."""
+        post ids in ``changes``). Returns how many of their changes were applied. One
+        look at a time (a merge looks too, beside the periodic look)."""
+        async with self._follow_lock:
+            return await self._follow()
+
+    async def _follow(self) -> int:
         store = self.ctx.store
         entries = await store.read(CHANGES, after=self._changes_cursor, count=FOLLOW_BATCH)
         if not entries:
@@ -990,6 +997,10 @@ class QaWall(Feature):
 
     async def on_merge(self, sender: Sender, msg: Message) -> None:
         actor = self._actor(sender)
+        # The duplicate's replies are moved as this process knows them: first learn of
+        # any another process wrote (a reply there bumps the duplicate's version, so a
+        # merge crossing it is made anew, and looks again).
+        await self.follow()
         dup, target, moved = self.board.merge(
             actor, self._now(), int(msg["topic"]), int(msg["into"])
         )

@@ -149,11 +149,15 @@ class Board:
             mine = self.by_author.get(old.author, [])
             if post.id in mine:
                 mine.remove(post.id)
+        was = old.topic if old is not None and old.kind == "reply" else post.topic
+        if was != post.topic and post.id in self.replies.get(was, []):  # merged elsewhere
+            self.replies[was].remove(post.id)
         self.posts[post.id] = post
         if post.author and post.id not in self.by_author.get(post.author, []):
             self.by_author.setdefault(post.author, []).append(post.id)
         if post.kind == "reply" and post.id not in self.replies.get(post.topic, []):
             self.replies.setdefault(post.topic, []).append(post.id)
+            self.replies[post.topic].sort()
 
     def drop(self, post_id: int) -> None:
         """Forget a post another process removed."""

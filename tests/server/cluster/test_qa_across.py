@@ -227,3 +227,39 @@ async def test_a_change_that_keeps_losing_is_refused_whole(
         await cy.send({"t": "qa_vote", "post": topic, "up": True})
         assert (await cy.expect("qa_update"))["topic"]["votes"] == 2
         assert len((await stored_post(a, topic))["voters"]) == 2
+
+
+async def test_a_merge_on_one_process_moves_the_replies_on_the_other(tmp_path: Path) -> None:
+    """Before, the other process added a moved reply to the topic it merged into but kept
+    it in the duplicate's replies as well."""
+    async with (
+        shared_space(tmp_path, features=FEATURES) as (a, b),
+        AgentClient(ws_url(a), name="Ada", join=False) as ada,
+        AgentClient(ws_url(b), name="Cy", join=False) as cy,
+        staff_agent(a) as sara,
+    ):
+        qa_b = b.feature("qa")
+        assert isinstance(qa_b, QaWall)
+        ask = {"t": "qa_post", "type": "question", "lang": "sv", "body": "Snart."}
+        await ada.send({**ask, "title": TITLE})
+        canonical = (await ada.expect("qa_posted"))["post"]["id"]
+        await ada.send({**ask, "title": "Hur lång tid tar flyttanmälan?"})
+        dup = (await ada.expect("qa_posted"))["post"]["id"]
+        await until(lambda: dup in qa_b.board.posts)
+        await cy.send({"t": "qa_reply", "topic": dup, "body": "En vecka."})
+        reply = (await cy.expect("qa_posted"))["post"]["id"]
+        await until(lambda: reply in qa_b.board.replies.get(dup, []))
+
+        await sara.send({"t": "qa_merge", "topic": dup, "into": canonical})
+        await sara.expect("qa_update")
+        qa_a = a.feature("qa")
+        assert isinstance(qa_a, QaWall)
+        await until(
+            lambda: reply in qa_a.board.posts and qa_a.board.posts[reply].topic == canonical
+        )
+        await until(lambda: qa_b.board.posts[reply].topic == canonical)
+        assert reply not in qa_b.board.replies.get(dup, [])
+        assert qa_b.board.replies[canonical] == qa_a.board.replies[canonical] == [reply]
+        await cy.send({"t": "qa_get", "topic": canonical})
+        shown = (await cy.expect("qa_topic"))["replies"]
+        assert [r["id"] for r in shown] == [reply]
