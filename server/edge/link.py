@@ -84,17 +84,13 @@ class ClientLink:
         """Encode and write a message that must arrive (chat, enter, leave, ...)."""
         return self.write(encode(msg), droppable=False)
 
-    def write(
-        self, payload: bytes, droppable: bool = False, now: float = 0.0, extra: bytes | None = None
-    ) -> bool:
+    def write(self, payload: bytes, droppable: bool = False, now: float = 0.0) -> bool:
         """Write one binary message now. Returns False if it was not written.
 
         ``droppable`` payloads (state frames) are skipped while the buffer is
         full, and the client is dropped once it has been full for ``slow_s``
         (``now`` is the caller's monotonic clock); others are written unless
-        that would exceed the hard cap. ``extra`` is a second message that rides
-        along with ``payload`` (event audio with a state frame): both go to the
-        transport in one write, and are skipped together.
+        that would exceed the hard cap. (The tick writes with `write_tick`.)
         """
         if not self.open:
             return False
@@ -110,25 +106,13 @@ class ClientLink:
                 return False
         else:
             self.full_since = None
-        size = len(payload) + _FRAME_OVERHEAD
-        if extra is not None:
-            size += len(extra) + _FRAME_OVERHEAD
-        if buffered + size + _CONTROL_RESERVE > 4 * self.limit:
+        if buffered + len(payload) + _FRAME_OVERHEAD + _CONTROL_RESERVE > 4 * self.limit:
             self.drop("send buffer overflow")
             return False
         self.ws.protocol.send_binary(payload)
-        if extra is None:
-            self.ws.send_data()
-            self.metrics.messages_out += 1
-            self.metrics.bytes_out += len(payload)
-            return True
-        self.ws.protocol.send_binary(extra)
-        chunks = self.ws.protocol.data_to_send()
-        transport = self.ws.transport
-        if transport is not None:
-            transport.writelines(chunks)  # one system call for frame and rider
-        self.metrics.messages_out += 2
-        self.metrics.bytes_out += len(payload) + len(extra)
+        self.ws.send_data()
+        self.metrics.messages_out += 1
+        self.metrics.bytes_out += len(payload)
         return True
 
     def write_tick(
