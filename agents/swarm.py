@@ -572,17 +572,35 @@ class _Worker:
         rng = random.Random(self.spec["seed"] * 1_000_003 + client.id)
         nav = Navigator(client.welcome["world"])
         gx, gz = nav.goal("place", rng)
-        x, z = client.x, client.z
-        for wx, wz in nav.route(x, z, gx, gz):
+        route = nav.route(client.x, client.z, gx, gz)
+        await self._go(client, client.x, client.z, route, PLACE_SPEED, PLACE_HZ)
+
+    async def _go(
+        self,
+        client: AgentClient,
+        x: float,
+        z: float,
+        route: list[tuple[float, float]],
+        speed: float,
+        hz: float,
+        moved: Callable[[], None] | None = None,
+    ) -> tuple[float, float]:
+        """Walk ``route`` from (x, z) at ``speed`` m/s, ``hz`` moves a second (``moved``
+        after each), until the run ends or the client closes; returns where it got."""
+        assert client.closed is not None
+        for wx, wz in route:
             while not self.ended.is_set() and not client.closed.done():
                 dx, dz = wx - x, wz - z
                 d = math.hypot(dx, dz)
                 if d < 0.05:
                     break
-                step = min(d, PLACE_SPEED / PLACE_HZ)
+                step = min(d, speed / hz)
                 x, z = x + dx / d * step, z + dz / d * step
                 await client.move(x, z, math.atan2(-dx, -dz))
-                await asyncio.sleep(1 / PLACE_HZ)
+                if moved is not None:
+                    moved()
+                await asyncio.sleep(1 / hz)
+        return x, z
 
     async def _walk(self, r: _Run, client: AgentClient) -> None:
         assert client.welcome is not None and client.closed is not None
@@ -592,20 +610,15 @@ class _Worker:
         speed = rng.uniform(1.0, 1.5)
         x, z = client.x, client.z
         ended, closed, book = self.ended, client.closed, self.book
+
+        def moved() -> None:
+            r.walking = True
+            book.moved(r.local, client.x, client.z, client.seq, time.monotonic())
+
         while not ended.is_set() and not closed.done():
             goal = nav.goal(part, rng)
-            for wx, wz in nav.route(x, z, goal[0], goal[1]):
-                while not ended.is_set() and not closed.done():
-                    dx, dz = wx - x, wz - z
-                    d = math.hypot(dx, dz)
-                    if d < 0.05:
-                        break
-                    step = min(d, speed / MOVE_HZ)
-                    x, z = x + dx / d * step, z + dz / d * step
-                    await client.move(x, z, math.atan2(-dx, -dz))
-                    r.walking = True
-                    book.moved(r.local, client.x, client.z, client.seq, time.monotonic())
-                    await asyncio.sleep(1 / MOVE_HZ)
+            route = nav.route(x, z, goal[0], goal[1])
+            x, z = await self._go(client, x, z, route, speed, MOVE_HZ, moved)
             # Stand a while: queueing, listening, chatting.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ended.wait(), rng.uniform(0.5, 3.0))

@@ -95,17 +95,8 @@ class ClientLink:
         if not self.open:
             return False
         buffered = self.buffered()
-        if buffered > self.limit:
-            if droppable:
-                # Only the tick's frames carry a clock: they start and judge the full period.
-                if self.full_since is None:
-                    self.full_since = now
-                self.metrics.frames_skipped += 1
-                if now - self.full_since > self.slow_s:
-                    self.drop("slow consumer")
-                return False
-        else:
-            self.full_since = None
+        if self._skip(buffered, droppable, now):
+            return False
         if buffered + len(payload) + _FRAME_OVERHEAD + _CONTROL_RESERVE > 4 * self.limit:
             self.drop("send buffer overflow")
             return False
@@ -113,6 +104,22 @@ class ClientLink:
         self.ws.send_data()
         self.metrics.messages_out += 1
         self.metrics.bytes_out += len(payload)
+        return True
+
+    def _skip(self, buffered: int, droppable: bool, now: float) -> bool:
+        """The slow-consumer policy: True if a droppable write is skipped because the
+        buffer is over ``limit`` (the client is dropped once full for ``slow_s``)."""
+        if buffered <= self.limit:
+            self.full_since = None
+            return False
+        if not droppable:
+            return False
+        # Only the tick's frames carry a clock: they start and judge the full period.
+        if self.full_since is None:
+            self.full_since = now
+        self.metrics.frames_skipped += 1
+        if now - self.full_since > self.slow_s:
+            self.drop("slow consumer")
         return True
 
     def write_tick(
@@ -136,17 +143,10 @@ class ClientLink:
             return False
         droppable = [p for p in (frame, extra) if p is not None]
         buffered = self.buffered()
-        if buffered > self.limit:
-            if droppable:
-                if self.full_since is None:
-                    self.full_since = now
-                self.metrics.frames_skipped += 1
-                if now - self.full_since > self.slow_s:
-                    self.drop("slow consumer")
-                    return False
-                droppable, frame = [], None
-        else:
-            self.full_since = None
+        if self._skip(buffered, bool(droppable), now):
+            if self.dropped:
+                return False
+            droppable, frame = [], None
         parts = [*must, *droppable]
         if not parts:
             return False
